@@ -1,0 +1,28 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run   — create .venv, install, start the service on SQLite with the demo data
+#   make test  — create .venv, install, run the whole suite (SQLite and PostgreSQL)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/phb-ledger serve --demo
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+# The suite without the slow soak tests (CI runs everything).
+test-fast: $(STAMP)
+	$(BIN)/pytest -m 'not slow'
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,164 @@
+"""Connecting to the database: SQLite (embedded default) or PostgreSQL (production).
+
+One code base and one set of migrations serve both. The caller owns the transaction
+(services never commit): :meth:`Database.write` and :meth:`Database.read` give a session in
+a transaction that commits (write) or rolls back (read) when the block ends.
+
+SQLite: WAL journal, ``synchronous=FULL`` (a committed entry survives a power cut),
+foreign keys on, a 15 s busy timeout, and ``BEGIN IMMEDIATE`` for every write transaction —
+a deferred transaction that later upgrades to a write gets SQLITE_BUSY at once and ignores
+the busy timeout, which is how "database is locked" errors happen under concurrency.
+
+PostgreSQL: psycopg 3. Runtime sessions ``SET ROLE`` to the application role, which the
+migrations grant INSERT but no UPDATE or DELETE on journal rows; migrations run as the
+connecting user (the owner).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from ledger.errors import LedgerError
+
+DEFAULT_SQLITE_PATH = Path("var") / "phb-ledger.db"
+DATABASE_URL_ENV = "PHB_LEDGER_DATABASE_URL"
+APP_ROLE_ENV = "PHB_LEDGER_APP_ROLE"
+APP_ROLE_DEFAULT = "phb_ledger_app"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+class DatabaseConfigError(LedgerError):
+    status_code = 500
+    default_code = "database_config"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The database to use: ``url``, else ``$PHB_LEDGER_DATABASE_URL``, else SQLite in ./var/.
+    ``postgres://`` and ``postgresql://`` URLs get the psycopg 3 driver."""
+    chosen = url or os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    for prefix in ("postgres://", "postgresql://"):
+        if chosen.startswith(prefix):
+            chosen = "postgresql+psycopg://" + chosen[len(prefix) :]
+    return chosen
+
+
+class Database:
+    """Engines and sessions for one database URL."""
+
+    def __init__(self, url: str | None = None, *, app_role: str | None = None) -> None:
+        self.url = resolve_url(url)
+        parsed = make_url(self.url)
+        self.dialect = parsed.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise DatabaseConfigError(f"unsupported database {self.dialect!r}: use SQLite or PostgreSQL")
+        if app_role is None:
+            app_role = os.environ.get(APP_ROLE_ENV, APP_ROLE_DEFAULT)
+        self.app_role = app_role or None
+        if self.dialect == "sqlite":
+            self._prepare_sqlite_file(parsed.database)
+        self.engine = self._create_engine(runtime=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @staticmethod
+    def _prepare_sqlite_file(path: str | None) -> None:
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+    def _create_engine(self, *, runtime: bool) -> Engine:
+        if self.is_sqlite:
+            engine = create_engine(
+                self.url,
+                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            )
+            _configure_sqlite(engine)
+            return engine
+        engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        if runtime and self.app_role:
+            _act_as_app_role(engine, self.app_role)
+        return engine
+
+    def migration_engine(self) -> Engine:
+        """An engine that connects as the owner (no ``SET ROLE``): for migrations only."""
+        return self._create_engine(runtime=False)
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in a write transaction; commits when the block ends, rolls back on error."""
+        engine = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; whatever happens, nothing it did is kept."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Take transaction control away from the sqlite3 module so that "begin" below
+        # decides between BEGIN and BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        assert mode in ("DEFERRED", "IMMEDIATE"), mode
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _act_as_app_role(engine: Engine, role: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s)"
+                " AND pg_has_role(current_user, %s, 'MEMBER')",
+                (role, role),
+            )
+            row = cursor.fetchone()
+            if not row or not row[0]:
+                dbapi_connection.rollback()
+                raise DatabaseConfigError(
+                    f"the database user cannot act as the application role {role!r}: run"
+                    f" 'phb-ledger db upgrade' as the owner, then GRANT {role} TO <user>"
+                    f" (or set {APP_ROLE_ENV}= to run without it)"
+                )
+            cursor.execute(f'SET ROLE "{role}"')
+        dbapi_connection.commit()
+
+
+def ping(database: Database) -> None:
+    """Fail fast with a clear reason if the database cannot be reached."""
+    with database.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

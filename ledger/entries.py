@@ -1,0 +1,306 @@
+"""Journal entries as frozen values, their pure checks, and their hashes.
+
+A :class:`NewEntry` is what a caller asks to post; a :class:`StoredEntry` is what the book
+holds. Both are frozen with their postings in a tuple, so nothing downstream can alter an
+entry after it was checked. Everything here is pure (no database), so the same rules serve
+the journal, ``verify`` and the tests.
+
+Signs: a posting's ``amount_pence`` is positive for a debit and negative for a credit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from ledger.errors import InvalidInput
+from ledger.money import AMOUNT_PENCE_MAX, format_gbp
+from ledger.vocabulary import EntryKind
+
+POSTINGS_MIN = 2
+POSTINGS_MAX = 1000
+DESCRIPTION_LENGTH_MAX = 500
+KEY_LENGTH_MAX = 255
+ENTRY_DATE_MIN = date(2000, 1, 1)
+ENTRY_DATE_MAX = date(2099, 12, 31)
+
+FundKey = int | None
+"""The fund an account belongs to: its budget id, or ``None`` for the holder's own fund."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewPosting:
+    account_id: int
+    amount_pence: int
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where an entry that came from a statement came from."""
+
+    source_file: str | None = None
+    source_line: int | None = None
+    source_format: str | None = None
+    importer: str | None = None
+
+    def as_tuple(self) -> tuple[str | None, int | None, str | None, str | None]:
+        return (self.source_file, self.source_line, self.source_format, self.importer)
+
+
+NO_PROVENANCE = Provenance()
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    book_id: int
+    entry_date: date
+    description: str
+    idempotency_key: str
+    postings: tuple[NewPosting, ...]
+    kind: str = EntryKind.MANUAL
+    provenance: Provenance = NO_PROVENANCE
+    reverses_entry_id: int | None = None
+    created_by: str = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPosting:
+    line_no: int
+    account_id: int
+    amount_pence: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    id: int
+    book_id: int
+    seq: int
+    entry_date: date
+    kind: str
+    description: str
+    idempotency_key: str
+    reverses_entry_id: int | None
+    provenance: Provenance
+    created_at: datetime
+    created_by: str
+    content_hash: str
+    prev_hash: str
+    entry_hash: str
+    postings: tuple[StoredPosting, ...] = field(default_factory=tuple)
+
+
+class PostOutcome(StrEnum):
+    """The one result type of posting, in order of precedence. Only ``created`` changed the
+    book; ``exists`` returns the original for a replay; the rest are conflicts (HTTP 409):
+    the key was used before for an entry that says something else."""
+
+    CREATED = "created"
+    EXISTS = "exists"
+    EXISTS_WITH_DIFFERENT_POSTINGS = "exists_with_different_postings"
+    EXISTS_WITH_DIFFERENT_DATE = "exists_with_different_date"
+    EXISTS_WITH_DIFFERENT_REVERSAL = "exists_with_different_reversal"
+    EXISTS_WITH_DIFFERENT_KIND = "exists_with_different_kind"
+    EXISTS_WITH_DIFFERENT_DESCRIPTION = "exists_with_different_description"
+    EXISTS_WITH_DIFFERENT_PROVENANCE = "exists_with_different_provenance"
+
+    @property
+    def is_conflict(self) -> bool:
+        return self not in (PostOutcome.CREATED, PostOutcome.EXISTS)
+
+
+@dataclass(frozen=True, slots=True)
+class PostResult:
+    outcome: PostOutcome
+    entry: StoredEntry
+
+
+# --- pure checks -------------------------------------------------------------------------
+
+
+def check_shape(entry: NewEntry, where: str = "entry") -> None:
+    """Everything about an entry that needs no database: raise ``InvalidInput`` naming the
+    field (``where`` prefixes it, e.g. ``entries[3]``)."""
+    count = len(entry.postings)
+    if count < POSTINGS_MIN:
+        raise InvalidInput(
+            f"{where} has {count} posting(s); an entry needs at least {POSTINGS_MIN}",
+            code="entry_too_few_postings",
+            field=f"{where}.postings",
+        )
+    if count > POSTINGS_MAX:
+        raise InvalidInput(
+            f"{where} has {count} postings; the limit is {POSTINGS_MAX}",
+            code="entry_too_many_postings",
+            field=f"{where}.postings",
+        )
+    for index, posting in enumerate(entry.postings):
+        _check_posting(posting, f"{where}.postings[{index}]")
+    _check_text(entry, where)
+    if not ENTRY_DATE_MIN <= entry.entry_date <= ENTRY_DATE_MAX:
+        raise InvalidInput(
+            f"{where}.entry_date {entry.entry_date} is outside {ENTRY_DATE_MIN}–{ENTRY_DATE_MAX}",
+            code="entry_date_out_of_range",
+            field=f"{where}.entry_date",
+        )
+    if entry.kind not in EntryKind.__members__.values():
+        raise InvalidInput(f"{where}.kind {entry.kind!r} is not a known entry kind", code="entry_kind_unknown", field=f"{where}.kind")
+    line = entry.provenance.source_line
+    if line is not None and line < 1:
+        raise InvalidInput(f"{where}.source_line must be 1 or more", code="provenance_invalid", field=f"{where}.source_line")
+
+
+def _check_posting(posting: NewPosting, where: str) -> None:
+    amount = posting.amount_pence
+    assert isinstance(amount, int) and not isinstance(amount, bool), f"{where}: amount must be int pence"
+    if amount == 0:
+        raise InvalidInput(f"{where} has a zero amount", code="posting_zero_amount", field=f"{where}.amount")
+    if abs(amount) > AMOUNT_PENCE_MAX:
+        raise InvalidInput(
+            f"{where} is larger than the limit of {format_gbp(AMOUNT_PENCE_MAX)}",
+            code="amount_too_large",
+            field=f"{where}.amount",
+        )
+
+
+def _check_text(entry: NewEntry, where: str) -> None:
+    description = entry.description
+    if not description.strip():
+        raise InvalidInput(f"{where}.description is empty", code="description_empty", field=f"{where}.description")
+    if len(description) > DESCRIPTION_LENGTH_MAX:
+        raise InvalidInput(
+            f"{where}.description is longer than {DESCRIPTION_LENGTH_MAX} characters",
+            code="description_too_long",
+            field=f"{where}.description",
+        )
+    key = entry.idempotency_key
+    if not key or len(key) > KEY_LENGTH_MAX or not key.isprintable() or key != key.strip():
+        raise InvalidInput(
+            f"{where}.idempotency_key must be 1–{KEY_LENGTH_MAX} printable characters with no"
+            " leading or trailing spaces",
+            code="idempotency_key_invalid",
+            field=f"{where}.idempotency_key",
+        )
+
+
+def fund_totals(postings: Iterable[NewPosting | StoredPosting], fund_of: Mapping[int, FundKey]) -> dict[FundKey, int]:
+    """Sum of the postings per fund. A balanced entry has every total zero."""
+    totals: dict[FundKey, int] = defaultdict(int)
+    for posting in postings:
+        totals[fund_of[posting.account_id]] += posting.amount_pence
+    return totals
+
+
+def check_balanced(entry: NewEntry, fund_of: Mapping[int, FundKey], where: str = "entry") -> None:
+    totals = fund_totals(entry.postings, fund_of)
+    unbalanced = {fund: total for fund, total in totals.items() if total != 0}
+    if unbalanced:
+        described = ", ".join(
+            f"{'the holder fund' if fund is None else f'budget {fund}'} by {format_gbp(total)}"
+            for fund, total in unbalanced.items()
+        )
+        raise InvalidInput(
+            f"{where} does not balance: its postings must sum to zero within each budget; off in {described}",
+            code="entry_unbalanced",
+            field=f"{where}.postings",
+            details={"off_by_pence": {("holder" if f is None else str(f)): t for f, t in unbalanced.items()}},
+        )
+
+
+def negated(postings: Iterable[StoredPosting]) -> tuple[NewPosting, ...]:
+    """The postings of a reversal: the same accounts, opposite amounts, same order."""
+    return tuple(NewPosting(p.account_id, -p.amount_pence) for p in postings)
+
+
+# --- hashing -----------------------------------------------------------------------------
+
+
+def _canonical_postings(postings: Iterable[NewPosting | StoredPosting]) -> list[list[int]]:
+    # Order-free: the same postings in another order are the same entry.
+    return sorted([p.account_id, p.amount_pence] for p in postings)
+
+
+def content_hash(
+    *,
+    book_id: int,
+    entry_date: date,
+    kind: str,
+    description: str,
+    idempotency_key: str,
+    reverses_entry_id: int | None,
+    provenance: Provenance,
+    postings: Iterable[NewPosting | StoredPosting],
+) -> str:
+    """SHA-256 of what an entry says. Equal for a replay with the same content; it is also
+    what ``verify`` recomputes from the stored rows to detect an altered amount."""
+    payload = [
+        book_id,
+        entry_date.isoformat(),
+        kind,
+        description,
+        idempotency_key,
+        reverses_entry_id,
+        list(provenance.as_tuple()),
+        _canonical_postings(postings),
+    ]
+    encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def new_entry_content_hash(entry: NewEntry) -> str:
+    return content_hash(
+        book_id=entry.book_id,
+        entry_date=entry.entry_date,
+        kind=entry.kind,
+        description=entry.description,
+        idempotency_key=entry.idempotency_key,
+        reverses_entry_id=entry.reverses_entry_id,
+        provenance=entry.provenance,
+        postings=entry.postings,
+    )
+
+
+def stored_entry_content_hash(entry: StoredEntry) -> str:
+    return content_hash(
+        book_id=entry.book_id,
+        entry_date=entry.entry_date,
+        kind=entry.kind,
+        description=entry.description,
+        idempotency_key=entry.idempotency_key,
+        reverses_entry_id=entry.reverses_entry_id,
+        provenance=entry.provenance,
+        postings=entry.postings,
+    )
+
+
+def chain_hash(*, prev_hash: str, seq: int, content_hash_hex: str, created_at: datetime, created_by: str) -> str:
+    """SHA-256 linking an entry to its predecessor in the book: change any earlier entry
+    (or this one's content, time or author) and every later link breaks."""
+    encoded = json.dumps(
+        [prev_hash, seq, content_hash_hex, created_at.isoformat(), created_by],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def replay_outcome(stored: StoredEntry, new: NewEntry) -> PostOutcome:
+    """Compare a replayed key's new content with what is stored, field by field, in the
+    precedence order of :class:`PostOutcome`."""
+    if _canonical_postings(stored.postings) != _canonical_postings(new.postings):
+        return PostOutcome.EXISTS_WITH_DIFFERENT_POSTINGS
+    if stored.entry_date != new.entry_date:
+        return PostOutcome.EXISTS_WITH_DIFFERENT_DATE
+    if stored.reverses_entry_id != new.reverses_entry_id:
+        return PostOutcome.EXISTS_WITH_DIFFERENT_REVERSAL
+    if stored.kind != new.kind:
+        return PostOutcome.EXISTS_WITH_DIFFERENT_KIND
+    if stored.description != new.description:
+        return PostOutcome.EXISTS_WITH_DIFFERENT_DESCRIPTION
+    if stored.provenance != new.provenance:
+        return PostOutcome.EXISTS_WITH_DIFFERENT_PROVENANCE
+    return PostOutcome.EXISTS

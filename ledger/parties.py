@@ -1,0 +1,181 @@
+"""Funders, holders, people and representatives: creating and finding them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger import checks
+from ledger.accounts import CONTRIBUTION_CODE, ensure_accounts, holder_specs
+from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.tables import Funder, Holder, LedgerBook, Person, Representative
+from ledger.vocabulary import DEFAULT_FUNDER_LABEL, EligibilityGroup, FunderKind, HolderKind, LegalBasis
+
+DATE_OF_BIRTH_EARLIEST = date(1900, 1, 1)
+
+
+@dataclass(frozen=True)
+class FunderSpec:
+    code: str
+    name: str
+    kind: str
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class HolderSpec:
+    code: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class PersonSpec:
+    name: str
+    date_of_birth: date
+    eligibility_group: str
+    preferred_name: str | None = None
+
+
+@dataclass(frozen=True)
+class RepresentativeSpec:
+    name: str
+    legal_basis: str
+    relationship: str | None = None
+    speaks_for_person: bool = False
+    email: str | None = None
+    phone: str | None = None
+
+
+def create_funder(session: Session, spec: FunderSpec) -> Funder:
+    code = checks.code(spec.code, "code")
+    if code == CONTRIBUTION_CODE:
+        raise InvalidInput(f"{code!r} is reserved for the person's client contribution", code="code_reserved", field="code")
+    kind = checks.choice(spec.kind, FunderKind, "kind")
+    _refuse_duplicate_code(session, Funder, code, "funder")
+    funder = Funder(
+        code=code,
+        name=checks.required_text(spec.name, "name", max_length=200),
+        kind=kind,
+        label=checks.text(spec.label, "label", max_length=60, required=False) or DEFAULT_FUNDER_LABEL[kind],
+    )
+    session.add(funder)
+    session.flush()
+    return funder
+
+
+def create_holder(session: Session, spec: HolderSpec) -> Holder:
+    """A holder with its book (an empty hash chain) and its own fund's accounts."""
+    code = checks.code(spec.code, "code")
+    _refuse_duplicate_code(session, Holder, code, "holder")
+    holder = Holder(
+        code=code,
+        name=checks.required_text(spec.name, "name", max_length=200),
+        kind=checks.choice(spec.kind, HolderKind, "kind"),
+    )
+    session.add(holder)
+    session.flush()
+    assert holder.id is not None
+    session.add(LedgerBook(holder_id=holder.id))
+    session.flush()
+    ensure_accounts(session, holder_specs(holder))
+    return holder
+
+
+def create_person(session: Session, spec: PersonSpec, *, today: date) -> Person:
+    person = Person(
+        name=checks.required_text(spec.name, "name", max_length=200),
+        preferred_name=checks.text(spec.preferred_name, "preferred_name", max_length=100, required=False),
+        date_of_birth=checks.date_between(spec.date_of_birth, "date_of_birth", earliest=DATE_OF_BIRTH_EARLIEST, latest=today),
+        eligibility_group=checks.choice(spec.eligibility_group, EligibilityGroup, "eligibility_group"),
+    )
+    session.add(person)
+    session.flush()
+    return person
+
+
+def add_representative(session: Session, person_id: int, spec: RepresentativeSpec) -> Representative:
+    get_person(session, person_id)
+    representative = Representative(
+        person_id=person_id,
+        name=checks.required_text(spec.name, "name", max_length=200),
+        relationship=checks.text(spec.relationship, "relationship", max_length=100, required=False),
+        legal_basis=checks.choice(spec.legal_basis, LegalBasis, "legal_basis"),
+        speaks_for_person=bool(spec.speaks_for_person),
+        email=checks.text(spec.email, "email", max_length=254, required=False),
+        phone=checks.text(spec.phone, "phone", max_length=40, required=False),
+    )
+    session.add(representative)
+    session.flush()
+    return representative
+
+
+def age_on(person: Person, day: date) -> int:
+    born = person.date_of_birth
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def is_adult_on(person: Person, day: date) -> bool:
+    return age_on(person, day) >= 18
+
+
+def get_funder(session: Session, funder_id: int) -> Funder:
+    return _get(session, Funder, funder_id, "funder")
+
+
+def get_holder(session: Session, holder_id: int) -> Holder:
+    return _get(session, Holder, holder_id, "holder")
+
+
+def get_person(session: Session, person_id: int) -> Person:
+    return _get(session, Person, person_id, "person")
+
+
+def funder_by_code(session: Session, code: str) -> Funder:
+    return _by_code(session, Funder, code, "funder")
+
+
+def holder_by_code(session: Session, code: str) -> Holder:
+    return _by_code(session, Holder, code, "holder")
+
+
+def list_funders(session: Session) -> list[Funder]:
+    return list(session.execute(select(Funder).order_by(Funder.id)).scalars())
+
+
+def list_holders(session: Session) -> list[Holder]:
+    return list(session.execute(select(Holder).order_by(Holder.id)).scalars())
+
+
+def list_people(session: Session) -> list[Person]:
+    return list(session.execute(select(Person).order_by(Person.id)).scalars())
+
+
+def representatives_of(session: Session, person_id: int) -> list[Representative]:
+    return list(
+        session.execute(
+            select(Representative).where(Representative.person_id == person_id).order_by(Representative.id)
+        ).scalars()
+    )
+
+
+def _get(session: Session, table: type, record_id: int, noun: str):  # type: ignore[no-untyped-def]
+    record = session.get(table, record_id)
+    if record is None:
+        raise NotFound(f"there is no {noun} {record_id}", code=f"{noun}_not_found")
+    return record
+
+
+def _by_code(session: Session, table: type, code: str, noun: str):  # type: ignore[no-untyped-def]
+    record = session.execute(select(table).where(table.code == code)).scalar_one_or_none()  # type: ignore[attr-defined]
+    if record is None:
+        raise NotFound(f"there is no {noun} {code!r}", code=f"{noun}_not_found")
+    return record
+
+
+def _refuse_duplicate_code(session: Session, table: type, code: str, noun: str) -> None:
+    if session.execute(select(table.id).where(table.code == code)).first() is not None:  # type: ignore[attr-defined]
+        raise Conflict(f"a {noun} with code {code!r} already exists", code=f"{noun}_code_taken", field="code")

@@ -1,0 +1,34 @@
+"""The database tables (SQLModel), one module per concept.
+
+Amounts are integer pence in ``*_pence`` BIGINT columns; timestamps are UTC without a zone;
+enumerated values are stored as their text (see ``ledger.vocabulary``).
+"""
+
+from ledger.tables.base import metadata, utcnow
+from ledger.tables.budgets import Budget, BudgetContact, BudgetPart, Category
+from ledger.tables.journal import Account, ClosedPeriod, JournalEntry, LedgerBook, Posting
+from ledger.tables.parties import Funder, Holder, Person, Representative
+from ledger.tables.plans import FundingLine, PlanLine, PlanOutcome, PlanPartAmount, SupportPlanVersion
+
+__all__ = [
+    "Account",
+    "Budget",
+    "BudgetContact",
+    "BudgetPart",
+    "Category",
+    "ClosedPeriod",
+    "Funder",
+    "FundingLine",
+    "Holder",
+    "JournalEntry",
+    "LedgerBook",
+    "Person",
+    "PlanLine",
+    "PlanOutcome",
+    "PlanPartAmount",
+    "Posting",
+    "Representative",
+    "SupportPlanVersion",
+    "metadata",
+    "utcnow",
+]

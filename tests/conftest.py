@@ -1,0 +1,64 @@
+"""Fixtures shared by the whole suite.
+
+``db`` is parametrised over SQLite and PostgreSQL, so every test that takes it runs on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ledger.database import Database
+from tests.support.databases import PostgresTestDatabase, SqliteTemplate, require_postgres
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    return SqliteTemplate(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[PostgresTestDatabase]:
+    require_postgres()
+    database = PostgresTestDatabase()
+    try:
+        yield database
+    finally:
+        database.drop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, empty database of the parametrised kind."""
+    if backend == "sqlite":
+        template: SqliteTemplate = request.getfixturevalue("sqlite_template")
+        database = Database(template.copy_to(tmp_path / "test.db"))
+    else:
+        postgres: PostgresTestDatabase = request.getfixturevalue("postgres_database")
+        postgres.empty()
+        database = Database(postgres.url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
+def pg(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """PostgreSQL only, for what only PostgreSQL does (triggers, grants, row locks)."""
+    postgres: PostgresTestDatabase = request.getfixturevalue("postgres_database")
+    postgres.empty()
+    database = Database(postgres.url)
+    try:
+        yield database
+    finally:
+        database.dispose()

@@ -1,0 +1,133 @@
+"""Test databases: a migrated SQLite template copied per test, and one PostgreSQL database
+per test session (created from PHB_LEDGER_TEST_POSTGRES_URL, dropped afterwards) that is
+emptied between tests.
+
+Without a PostgreSQL server the PostgreSQL tests skip with the reason — unless CI=true,
+where they fail: CI must prove the suite on both databases.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from ledger import migrate
+from ledger.database import Database
+from ledger.vocabulary import STANDARD_CATEGORIES
+
+POSTGRES_URL_ENV = "PHB_LEDGER_TEST_POSTGRES_URL"
+POSTGRES_URL_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Emptied between tests, children before parents; category keeps the standard list.
+_TABLES_TO_EMPTY = (
+    "closed_period",
+    "posting",
+    "journal_entry",
+    "account",
+    "plan_outcome",
+    "plan_line",
+    "plan_part_amount",
+    "funding_line",
+    "support_plan_version",
+    "budget_contact",
+    "budget_part",
+    "budget",
+    "representative",
+    "person",
+    "ledger_book",
+    "category",
+    "holder",
+    "funder",
+)
+
+
+def admin_url() -> str:
+    url = os.environ.get(POSTGRES_URL_ENV, POSTGRES_URL_DEFAULT)
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def postgres_unavailable_reason() -> str | None:
+    try:
+        with psycopg.connect(admin_url(), connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        return f"PostgreSQL is not reachable at {admin_url()} ({POSTGRES_URL_ENV}): {str(error).strip()}"
+    return None
+
+
+def require_postgres() -> None:
+    reason = postgres_unavailable_reason()
+    if reason is None:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+class PostgresTestDatabase:
+    """One database for the test session: created and migrated once, emptied per test."""
+
+    def __init__(self) -> None:
+        self.name = f"phb_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        base = make_url(admin_url())
+        self.url = base.set(database=self.name).render_as_string(hide_password=False).replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
+        with psycopg.connect(admin_url(), autocommit=True) as connection:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+        database = Database(self.url)
+        migrate.upgrade(database)
+        database.dispose()
+
+    def empty(self) -> None:
+        with psycopg.connect(_libpq(self.url), autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                    sql.SQL(", ").join(sql.Identifier(t) for t in _TABLES_TO_EMPTY)
+                )
+            )
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO category (holder_id, code, name, plain_name) VALUES (NULL, %s, %s, %s)",
+                    list(STANDARD_CATEGORIES),
+                )
+
+    def drop(self) -> None:
+        with psycopg.connect(admin_url(), autocommit=True) as connection:
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (self.name,),
+            )
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(self.name)))
+
+    def owner_connection(self) -> psycopg.Connection:
+        """A connection as the owner (not the application role): for tests that tamper."""
+        return psycopg.connect(_libpq(self.url), autocommit=True)
+
+
+class SqliteTemplate:
+    """A migrated SQLite file, copied for each test (much faster than migrating each time)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / "template.db"
+        database = Database(f"sqlite:///{self.path}")
+        migrate.upgrade(database)
+        with database.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        database.dispose()
+
+    def copy_to(self, target: Path) -> str:
+        shutil.copyfile(self.path, target)
+        return f"sqlite:///{target}"
