@@ -1,8 +1,10 @@
 """Journal entries as frozen values, their pure checks, and their hashes.
 
 A :class:`NewEntry` is what a caller asks to post; a :class:`StoredEntry` is what the book
-holds. Both are frozen with their postings in a tuple, so nothing downstream can alter an
-entry after it was checked. Everything here is pure (no database), so the same rules serve
+holds. Both are immutable with their postings in a tuple, so nothing downstream can alter an
+entry after it was checked. The types built once per posted row are named tuples (as in
+Beancount): as immutable as a frozen dataclass and several times cheaper to construct,
+which matters at tens of thousands of entries a second. Everything here is pure (no database), so the same rules serve
 the journal, ``verify`` and the tests.
 
 Signs: a posting's ``amount_pence`` is positive for a debit and negative for a credit.
@@ -11,12 +13,11 @@ Signs: a posting's ``amount_pence`` is positive for a debit and negative for a c
 from __future__ import annotations
 
 import hashlib
-import json
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from ledger.errors import InvalidInput
 from ledger.money import AMOUNT_PENCE_MAX, format_gbp
@@ -29,12 +30,13 @@ KEY_LENGTH_MAX = 255
 ENTRY_DATE_MIN = date(2000, 1, 1)
 ENTRY_DATE_MAX = date(2099, 12, 31)
 
+_ENTRY_KINDS = frozenset(kind.value for kind in EntryKind)
+
 FundKey = int | None
 """The fund an account belongs to: its budget id, or ``None`` for the holder's own fund."""
 
 
-@dataclass(frozen=True, slots=True)
-class NewPosting:
+class NewPosting(NamedTuple):
     account_id: int
     amount_pence: int
 
@@ -68,15 +70,13 @@ class NewEntry:
     created_by: str = "system"
 
 
-@dataclass(frozen=True, slots=True)
-class StoredPosting:
+class StoredPosting(NamedTuple):
     line_no: int
     account_id: int
     amount_pence: int
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEntry:
+class StoredEntry(NamedTuple):
     id: int
     book_id: int
     seq: int
@@ -91,7 +91,7 @@ class StoredEntry:
     content_hash: str
     prev_hash: str
     entry_hash: str
-    postings: tuple[StoredPosting, ...] = field(default_factory=tuple)
+    postings: tuple[StoredPosting, ...] = ()
 
 
 class PostOutcome(StrEnum):
@@ -139,7 +139,10 @@ def check_shape(entry: NewEntry, where: str = "entry") -> None:
             field=f"{where}.postings",
         )
     for index, posting in enumerate(entry.postings):
-        _check_posting(posting, f"{where}.postings[{index}]")
+        amount = posting.amount_pence
+        # The where-string is built only when something is wrong: this runs per posting.
+        if amount == 0 or not -AMOUNT_PENCE_MAX <= amount <= AMOUNT_PENCE_MAX or type(amount) is not int:
+            _check_posting(posting, f"{where}.postings[{index}]")
     _check_text(entry, where)
     if not ENTRY_DATE_MIN <= entry.entry_date <= ENTRY_DATE_MAX:
         raise InvalidInput(
@@ -147,7 +150,7 @@ def check_shape(entry: NewEntry, where: str = "entry") -> None:
             code="entry_date_out_of_range",
             field=f"{where}.entry_date",
         )
-    if entry.kind not in EntryKind.__members__.values():
+    if entry.kind not in _ENTRY_KINDS:
         raise InvalidInput(f"{where}.kind {entry.kind!r} is not a known entry kind", code="entry_kind_unknown", field=f"{where}.kind")
     line = entry.provenance.source_line
     if line is not None and line < 1:
@@ -156,7 +159,7 @@ def check_shape(entry: NewEntry, where: str = "entry") -> None:
 
 def _check_posting(posting: NewPosting, where: str) -> None:
     amount = posting.amount_pence
-    assert isinstance(amount, int) and not isinstance(amount, bool), f"{where}: amount must be int pence"
+    assert type(amount) is int, f"{where}: amount must be int pence"
     if amount == 0:
         raise InvalidInput(f"{where} has a zero amount", code="posting_zero_amount", field=f"{where}.amount")
     if abs(amount) > AMOUNT_PENCE_MAX:
@@ -189,9 +192,10 @@ def _check_text(entry: NewEntry, where: str) -> None:
 
 def fund_totals(postings: Iterable[NewPosting | StoredPosting], fund_of: Mapping[int, FundKey]) -> dict[FundKey, int]:
     """Sum of the postings per fund. A balanced entry has every total zero."""
-    totals: dict[FundKey, int] = defaultdict(int)
+    totals: dict[FundKey, int] = {}
     for posting in postings:
-        totals[fund_of[posting.account_id]] += posting.amount_pence
+        fund = fund_of[posting.account_id]
+        totals[fund] = totals.get(fund, 0) + posting.amount_pence
     return totals
 
 
@@ -217,11 +221,38 @@ def negated(postings: Iterable[StoredPosting]) -> tuple[NewPosting, ...]:
 
 
 # --- hashing -----------------------------------------------------------------------------
+#
+# Hashes are SHA-256 over a canonical text that anyone can rebuild from the stored rows:
+# fields joined by "," where text is written as a netstring ("<length>:<text>", so no
+# character inside it can be mistaken for a separator), None as "~", integers and ISO dates
+# as themselves, and postings as "account:amount" pairs sorted and joined by ";".
 
 
-def _canonical_postings(postings: Iterable[NewPosting | StoredPosting]) -> list[list[int]]:
+def _text(value: str | None) -> str:
+    return "~" if value is None else f"{len(value)}:{value}"
+
+
+def _number(value: int | None) -> str:
+    return "~" if value is None else str(value)
+
+
+def _provenance_text(provenance: Provenance) -> str:
+    return ",".join(
+        (
+            _text(provenance.source_file),
+            _number(provenance.source_line),
+            _text(provenance.source_format),
+            _text(provenance.importer),
+        )
+    )
+
+
+_NO_PROVENANCE_TEXT = "~,~,~,~"
+
+
+def _canonical_postings(postings: Iterable[NewPosting | StoredPosting]) -> list[tuple[int, int]]:
     # Order-free: the same postings in another order are the same entry.
-    return sorted([p.account_id, p.amount_pence] for p in postings)
+    return sorted([(p.account_id, p.amount_pence) for p in postings])
 
 
 def content_hash(
@@ -237,18 +268,13 @@ def content_hash(
 ) -> str:
     """SHA-256 of what an entry says. Equal for a replay with the same content; it is also
     what ``verify`` recomputes from the stored rows to detect an altered amount."""
-    payload = [
-        book_id,
-        entry_date.isoformat(),
-        kind,
-        description,
-        idempotency_key,
-        reverses_entry_id,
-        list(provenance.as_tuple()),
-        _canonical_postings(postings),
-    ]
-    encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode()).hexdigest()
+    canonical = (
+        f"entry.v1,{book_id},{entry_date.isoformat()},{len(kind)}:{kind},{len(description)}:{description},"
+        f"{len(idempotency_key)}:{idempotency_key},{_number(reverses_entry_id)},"
+        f"{_NO_PROVENANCE_TEXT if provenance is NO_PROVENANCE else _provenance_text(provenance)},"
+        + ";".join([f"{account}:{amount}" for account, amount in _canonical_postings(postings)])
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def new_entry_content_hash(entry: NewEntry) -> str:
@@ -280,12 +306,16 @@ def stored_entry_content_hash(entry: StoredEntry) -> str:
 def chain_hash(*, prev_hash: str, seq: int, content_hash_hex: str, created_at: datetime, created_by: str) -> str:
     """SHA-256 linking an entry to its predecessor in the book: change any earlier entry
     (or this one's content, time or author) and every later link breaks."""
-    encoded = json.dumps(
-        [prev_hash, seq, content_hash_hex, created_at.isoformat(), created_by],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(encoded.encode()).hexdigest()
+    return chain_hash_with(prev_hash, seq, content_hash_hex, chain_suffix(created_at, created_by))
+
+
+def chain_suffix(created_at: datetime, created_by: str) -> str:
+    """The part of the chain text that entries posted together share (worked out once)."""
+    return f",{created_at.isoformat()},{_text(created_by)}"
+
+
+def chain_hash_with(prev_hash: str, seq: int, content_hash_hex: str, suffix: str) -> str:
+    return hashlib.sha256(f"chain.v1,{prev_hash},{seq},{content_hash_hex}{suffix}".encode()).hexdigest()
 
 
 def replay_outcome(stored: StoredEntry, new: NewEntry) -> PostOutcome:

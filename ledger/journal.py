@@ -39,7 +39,8 @@ from ledger.entries import (
     PostResult,
     StoredEntry,
     StoredPosting,
-    chain_hash,
+    chain_hash_with,
+    chain_suffix,
     check_balanced,
     check_shape,
     negated,
@@ -347,42 +348,35 @@ def _append(
     if not fresh:
         return {}
     entry_ids = rows.reserve_ids(session, "journal_entry", len(fresh))
-    posting_ids = iter(rows.reserve_ids(session, "posting", sum(len(entries[i].postings) for i in fresh)))
     created_at = utcnow()
+    encode_date, encode_timestamp = rows.date_encoder(session)
+    created_at_value = encode_timestamp(created_at)
     created: dict[int, StoredEntry] = {}
     entry_rows: list[tuple] = []
     posting_rows: list[tuple] = []
+    suffixes: dict[str, str] = {}
     seq, prev_hash = head_seq, head_hash
     for entry_id, index in zip(entry_ids, fresh, strict=True):
         entry = entries[index]
         seq += 1
-        entry_hash = chain_hash(
-            prev_hash=prev_hash, seq=seq, content_hash_hex=hashes[index], created_at=created_at, created_by=entry.created_by
-        )
-        postings = tuple(StoredPosting(line, p.account_id, p.amount_pence) for line, p in enumerate(entry.postings, 1))
+        content_hash = hashes[index]
+        suffix = suffixes.get(entry.created_by)
+        if suffix is None:
+            suffix = suffixes[entry.created_by] = chain_suffix(created_at, entry.created_by)
+        entry_hash = chain_hash_with(prev_hash, seq, content_hash, suffix)
+        date_value = encode_date(entry.entry_date)
+        postings = []
+        for line, posting in enumerate(entry.postings, 1):
+            postings.append(StoredPosting(line, posting.account_id, posting.amount_pence))
+            posting_rows.append((entry_id, line, posting.account_id, posting.amount_pence, date_value))
+        # Positional: this loop runs once per entry, and keyword arguments cost here.
         stored = StoredEntry(
-            id=entry_id,
-            book_id=book_id,
-            seq=seq,
-            entry_date=entry.entry_date,
-            kind=entry.kind,
-            description=entry.description,
-            idempotency_key=entry.idempotency_key,
-            reverses_entry_id=entry.reverses_entry_id,
-            provenance=entry.provenance,
-            created_at=created_at,
-            created_by=entry.created_by,
-            content_hash=hashes[index],
-            prev_hash=prev_hash,
-            entry_hash=entry_hash,
-            postings=postings,
-        )
+            entry_id, book_id, seq, entry.entry_date, entry.kind, entry.description, entry.idempotency_key,
+            entry.reverses_entry_id, entry.provenance, created_at, entry.created_by, content_hash, prev_hash,
+            entry_hash, tuple(postings),
+        )  # fmt: skip
         created[index] = stored
-        entry_rows.append(rows.entry_row(stored))
-        for posting in postings:
-            posting_rows.append(
-                (next(posting_ids), entry_id, posting.line_no, posting.account_id, posting.amount_pence, entry.entry_date)
-            )
+        entry_rows.append(rows.entry_row(stored, date_value, created_at_value))
         prev_hash = entry_hash
     rows.insert_rows(session, "journal_entry", rows.ENTRY_COLUMNS, entry_rows)
     rows.insert_rows(session, "posting", rows.POSTING_COLUMNS, posting_rows)

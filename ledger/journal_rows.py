@@ -9,7 +9,7 @@ not tracking them as objects.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import select, text
@@ -40,7 +40,7 @@ ENTRY_COLUMNS = (
     "prev_hash",
     "entry_hash",
 )
-POSTING_COLUMNS = ("id", "entry_id", "line_no", "account_id", "amount_pence", "entry_date")
+POSTING_COLUMNS = ("entry_id", "line_no", "account_id", "amount_pence", "entry_date")
 
 _entry = JournalEntry.__table__
 _posting = Posting.__table__
@@ -56,10 +56,10 @@ def chunks(items: Sequence, size: int = SQLITE_IN_CHUNK) -> Iterable[Sequence]:
 
 
 def reserve_ids(session: Session, table: str, count: int) -> list[int]:
-    """``count`` fresh primary keys for ``table``. On SQLite the caller holds the write lock
+    """``count`` fresh entry ids. On SQLite the caller holds the write lock
     (BEGIN IMMEDIATE), so max(id) cannot move under it; journal rows are never deleted, so
     ids are never reused. On PostgreSQL each id comes from the table's sequence."""
-    assert table in ("journal_entry", "posting"), table
+    assert table == "journal_entry", table
     if count == 0:
         return []
     if is_sqlite(session):
@@ -72,12 +72,12 @@ def reserve_ids(session: Session, table: str, count: int) -> list[int]:
 
 
 def insert_rows(session: Session, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
-    """Insert ``rows`` (tuples in ``columns`` order) in the session's transaction."""
+    """Insert ``rows`` (tuples in ``columns`` order, dates and timestamps already passed
+    through :func:`date_encoder`) in the session's transaction."""
     if not rows:
         return
     connection = session.connection()
     if is_sqlite(session):
-        rows = [tuple(_sqlite_value(value) for value in row) for row in rows]
         placeholders = ", ".join("?" for _ in columns)
         connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
         return
@@ -92,13 +92,25 @@ def insert_rows(session: Session, table: str, columns: Sequence[str], rows: list
     connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
 
 
-def _sqlite_value(value: object) -> object:
-    # The same text SQLAlchemy's SQLite Date and DateTime types write and read back.
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, date):
-        return value.isoformat()
+def _same(value: object) -> object:
     return value
+
+
+def _sqlite_date(value: date) -> str:
+    return value.isoformat()
+
+
+def _sqlite_timestamp(value: datetime) -> str:
+    # The text SQLAlchemy's SQLite DateTime type writes and parses back.
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def date_encoder(session: Session) -> tuple[Callable[[date], object], Callable[[datetime], object]]:
+    """How to pass a date and a timestamp to the driver: as text on SQLite (what SQLAlchemy
+    stores there), as themselves on PostgreSQL."""
+    if is_sqlite(session):
+        return _sqlite_date, _sqlite_timestamp
+    return _same, _same
 
 
 def load_entries(session: Session, entry_ids: Iterable[int]) -> dict[int, StoredEntry]:
@@ -137,13 +149,14 @@ def stored_entry_from_row(row, postings: Iterable[StoredPosting]) -> StoredEntry
     )
 
 
-def entry_row(entry: StoredEntry) -> tuple:
+def entry_row(entry: StoredEntry, entry_date: object, created_at: object) -> tuple:
+    """The row for ``entry``, with its date and timestamp already encoded for the driver."""
     p = entry.provenance
     return (
         entry.id,
         entry.book_id,
         entry.seq,
-        entry.entry_date,
+        entry_date,
         entry.kind,
         entry.description,
         entry.idempotency_key,
@@ -152,7 +165,7 @@ def entry_row(entry: StoredEntry) -> tuple:
         p.source_line,
         p.source_format,
         p.importer,
-        entry.created_at,
+        created_at,
         entry.created_by,
         entry.content_hash,
         entry.prev_hash,

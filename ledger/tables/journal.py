@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from ledger.tables.base import BigId, Pence, Timestamp, utcnow
@@ -60,6 +60,14 @@ class JournalEntry(SQLModel, table=True):
         UniqueConstraint("book_id", "seq"),
         UniqueConstraint("book_id", "idempotency_key"),
         CheckConstraint("seq >= 1", name="seq_positive"),
+        # Partial, so the many entries that reverse nothing cost this index nothing.
+        Index(
+            "uq_journal_entry_reverses_entry_id",
+            "reverses_entry_id",
+            unique=True,
+            sqlite_where=text("reverses_entry_id IS NOT NULL"),
+            postgresql_where=text("reverses_entry_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
@@ -72,9 +80,9 @@ class JournalEntry(SQLModel, table=True):
     idempotency_key: str = Field(max_length=255)
     reverses_entry_id: int | None = Field(
         default=None,
-        sa_column=Column(BigId, ForeignKey("journal_entry.id"), unique=True, nullable=True),
+        sa_column=Column(BigId, ForeignKey("journal_entry.id"), nullable=True),
     )
-    """Set on a reversal; unique, so an entry is reversed at most once."""
+    """Set on a reversal; unique (a partial index), so an entry is reversed at most once."""
     source_file: str | None = Field(default=None, max_length=500)
     source_line: int | None = None
     source_format: str | None = Field(default=None, max_length=40)
@@ -90,19 +98,21 @@ class JournalEntry(SQLModel, table=True):
 
 class Posting(SQLModel, table=True):
     """One line of an entry: an account and a signed amount (debit positive, credit
-    negative). ``entry_date`` repeats the entry's date so that as-at balances read one
-    covering index and never join."""
+    negative). A posting is identified by its entry and line number; the table is clustered
+    on that key (WITHOUT ROWID on SQLite), so an entry's postings sit together and new ones
+    are appended at the end. ``entry_date`` repeats the entry's date so that as-at balances
+    read one covering index and never join."""
 
     __tablename__ = "posting"
     __table_args__ = (
-        UniqueConstraint("entry_id", "line_no"),
         CheckConstraint("amount_pence <> 0", name="amount_not_zero"),
+        CheckConstraint("line_no >= 1", name="line_no_positive"),
         Index("ix_posting_account_date", "account_id", "entry_date", "entry_id", "amount_pence"),
+        {"sqlite_with_rowid": False},
     )
 
-    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    entry_id: int = Field(sa_column=Column(BigId, ForeignKey("journal_entry.id"), nullable=False))
-    line_no: int
+    entry_id: int = Field(sa_column=Column(BigId, ForeignKey("journal_entry.id"), primary_key=True, autoincrement=False))
+    line_no: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     account_id: int = Field(foreign_key="account.id")
     amount_pence: int = Field(sa_type=Pence)
     entry_date: date = Field(sa_column=Column(Date, nullable=False))

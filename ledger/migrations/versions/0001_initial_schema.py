@@ -229,9 +229,11 @@ def _create_tables() -> None:
     sa.ForeignKeyConstraint(['reverses_entry_id'], ['journal_entry.id'], name=op.f('fk_journal_entry_reverses_entry_id_journal_entry')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journal_entry')),
     sa.UniqueConstraint('book_id', 'idempotency_key', name=op.f('uq_journal_entry_book_id_idempotency_key')),
-    sa.UniqueConstraint('book_id', 'seq', name=op.f('uq_journal_entry_book_id_seq')),
-    sa.UniqueConstraint('reverses_entry_id', name=op.f('uq_journal_entry_reverses_entry_id'))
+    sa.UniqueConstraint('book_id', 'seq', name=op.f('uq_journal_entry_book_id_seq'))
     )
+    with op.batch_alter_table('journal_entry', schema=None) as batch_op:
+        batch_op.create_index('uq_journal_entry_reverses_entry_id', ['reverses_entry_id'], unique=True, sqlite_where=sa.text('reverses_entry_id IS NOT NULL'), postgresql_where=sa.text('reverses_entry_id IS NOT NULL'))
+
     op.create_table('support_plan_version',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('budget_id', sa.Integer(), nullable=False),
@@ -328,17 +330,17 @@ def _create_tables() -> None:
         batch_op.create_index(batch_op.f('ix_plan_part_amount_budget_part_id'), ['budget_part_id'], unique=False)
 
     op.create_table('posting',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('line_no', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('amount_pence', sa.BigInteger(), nullable=False),
     sa.Column('entry_date', sa.Date(), nullable=False),
     sa.CheckConstraint('amount_pence <> 0', name=op.f('ck_posting_amount_not_zero')),
+    sa.CheckConstraint('line_no >= 1', name=op.f('ck_posting_line_no_positive')),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_posting_account_id_account')),
     sa.ForeignKeyConstraint(['entry_id'], ['journal_entry.id'], name=op.f('fk_posting_entry_id_journal_entry')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_posting')),
-    sa.UniqueConstraint('entry_id', 'line_no', name=op.f('uq_posting_entry_id_line_no'))
+    sa.PrimaryKeyConstraint('entry_id', 'line_no', name=op.f('pk_posting')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('posting', schema=None) as batch_op:
         batch_op.create_index('ix_posting_account_date', ['account_id', 'entry_date', 'entry_id', 'amount_pence'], unique=False)
@@ -379,6 +381,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_support_plan_version_budget_id'))
 
     op.drop_table('support_plan_version')
+    with op.batch_alter_table('journal_entry', schema=None) as batch_op:
+        batch_op.drop_index('uq_journal_entry_reverses_entry_id', sqlite_where=sa.text('reverses_entry_id IS NOT NULL'), postgresql_where=sa.text('reverses_entry_id IS NOT NULL'))
+
     op.drop_table('journal_entry')
     op.drop_table('closed_period')
     op.drop_table('budget_part')
