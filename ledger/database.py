@@ -105,12 +105,10 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading; whatever happens, nothing it did is kept."""
+        """A session for reading. Closing it ends its transaction without keeping anything,
+        and (unlike a rollback) leaves the records it loaded readable afterwards."""
         with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -174,6 +174,10 @@ def _check_text(entry: NewEntry, where: str) -> None:
     description = entry.description
     if not description.strip():
         raise InvalidInput(f"{where}.description is empty", code="description_empty", field=f"{where}.description")
+    if not description.isprintable() and not description.replace("\n", " ").replace("\t", " ").isprintable():
+        raise InvalidInput(
+            f"{where}.description contains control characters", code="description_not_printable", field=f"{where}.description"
+        )
     if len(description) > DESCRIPTION_LENGTH_MAX:
         raise InvalidInput(
             f"{where}.description is longer than {DESCRIPTION_LENGTH_MAX} characters",

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger import checks
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.tables import ClosedPeriod, LedgerBook
 
@@ -78,9 +79,20 @@ def closed_quarter_containing(closed: Iterable[tuple[str, date, date]], day: dat
 
 
 def close_quarter(
-    session: Session, book_id: int, quarter: Quarter, *, closed_by: str, reason: str | None = None
+    session: Session,
+    book_id: int,
+    quarter: Quarter,
+    *,
+    closed_by: str,
+    reason: str | None = None,
+    today: date | None = None,
 ) -> ClosedPeriod:
-    """Close ``quarter`` in a holder's book. Closing twice is a conflict."""
+    """Close ``quarter`` in a holder's book. Closing twice is a conflict; given ``today``, a
+    quarter that has not ended yet cannot be closed."""
+    if today is not None and quarter.ends_on >= today:
+        raise InvalidInput(f"{quarter} has not ended yet; a quarter is closed after its last day", code="quarter_not_ended", field="quarter")
+    closed_by = checks.required_text(closed_by, "closed_by", max_length=200)
+    reason = checks.text(reason, "reason", max_length=1000, required=False)
     book = session.execute(
         _locking(session, select(LedgerBook).where(LedgerBook.holder_id == book_id))
     ).scalar_one_or_none()

@@ -1,0 +1,203 @@
+"""The journal: post and reverse entries, read them, close quarters.
+
+Posting is idempotent by the key the client sends: 201 the first time, 200 with the same
+entry for a replay with the same content, 409 for the same key with other content.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from ledger import accounts as chart
+from ledger import journal, periods
+from ledger.entries import KEY_LENGTH_MAX, NewEntry, NewPosting, PostResult, Provenance, StoredEntry
+from ledger.errors import Conflict
+from ledger.parties import get_holder
+from ledger.tables import Account, ClosedPeriod
+from ledger.vocabulary import EntryKind
+from web.api.common import AmountPence, EntryId, RecordId, Schema, amount_text, database
+from web.clock import today_in_england
+
+router = APIRouter(tags=["journal"])
+
+
+class PostingIn(Schema):
+    account: str = Field(max_length=200, examples=["ISF-0007:cash"], description="Account code")
+    amount: AmountPence = Field(description="Positive for a debit, negative for a credit")
+
+
+class ProvenanceIn(Schema):
+    source_file: str | None = Field(default=None, max_length=500)
+    source_line: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    source_format: str | None = Field(default=None, max_length=40)
+    importer: str | None = Field(default=None, max_length=80)
+
+
+class EntryIn(Schema):
+    idempotency_key: str = Field(min_length=1, max_length=KEY_LENGTH_MAX, description="Chosen by the client; a retry sends the same key")
+    entry_date: date
+    description: str = Field(min_length=1, max_length=500)
+    kind: EntryKind = EntryKind.MANUAL
+    postings: list[PostingIn] = Field(min_length=2, max_length=1000)
+    provenance: ProvenanceIn | None = None
+
+
+class ReverseIn(Schema):
+    idempotency_key: str = Field(min_length=1, max_length=KEY_LENGTH_MAX)
+    entry_date: date | None = Field(default=None, description="Defaults to today (in England)")
+    description: str | None = Field(default=None, max_length=500)
+
+
+class CloseQuarterIn(Schema):
+    quarter: str = Field(max_length=6, examples=["2026Q1"], description="Financial-year quarter: 2026Q1 = April–June 2026")
+    closed_by: str = Field(max_length=200)
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class PostingOut(BaseModel):
+    line_no: int
+    account: str
+    amount: str
+
+
+class EntryOut(BaseModel):
+    id: int
+    holder_id: int
+    seq: int
+    entry_date: date
+    kind: str
+    description: str
+    idempotency_key: str
+    reverses_entry_id: int | None
+    source_file: str | None
+    source_line: int | None
+    source_format: str | None
+    importer: str | None
+    created_at: datetime
+    created_by: str
+    content_hash: str
+    prev_hash: str
+    entry_hash: str
+    postings: list[PostingOut]
+    other_postings: int = Field(default=0, description="Postings of this entry to other budgets, not shown here")
+
+
+class ClosedQuarterOut(BaseModel):
+    quarter: str
+    starts_on: date
+    ends_on: date
+    closed_at: datetime
+    closed_by: str
+    reason: str | None
+
+    @classmethod
+    def of(cls, period: ClosedPeriod) -> ClosedQuarterOut:
+        return cls.model_validate(period, from_attributes=True)
+
+
+def entry_out(entry: StoredEntry, codes: dict[int, str], *, only_accounts: set[int] | None = None) -> EntryOut:
+    shown = [p for p in entry.postings if only_accounts is None or p.account_id in only_accounts]
+    return EntryOut(
+        id=entry.id,
+        holder_id=entry.book_id,
+        seq=entry.seq,
+        entry_date=entry.entry_date,
+        kind=entry.kind,
+        description=entry.description,
+        idempotency_key=entry.idempotency_key,
+        reverses_entry_id=entry.reverses_entry_id,
+        source_file=entry.provenance.source_file,
+        source_line=entry.provenance.source_line,
+        source_format=entry.provenance.source_format,
+        importer=entry.provenance.importer,
+        created_at=entry.created_at,
+        created_by=entry.created_by,
+        content_hash=entry.content_hash,
+        prev_hash=entry.prev_hash,
+        entry_hash=entry.entry_hash,
+        postings=[PostingOut(line_no=p.line_no, account=codes[p.account_id], amount=amount_text(p.amount_pence)) for p in shown],
+        other_postings=len(entry.postings) - len(shown),
+    )
+
+
+def account_codes(session, entries: list[StoredEntry]) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    ids = {p.account_id for e in entries for p in e.postings}
+    return dict(session.execute(select(Account.id, Account.code).where(Account.id.in_(ids))).all()) if ids else {}
+
+
+def _answer(session, result: PostResult, response: Response) -> EntryOut:  # type: ignore[no-untyped-def]
+    if result.outcome.is_conflict:
+        raise Conflict(
+            f"idempotency key {result.entry.idempotency_key!r} was already used for entry {result.entry.id}, which says"
+            f" something else ({result.outcome.value.replace('_', ' ')}); use a new key for a new entry",
+            code=result.outcome.value,
+            details={"entry_id": result.entry.id},
+        )
+    response.status_code = 201 if result.outcome.value == "created" else 200
+    response.headers["Idempotency-Outcome"] = result.outcome.value
+    return entry_out(result.entry, account_codes(session, [result.entry]))
+
+
+@router.post("/entries", status_code=201, response_model=EntryOut, responses={200: {"description": "A replay: the original entry"}})
+def post_entry(body: EntryIn, request: Request, response: Response) -> EntryOut:
+    with database(request).write() as session:
+        ids = chart.account_ids_by_code(session, [p.account for p in body.postings], field="postings")
+        book = session.execute(select(Account.holder_id).where(Account.id == ids[body.postings[0].account])).scalar_one()
+        provenance = Provenance(**body.provenance.model_dump()) if body.provenance else Provenance()
+        entry = NewEntry(
+            book_id=book,
+            entry_date=body.entry_date,
+            description=body.description,
+            idempotency_key=body.idempotency_key,
+            postings=tuple(NewPosting(ids[p.account], p.amount) for p in body.postings),
+            kind=body.kind,
+            provenance=provenance,
+            created_by="api",
+        )
+        result = journal.post_entry(session, entry)
+        out = _answer(session, result, response)
+    return out
+
+
+@router.get("/entries/{entry_id}", response_model=EntryOut)
+def get_entry(entry_id: EntryId, request: Request) -> EntryOut:
+    with database(request).read() as session:
+        entry = journal.load_entry(session, entry_id)
+        return entry_out(entry, account_codes(session, [entry]))
+
+
+@router.post("/entries/{entry_id}/reverse", status_code=201, response_model=EntryOut)
+def reverse_entry(entry_id: EntryId, body: ReverseIn, request: Request, response: Response) -> EntryOut:
+    with database(request).write() as session:
+        result = journal.reverse_entry(
+            session,
+            entry_id,
+            entry_date=body.entry_date or today_in_england(),
+            idempotency_key=body.idempotency_key,
+            created_by="api",
+            description=body.description,
+        )
+        out = _answer(session, result, response)
+    return out
+
+
+@router.post("/holders/{holder_id}/closed-quarters", status_code=201, response_model=ClosedQuarterOut)
+def close_quarter(holder_id: RecordId, body: CloseQuarterIn, request: Request) -> ClosedQuarterOut:
+    quarter = periods.parse_quarter(body.quarter)
+    with database(request).write() as session:
+        closed = periods.close_quarter(
+            session, holder_id, quarter, closed_by=body.closed_by, reason=body.reason, today=today_in_england()
+        )
+        out = ClosedQuarterOut.of(closed)
+    return out
+
+
+@router.get("/holders/{holder_id}/closed-quarters", response_model=list[ClosedQuarterOut])
+def list_closed_quarters(holder_id: RecordId, request: Request) -> list[ClosedQuarterOut]:
+    with database(request).read() as session:
+        get_holder(session, holder_id)
+        return [ClosedQuarterOut.of(p) for p in periods.closed_quarters(session, holder_id)]

@@ -1,0 +1,173 @@
+"""Funders, holders, people and representatives."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from ledger import parties
+from ledger.tables import Funder, Holder, Person, Representative
+from ledger.vocabulary import EligibilityGroup, FunderKind, HolderKind, LegalBasis
+from web.api.common import RecordId, Schema, database
+from web.clock import today_in_england
+
+router = APIRouter(tags=["parties"])
+
+
+class FunderIn(Schema):
+    code: str = Field(description="Short stable code, e.g. icb-devon", examples=["icb-devon"], max_length=40)
+    name: str = Field(max_length=200, examples=["NHS Devon ICB"])
+    kind: FunderKind
+    label: str | None = Field(default=None, max_length=60, description='How people name this kind of funder ("ICB", "CCG")')
+
+
+class FunderOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    kind: str
+    label: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, funder: Funder) -> FunderOut:
+        return cls.model_validate(funder, from_attributes=True)
+
+
+class HolderIn(Schema):
+    code: str = Field(max_length=40, examples=["sunrise-support"])
+    name: str = Field(max_length=200, examples=["Sunrise Support CIC"])
+    kind: HolderKind
+
+
+class HolderOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    kind: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, holder: Holder) -> HolderOut:
+        return cls.model_validate(holder, from_attributes=True)
+
+
+class PersonIn(Schema):
+    name: str = Field(max_length=200)
+    preferred_name: str | None = Field(default=None, max_length=100)
+    date_of_birth: date
+    eligibility_group: EligibilityGroup
+
+
+class PersonOut(BaseModel):
+    id: int
+    name: str
+    preferred_name: str | None
+    date_of_birth: date
+    eligibility_group: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, person: Person) -> PersonOut:
+        return cls.model_validate(person, from_attributes=True)
+
+
+class RepresentativeIn(Schema):
+    name: str = Field(max_length=200)
+    legal_basis: LegalBasis
+    relationship: str | None = Field(default=None, max_length=100)
+    speaks_for_person: bool = False
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class RepresentativeOut(BaseModel):
+    id: int
+    person_id: int
+    name: str
+    legal_basis: str
+    relationship: str | None
+    speaks_for_person: bool
+    email: str | None
+    phone: str | None
+
+    @classmethod
+    def of(cls, representative: Representative) -> RepresentativeOut:
+        return cls.model_validate(representative, from_attributes=True)
+
+
+@router.post("/funders", status_code=201, response_model=FunderOut)
+def create_funder(body: FunderIn, request: Request) -> FunderOut:
+    with database(request).write() as session:
+        funder = parties.create_funder(session, parties.FunderSpec(body.code, body.name, body.kind, body.label))
+    return FunderOut.of(funder)
+
+
+@router.get("/funders", response_model=list[FunderOut])
+def list_funders(request: Request) -> list[FunderOut]:
+    with database(request).read() as session:
+        return [FunderOut.of(f) for f in parties.list_funders(session)]
+
+
+@router.get("/funders/{funder_id}", response_model=FunderOut)
+def get_funder(funder_id: RecordId, request: Request) -> FunderOut:
+    with database(request).read() as session:
+        return FunderOut.of(parties.get_funder(session, funder_id))
+
+
+@router.post("/holders", status_code=201, response_model=HolderOut)
+def create_holder(body: HolderIn, request: Request) -> HolderOut:
+    with database(request).write() as session:
+        holder = parties.create_holder(session, parties.HolderSpec(body.code, body.name, body.kind))
+    return HolderOut.of(holder)
+
+
+@router.get("/holders", response_model=list[HolderOut])
+def list_holders(request: Request) -> list[HolderOut]:
+    with database(request).read() as session:
+        return [HolderOut.of(h) for h in parties.list_holders(session)]
+
+
+@router.get("/holders/{holder_id}", response_model=HolderOut)
+def get_holder(holder_id: RecordId, request: Request) -> HolderOut:
+    with database(request).read() as session:
+        return HolderOut.of(parties.get_holder(session, holder_id))
+
+
+@router.post("/people", status_code=201, response_model=PersonOut)
+def create_person(body: PersonIn, request: Request) -> PersonOut:
+    spec = parties.PersonSpec(body.name, body.date_of_birth, body.eligibility_group, body.preferred_name)
+    with database(request).write() as session:
+        person = parties.create_person(session, spec, today=today_in_england())
+    return PersonOut.of(person)
+
+
+@router.get("/people", response_model=list[PersonOut])
+def list_people(request: Request) -> list[PersonOut]:
+    with database(request).read() as session:
+        return [PersonOut.of(p) for p in parties.list_people(session)]
+
+
+@router.get("/people/{person_id}", response_model=PersonOut)
+def get_person(person_id: RecordId, request: Request) -> PersonOut:
+    with database(request).read() as session:
+        return PersonOut.of(parties.get_person(session, person_id))
+
+
+@router.post("/people/{person_id}/representatives", status_code=201, response_model=RepresentativeOut)
+def add_representative(person_id: RecordId, body: RepresentativeIn, request: Request) -> RepresentativeOut:
+    spec = parties.RepresentativeSpec(
+        body.name, body.legal_basis, body.relationship, body.speaks_for_person, body.email, body.phone
+    )
+    with database(request).write() as session:
+        representative = parties.add_representative(session, person_id, spec)
+    return RepresentativeOut.of(representative)
+
+
+@router.get("/people/{person_id}/representatives", response_model=list[RepresentativeOut])
+def list_representatives(person_id: RecordId, request: Request) -> list[RepresentativeOut]:
+    with database(request).read() as session:
+        parties.get_person(session, person_id)
+        return [RepresentativeOut.of(r) for r in parties.representatives_of(session, person_id)]

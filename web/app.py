@@ -1,0 +1,75 @@
+"""The FastAPI application: the JSON API under ``/api/v1`` and its OpenAPI document.
+
+``create_app(database)`` migrates the database when the app starts (so a new or older
+database is brought up to date before the first request) and serves every area's router.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
+
+from ledger import migrate
+from ledger.database import Database
+from web.api import balances, budgets, journal, parties, plans
+from web.errors import install_error_handlers
+from web.limits import BodySizeLimit
+
+API_PREFIX = "/api/v1"
+SERVICE_NAME = "phb-ledger"
+VERSION = "0.1.0"
+
+
+class ServiceOut(BaseModel):
+    service: str
+    version: str
+    database: str
+    api: str
+    openapi: str
+
+
+def create_app(database: Database, *, migrate_on_start: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate_on_start:
+            migrate.upgrade(database)
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="phb-ledger",
+        version=VERSION,
+        description="A double-entry ledger for NHS personal health budgets. Amounts are decimal strings in pounds.",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.database = database
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit)
+    api = APIRouter(prefix=API_PREFIX)
+
+    @api.get("/", response_model=ServiceOut, tags=["service"])
+    def service(request: Request) -> ServiceOut:
+        return ServiceOut(
+            service=SERVICE_NAME,
+            version=VERSION,
+            database=request.app.state.database.dialect,
+            api=API_PREFIX,
+            openapi=f"{API_PREFIX}/openapi.json",
+        )
+
+    for module in (parties, budgets, plans, journal, balances):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse(f"{API_PREFIX}/docs")
+
+    return app
