@@ -16,10 +16,10 @@ from ledger.accounts import CONTRIBUTION_CODE
 from ledger.balances import AccountBalance
 from ledger.errors import InvalidInput
 from ledger.tables import Budget, Category, Funder
-from web.api.common import RecordId, amount_text, database
+from web.api.common import ERROR_RESPONSES, IsoDate, RecordId, amount_text, database
 from web.api.journal import EntryOut, account_codes, entry_out
 
-router = APIRouter(tags=["balances"])
+router = APIRouter(tags=["balances"], responses=ERROR_RESPONSES)
 
 AS_OF = Query(default=None, description="Balances as at the end of this day; all entries when absent")
 _CURSOR_RE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}):([0-9]{1,19})")
@@ -104,7 +104,7 @@ def _totals(rows: list[AccountBalance]) -> dict[str, str]:
 
 
 @router.get("/budgets/{budget_id}/balances", response_model=BudgetBalancesOut)
-def budget_balances(budget_id: RecordId, request: Request, as_of: date | None = AS_OF) -> BudgetBalancesOut:
+def budget_balances(budget_id: RecordId, request: Request, as_of: IsoDate | None = AS_OF) -> BudgetBalancesOut:
     with database(request).read() as session:
         budget = budgets.get_budget(session, budget_id)
         rows = balances.budget_balances(session, budget_id, as_of=as_of)
@@ -119,7 +119,7 @@ def budget_balances(budget_id: RecordId, request: Request, as_of: date | None = 
 
 
 @router.get("/budgets/{budget_id}/balances/by-funder", response_model=FunderSharesOut)
-def budget_funder_shares(budget_id: RecordId, request: Request, as_of: date | None = AS_OF) -> FunderSharesOut:
+def budget_funder_shares(budget_id: RecordId, request: Request, as_of: IsoDate | None = AS_OF) -> FunderSharesOut:
     with database(request).read() as session:
         budget = budgets.get_budget(session, budget_id)
         shares = balances.funder_shares(session, budget_id, as_of=as_of)
@@ -144,8 +144,8 @@ def budget_funder_shares(budget_id: RecordId, request: Request, as_of: date | No
 def budget_journal(
     budget_id: RecordId,
     request: Request,
-    date_from: date | None = Query(default=None, alias="from"),
-    date_to: date | None = Query(default=None, alias="to"),
+    date_from: IsoDate | None = Query(default=None, alias="from"),
+    date_to: IsoDate | None = Query(default=None, alias="to"),
     before: str | None = Query(default=None, max_length=40, description="Cursor from next_before"),
     limit: int = Query(default=100, ge=1, le=history.PAGE_SIZE_MAX),
 ) -> HistoryOut:
@@ -170,7 +170,7 @@ def budget_journal(
 
 
 @router.get("/holders/{holder_id}/balances", response_model=HolderBalancesOut)
-def holder_balances(holder_id: RecordId, request: Request, as_of: date | None = AS_OF) -> HolderBalancesOut:
+def holder_balances(holder_id: RecordId, request: Request, as_of: IsoDate | None = AS_OF) -> HolderBalancesOut:
     with database(request).read() as session:
         parties.get_holder(session, holder_id)
         rows = balances.holder_balances(session, holder_id, as_of=as_of)
@@ -195,7 +195,7 @@ def holder_balances(holder_id: RecordId, request: Request, as_of: date | None = 
 
 
 @router.get("/accounts/{code}/balance", response_model=AccountBalanceOut)
-def account_balance(code: str, request: Request, as_of: date | None = AS_OF) -> AccountBalanceOut:
+def account_balance(code: str, request: Request, as_of: IsoDate | None = AS_OF) -> AccountBalanceOut:
     with database(request).read() as session:
         account = chart.account_by_code(session, code[:200])
         pence = balances.account_balance(session, account, as_of=as_of)

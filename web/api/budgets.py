@@ -11,9 +11,9 @@ from ledger import accounts as chart
 from ledger import budgets, parties, plans
 from ledger.tables import Account, Budget, BudgetContact, BudgetPart, Category
 from ledger.vocabulary import Cadence, ContactRole, DrawdownTiming, Holding, ManagementOption
-from web.api.common import AmountPence, RecordId, Schema, amount_text, database
+from web.api.common import AmountPence, ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 
-router = APIRouter(tags=["budgets"])
+router = APIRouter(tags=["budgets"], responses=ERROR_RESPONSES)
 
 
 class PartIn(Schema):
@@ -21,7 +21,7 @@ class PartIn(Schema):
     holding: Holding = Field(description="'none' for a notional part")
     cadence: Cadence = Cadence.WEEKLY
     timing: DrawdownTiming = DrawdownTiming.IN_ADVANCE
-    initial_float_weeks: int = Field(default=0, ge=0, le=52)
+    initial_float_weeks: Int = Field(default=0, ge=0, le=52)
 
 
 class ContactIn(Schema):
@@ -34,11 +34,11 @@ class ContactIn(Schema):
 
 class BudgetIn(Schema):
     reference: str = Field(max_length=32, examples=["ISF-0007"], description="Upper-case letters, digits and hyphens")
-    holder_id: int = Field(ge=1, le=2_147_483_647)
-    person_id: int = Field(ge=1, le=2_147_483_647)
-    lead_funder_id: int = Field(ge=1, le=2_147_483_647)
-    period_start: date
-    period_end: date = Field(description="Last day of the plan period")
+    holder_id: Int = Field(ge=1, le=2_147_483_647)
+    person_id: Int = Field(ge=1, le=2_147_483_647)
+    lead_funder_id: Int = Field(ge=1, le=2_147_483_647)
+    period_start: IsoDate
+    period_end: IsoDate = Field(description="Last day of the plan period")
     parts: list[PartIn] = Field(min_length=1, max_length=6)
     contacts: list[ContactIn] = Field(default_factory=list, max_length=20)
     previous_placement_annual_cost: AmountPence | None = None
@@ -86,7 +86,7 @@ class BudgetSummary(BaseModel):
     period_start: date
     period_end: date
     status: str
-    created_at: datetime
+    created_at: UtcTimestamp
 
     @classmethod
     def of(cls, budget: Budget) -> BudgetSummary:

@@ -7,11 +7,13 @@ for something a failed commit threw away.
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 
 from fastapi import Path as PathParam
 from fastapi import Request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from ledger import money
@@ -55,7 +57,10 @@ AmountPence = Annotated[
 
 
 class Schema(BaseModel):
-    """Base of every request body: unknown fields are refused, not silently dropped."""
+    """Base of every request body: unknown fields are refused, not silently dropped. Fields
+    use the strict types below, so nothing is coerced (no "5" for 5, no 1 for true, no
+    number for a date). (Pydantic's model-wide strict mode cannot be used: FastAPI validates
+    the parsed JSON in Python mode, where strict enums and dates refuse plain strings.)"""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -71,3 +76,72 @@ def database(request: Request) -> Database:
 
 RecordId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="A record's id")]
 EntryId = Annotated[int, PathParam(ge=1, le=9_223_372_036_854_775_807, description="A journal entry's id")]
+
+
+class FieldProblemOut(BaseModel):
+    field: str
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every error the API answers with."""
+
+    code: str = Field(description="Stable: match on this, not on the message")
+    message: str = Field(description="A sentence for a person")
+    field: str | None = None
+    details: dict[str, Any] | None = None
+    errors: list[FieldProblemOut] | None = Field(default=None, description="One item per field, for invalid_request")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The request body could not be read"},
+    404: {"model": ErrorOut, "description": "No such record"},
+    409: {"model": ErrorOut, "description": "Conflicts with what is recorded"},
+    413: {"model": ErrorOut, "description": "The request body is too large"},
+    422: {"model": ErrorOut, "description": "The request is not valid"},
+}
+"""Documented on every route, so clients (and schema checks) know the error shape."""
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+UtcTimestamp = Annotated[datetime, AfterValidator(_as_utc)]
+"""A response timestamp: stored as UTC without a zone, sent with it ("…Z")."""
+
+
+def _iso_date(value: object) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE_RE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("date_invalid", "write the date as YYYY-MM-DD, e.g. 2026-04-01")
+
+
+_ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
+"""A request date: ISO text only. Pydantic would otherwise read a number as a Unix time."""
+
+
+def _iso_timestamp(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE_RE.match(value) and len(value) <= 40:
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("timestamp_invalid", "write the time as ISO 8601, e.g. 2026-03-20T10:00:00Z")
+
+
+IsoTimestamp = Annotated[datetime, BeforeValidator(_iso_timestamp), WithJsonSchema({"type": "string", "format": "date-time"})]
+"""A request timestamp: ISO 8601 text only (a number is not a time)."""
+
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]

@@ -19,10 +19,10 @@ from ledger.errors import Conflict
 from ledger.parties import get_holder
 from ledger.tables import Account, ClosedPeriod
 from ledger.vocabulary import EntryKind
-from web.api.common import AmountPence, EntryId, RecordId, Schema, amount_text, database
+from web.api.common import AmountPence, ERROR_RESPONSES, EntryId, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 from web.clock import today_in_england
 
-router = APIRouter(tags=["journal"])
+router = APIRouter(tags=["journal"], responses=ERROR_RESPONSES)
 
 
 class PostingIn(Schema):
@@ -32,14 +32,14 @@ class PostingIn(Schema):
 
 class ProvenanceIn(Schema):
     source_file: str | None = Field(default=None, max_length=500)
-    source_line: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    source_line: Int | None = Field(default=None, ge=1, le=2_147_483_647)
     source_format: str | None = Field(default=None, max_length=40)
     importer: str | None = Field(default=None, max_length=80)
 
 
 class EntryIn(Schema):
     idempotency_key: str = Field(min_length=1, max_length=KEY_LENGTH_MAX, description="Chosen by the client; a retry sends the same key")
-    entry_date: date
+    entry_date: IsoDate
     description: str = Field(min_length=1, max_length=500)
     kind: EntryKind = EntryKind.MANUAL
     postings: list[PostingIn] = Field(min_length=2, max_length=1000)
@@ -48,7 +48,7 @@ class EntryIn(Schema):
 
 class ReverseIn(Schema):
     idempotency_key: str = Field(min_length=1, max_length=KEY_LENGTH_MAX)
-    entry_date: date | None = Field(default=None, description="Defaults to today (in England)")
+    entry_date: IsoDate | None = Field(default=None, description="Defaults to today (in England)")
     description: str | None = Field(default=None, max_length=500)
 
 
@@ -77,7 +77,7 @@ class EntryOut(BaseModel):
     source_line: int | None
     source_format: str | None
     importer: str | None
-    created_at: datetime
+    created_at: UtcTimestamp
     created_by: str
     content_hash: str
     prev_hash: str
@@ -90,7 +90,7 @@ class ClosedQuarterOut(BaseModel):
     quarter: str
     starts_on: date
     ends_on: date
-    closed_at: datetime
+    closed_at: UtcTimestamp
     closed_by: str
     reason: str | None
 
@@ -142,7 +142,10 @@ def _answer(session, result: PostResult, response: Response) -> EntryOut:  # typ
     return entry_out(result.entry, account_codes(session, [result.entry]))
 
 
-@router.post("/entries", status_code=201, response_model=EntryOut, responses={200: {"description": "A replay: the original entry"}})
+REPLAY = {200: {"model": EntryOut, "description": "A replay of the same key and content: the original entry"}}
+
+
+@router.post("/entries", status_code=201, response_model=EntryOut, responses=REPLAY)
 def post_entry(body: EntryIn, request: Request, response: Response) -> EntryOut:
     with database(request).write() as session:
         ids = chart.account_ids_by_code(session, [p.account for p in body.postings], field="postings")
@@ -170,7 +173,7 @@ def get_entry(entry_id: EntryId, request: Request) -> EntryOut:
         return entry_out(entry, account_codes(session, [entry]))
 
 
-@router.post("/entries/{entry_id}/reverse", status_code=201, response_model=EntryOut)
+@router.post("/entries/{entry_id}/reverse", status_code=201, response_model=EntryOut, responses=REPLAY)
 def reverse_entry(entry_id: EntryId, body: ReverseIn, request: Request, response: Response) -> EntryOut:
     with database(request).write() as session:
         result = journal.reverse_entry(

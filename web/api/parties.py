@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 from ledger import parties
 from ledger.tables import Funder, Holder, Person, Representative
 from ledger.vocabulary import EligibilityGroup, FunderKind, HolderKind, LegalBasis
-from web.api.common import RecordId, Schema, database
+from web.api.common import Bool, ERROR_RESPONSES, IsoDate, RecordId, Schema, UtcTimestamp, database
 from web.clock import today_in_england
 
-router = APIRouter(tags=["parties"])
+router = APIRouter(tags=["parties"], responses=ERROR_RESPONSES)
 
 
 class FunderIn(Schema):
@@ -29,7 +29,7 @@ class FunderOut(BaseModel):
     name: str
     kind: str
     label: str
-    created_at: datetime
+    created_at: UtcTimestamp
 
     @classmethod
     def of(cls, funder: Funder) -> FunderOut:
@@ -47,7 +47,7 @@ class HolderOut(BaseModel):
     code: str
     name: str
     kind: str
-    created_at: datetime
+    created_at: UtcTimestamp
 
     @classmethod
     def of(cls, holder: Holder) -> HolderOut:
@@ -57,7 +57,7 @@ class HolderOut(BaseModel):
 class PersonIn(Schema):
     name: str = Field(max_length=200)
     preferred_name: str | None = Field(default=None, max_length=100)
-    date_of_birth: date
+    date_of_birth: IsoDate
     eligibility_group: EligibilityGroup
 
 
@@ -67,7 +67,7 @@ class PersonOut(BaseModel):
     preferred_name: str | None
     date_of_birth: date
     eligibility_group: str
-    created_at: datetime
+    created_at: UtcTimestamp
 
     @classmethod
     def of(cls, person: Person) -> PersonOut:
@@ -78,7 +78,7 @@ class RepresentativeIn(Schema):
     name: str = Field(max_length=200)
     legal_basis: LegalBasis
     relationship: str | None = Field(default=None, max_length=100)
-    speaks_for_person: bool = False
+    speaks_for_person: Bool = False
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=40)
 

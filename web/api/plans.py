@@ -14,9 +14,9 @@ from sqlalchemy import select
 from ledger import budgets, plans
 from ledger.tables import Category, SupportPlanVersion
 from ledger.vocabulary import Holding, ManagementOption, PlanLineKind
-from web.api.common import AmountPence, RecordId, Schema, amount_text, database
+from web.api.common import AmountPence, ERROR_RESPONSES, Int, IsoDate, IsoTimestamp, RecordId, Schema, UtcTimestamp, amount_text, database
 
-router = APIRouter(tags=["plans"])
+router = APIRouter(tags=["plans"], responses=ERROR_RESPONSES)
 
 _HUNDREDTHS_RE = re.compile(r"([0-9]{1,4})(?:\.([0-9]{1,2}))?")
 
@@ -40,7 +40,7 @@ Percent = Annotated[StrictStr, Field(max_length=10, examples=["8"], description=
 
 
 class FundingLineIn(Schema):
-    funder_id: int = Field(ge=1, le=2_147_483_647)
+    funder_id: Int = Field(ge=1, le=2_147_483_647)
     amount: AmountPence = Field(description="This funder's share of the budget for the plan period")
     client_contribution: AmountPence = Field(default=0, description="Social-care lines only: what the person pays of this line")
 
@@ -63,16 +63,16 @@ class PlanLineIn(Schema):
     annual_amount: AmountPence | None = Field(default=None, description="Recurring: the amount for the plan period")
     weekly_hours: Hundredths | None = Field(default=None, description="Recurring: hours a week (with hourly_rate and weeks)")
     hourly_rate: AmountPence | None = None
-    weeks: int | None = Field(default=None, ge=1, le=53)
+    weeks: Int | None = Field(default=None, ge=1, le=53)
     amount: AmountPence | None = Field(default=None, description="One-off: the amount")
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: IsoDate | None = None
+    ends_on: IsoDate | None = None
     management_option: ManagementOption | None = Field(default=None, description="Which part pays for this line (optional)")
     holding: Holding | None = None
 
 
 class PlanVersionIn(Schema):
-    effective_from: date
+    effective_from: IsoDate
     total: AmountPence
     funding_lines: list[FundingLineIn] = Field(min_length=1, max_length=10)
     parts: list[PartAmountIn] = Field(default_factory=list, max_length=6, description="Needed when the budget has several parts")
@@ -80,9 +80,9 @@ class PlanVersionIn(Schema):
     top_slice: TopSliceIn | None = None
     lines: list[PlanLineIn] = Field(max_length=200)
     outcomes: list[Annotated[str, Field(max_length=1000)]] = Field(default_factory=list, max_length=50)
-    speaks_for_representative_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    review_every_months: int | None = Field(default=None, ge=1, le=24)
-    next_review_on: date | None = None
+    speaks_for_representative_id: Int | None = Field(default=None, ge=1, le=2_147_483_647)
+    review_every_months: Int | None = Field(default=None, ge=1, le=24)
+    next_review_on: IsoDate | None = None
     change_reason: str | None = Field(default=None, max_length=1000)
     notes: str | None = Field(default=None, max_length=4000)
 
@@ -125,7 +125,7 @@ class PlanVersionIn(Schema):
 class AgreeIn(Schema):
     agreed_by_name: str = Field(max_length=200)
     agreed_by_role: str = Field(max_length=200, examples=["ICB personal health budget manager"])
-    agreed_at: datetime | None = Field(default=None, description="Defaults to now; without a zone it is taken as UTC")
+    agreed_at: IsoTimestamp | None = Field(default=None, description="Defaults to now; without a zone it is taken as UTC")
 
 
 class FundingLineOut(BaseModel):
@@ -176,10 +176,10 @@ class PlanVersionOut(BaseModel):
     next_review_on: date | None
     change_reason: str | None
     notes: str | None
-    created_at: datetime
+    created_at: UtcTimestamp
     agreed_by_name: str | None
     agreed_by_role: str | None
-    agreed_at: datetime | None
+    agreed_at: UtcTimestamp | None
 
 
 def _hundredths_text(value: int | None) -> str | None:
