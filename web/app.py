@@ -68,7 +68,7 @@ def create_app(database: Database, *, migrate_on_start: bool = True) -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def home() -> RedirectResponse:
         return RedirectResponse(f"{API_PREFIX}/docs")
 

@@ -4,8 +4,9 @@ Besides the tables this revision
 - seeds the standard spend categories of DESIGN.md §1;
 - makes journal rows append-only on both databases (UPDATE and DELETE refused by triggers);
 - on PostgreSQL, adds a deferred constraint trigger that refuses, at commit, any entry with
-  fewer than two postings or whose postings do not sum to zero within each fund, and creates
-  the application role with INSERT but no UPDATE or DELETE on journal rows.
+  fewer than two postings or whose postings do not sum to zero within each fund; refuses
+  postings added to an entry after the transaction that created it; and creates the
+  application role with INSERT but no UPDATE or DELETE on journal rows.
 
 The SQL is written out here rather than imported, so this revision never changes.
 
@@ -350,7 +351,8 @@ def _create_tables() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS posting_balanced ON posting")
+        op.execute("DROP TRIGGER IF EXISTS posting_with_its_entry ON posting")
+        op.execute("DROP FUNCTION IF EXISTS phb_refuse_late_postings()")
         op.execute("DROP TRIGGER IF EXISTS journal_entry_balanced ON journal_entry")
         op.execute("DROP FUNCTION IF EXISTS phb_check_entry_balanced()")
         for table in JOURNAL_TABLES:
@@ -456,40 +458,35 @@ def _guard_journal() -> None:
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION phb_refuse_journal_change()"
         )
-    # Checked at commit, once per entry: the entry-level trigger checks every entry inserted
-    # in the transaction; the posting-level trigger checks postings added to an entry that
-    # an earlier transaction created (the entry-level check will not run for those).
+    # Balance is checked at commit, once per entry, in one query: the deferred constraint
+    # trigger on journal_entry. Postings can only be added in the transaction that creates
+    # their entry (a statement-level trigger, so a COPY of a whole batch is checked once), so
+    # no posting can later unbalance an entry that was checked when it was committed. The
+    # journal never writes inside a savepoint; a posting written in one would be refused,
+    # since its entry's xmin would then be the savepoint's, not the transaction's.
     op.execute(
         """
         CREATE FUNCTION phb_check_entry_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
-            target_entry_id bigint;
-            posting_count integer;
-            unbalanced_budget text;
+            posting_count bigint;
+            unbalanced_funds bigint;
+            unbalanced_fund text;
         BEGIN
-            IF TG_TABLE_NAME = 'posting' THEN
-                target_entry_id := NEW.entry_id;
-                IF EXISTS (SELECT 1 FROM journal_entry e WHERE e.id = target_entry_id
-                           AND e.xmin = pg_current_xact_id()::xid) THEN
-                    RETURN NULL;
-                END IF;
-            ELSE
-                target_entry_id := NEW.id;
-            END IF;
-            SELECT count(*) INTO posting_count FROM posting WHERE entry_id = target_entry_id;
+            SELECT coalesce(sum(fund.postings), 0), count(*) FILTER (WHERE fund.total <> 0),
+                   min(fund.name) FILTER (WHERE fund.total <> 0)
+              INTO posting_count, unbalanced_funds, unbalanced_fund
+              FROM (SELECT count(*) AS postings, sum(p.amount_pence) AS total,
+                           coalesce('budget ' || a.budget_id, 'holder fund') AS name
+                      FROM posting p JOIN account a ON a.id = p.account_id
+                     WHERE p.entry_id = NEW.id
+                     GROUP BY a.budget_id) AS fund;
             IF posting_count < 2 THEN
                 RAISE EXCEPTION 'journal entry % has % posting(s); an entry needs at least two',
-                    target_entry_id, posting_count USING ERRCODE = 'check_violation';
+                    NEW.id, posting_count USING ERRCODE = 'check_violation';
             END IF;
-            SELECT coalesce(a.budget_id::text, 'holder fund') INTO unbalanced_budget
-              FROM posting p JOIN account a ON a.id = p.account_id
-             WHERE p.entry_id = target_entry_id
-             GROUP BY a.budget_id
-            HAVING sum(p.amount_pence) <> 0
-             LIMIT 1;
-            IF FOUND THEN
-                RAISE EXCEPTION 'journal entry % does not sum to zero within fund %',
-                    target_entry_id, unbalanced_budget USING ERRCODE = 'check_violation';
+            IF unbalanced_funds > 0 THEN
+                RAISE EXCEPTION 'journal entry % does not sum to zero within fund %', NEW.id, unbalanced_fund
+                    USING ERRCODE = 'check_violation';
             END IF;
             RETURN NULL;
         END $$
@@ -500,8 +497,26 @@ def _guard_journal() -> None:
         "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION phb_check_entry_balanced()"
     )
     op.execute(
-        "CREATE CONSTRAINT TRIGGER posting_balanced AFTER INSERT ON posting "
-        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION phb_check_entry_balanced()"
+        """
+        CREATE FUNCTION phb_refuse_late_postings() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            late_entry_id bigint;
+        BEGIN
+            SELECT added.entry_id INTO late_entry_id
+              FROM added JOIN journal_entry e ON e.id = added.entry_id
+             WHERE e.xmin <> pg_current_xact_id()::xid
+             LIMIT 1;
+            IF FOUND THEN
+                RAISE EXCEPTION 'journal entry % is already posted; postings are written with their entry only',
+                    late_entry_id USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER posting_with_its_entry AFTER INSERT ON posting REFERENCING NEW TABLE AS added "
+        "FOR EACH STATEMENT EXECUTE FUNCTION phb_refuse_late_postings()"
     )
 
 

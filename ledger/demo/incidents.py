@@ -1,0 +1,49 @@
+"""Decisions taken during the year: contingency used (with the reason and who agreed it),
+and plan revisions agreed at a review.
+
+The other incidents live where they happen: a wrong category and odd purchases on the card
+(``ledger.demo.card``), a duplicate invoice in the bank (``ledger.demo.bank``), money that
+arrives unidentified with the payments (``ledger.demo.money_in``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import partial
+
+from ledger.demo.dates import working_day_on_or_before
+from ledger.demo.recipes import ContingencyUse
+from ledger.demo.story import BudgetStory, Priority
+from ledger.money import format_gbp
+from ledger.vocabulary import EntryKind
+
+AgreeLater = Callable[..., None]
+"""``agree_later(session, reference=…, index=…)`` agrees a version drafted at set-up."""
+
+
+def schedule_incidents(story: BudgetStory, agree_later: AgreeLater) -> None:
+    for use in story.incidents(ContingencyUse):
+        assert isinstance(use, ContingencyUse)
+        day = working_day_on_or_before(use.on)
+        story.timetable.at(day, Priority.TRANSFER, partial(_use_contingency, story, day, use))
+    for index, version in enumerate(story.recipe.versions[1:], 1):
+        agree = partial(agree_later, reference=story.reference, index=index)
+        story.timetable.at(version.agreed_on, Priority.AGREEMENT, partial(story.book.act, agree))
+
+
+def _use_contingency(story: BudgetStory, day: date, use: ContingencyUse) -> None:
+    words = f"Contingency used: {use.reason}. Agreed by {use.agreed_by} on {use.on:%d %b %Y}"
+    key = f"demo:contingency-use:{story.reference}:{use.on.isoformat()}"
+    amount = use.amount_pence
+    if not use.onto_card:
+        story.book.post(day, EntryKind.CONTINGENCY_USE, words, key, [(story.spend(use.category), amount), (story.contingency, -amount)])
+        return
+    loaded = [(story.card, amount), (story.contingency, -amount)]
+    story.book.post(day, EntryKind.CONTINGENCY_USE, f"{words} (loaded onto the card)", key, loaded)
+    story.book.post(
+        day, EntryKind.CARD_PURCHASE,
+        f"Bank transfer from the card account: {format_gbp(amount)} for {use.reason[0].lower()}{use.reason[1:]}",
+        f"{key}:paid", [(story.spend(use.category), amount), (story.card, -amount)],
+    )  # fmt: skip
+    story.count_card_use(day, transfer=True)

@@ -1,0 +1,173 @@
+"""The demo data set (``ledger.demo``): it loads into an empty database on both backends,
+every ledger invariant holds, it has the budgets the issue asks for, no card or cash
+account is ever overdrawn, it is the same every time, and it refuses a database that is not
+empty."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger import balances, budgets, parties, plans
+from ledger.database import Database
+from ledger.demo import DemoSummary, demo_recipes, load_demo
+from ledger.demo.cast import FUNDERS, all_holders
+from ledger.demo.dates import month_end, months_between
+from ledger.demo.history import write_book
+from ledger.demo.world import World
+from ledger.errors import Conflict, InvalidInput
+from ledger.tables import JournalEntry, Posting, utcnow
+from ledger.verify import verify
+from ledger.vocabulary import AccountKind, FunderKind, Holding, HolderKind, LegalBasis, ManagementOption
+from tests.support.databases import SqliteTemplate
+
+TODAY = date(2026, 11, 24)
+NEVER_NEGATIVE = (AccountKind.CASH, AccountKind.CARD, AccountKind.CONTINGENCY, AccountKind.UNALLOCATED, AccountKind.PAYABLE)
+"""Assets that hold real money, and what is owed (a liability, shown in its natural sign)."""
+
+ContentHashes = list[tuple[int, int, str]]
+
+
+@pytest.fixture(scope="session")
+def reference_hashes(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory) -> ContentHashes:
+    """The demo loaded once into a database of its own: every other load must equal it."""
+    path: Path = tmp_path_factory.mktemp("demo-reference") / "reference.db"
+    database = Database(sqlite_template.copy_to(path))
+    try:
+        load_demo(database, today=TODAY)
+        with database.read() as session:
+            return content_hashes(session)
+    finally:
+        database.dispose()
+
+
+def content_hashes(session: Session) -> ContentHashes:
+    return [
+        (row.book_id, row.seq, row.content_hash)
+        for row in session.execute(
+            select(JournalEntry.book_id, JournalEntry.seq, JournalEntry.content_hash).order_by(JournalEntry.book_id, JournalEntry.seq)
+        )
+    ]
+
+
+def test_the_demo_loads_holds_every_invariant_and_is_the_same_every_time(db: Database, reference_hashes: ContentHashes) -> None:
+    stages: list[tuple[str, int, int]] = []
+    summary = load_demo(db, today=TODAY, progress=lambda stage, done, total: stages.append((stage, done, total)))
+    with db.read() as session:
+        assert verify(session) == []
+        check_counts(session, summary)
+        check_management_options_and_holdings(session)
+        check_stories(session)
+        check_never_overdrawn(session)
+        # The reference is SQLite: on PostgreSQL this also shows both backends hold the same entries.
+        assert content_hashes(session) == reference_hashes, "a second load (another database, same today) differs"
+    assert ("budgets", summary.budgets, summary.budgets) in stages
+    assert stages[-1] == ("history", summary.holders, summary.holders)
+
+
+def check_counts(session: Session, summary: DemoSummary) -> None:
+    assert summary.funders == len(parties.list_funders(session)) == 4
+    assert summary.holders == len(parties.list_holders(session)) == 9
+    assert summary.people == len(parties.list_people(session)) == 40
+    assert summary.budgets == len(budgets.list_budgets(session)) == 40
+    assert summary.entries == session.execute(select(func.count()).select_from(JournalEntry)).scalar_one()
+    assert summary.postings == session.execute(select(func.count()).select_from(Posting)).scalar_one()
+    assert summary.entries > 3_000, "about a year of history"
+    kinds = {holder.kind for holder in parties.list_holders(session)}
+    assert kinds == {kind.value for kind in HolderKind}
+
+
+def check_management_options_and_holdings(session: Session) -> None:
+    parts = [part for budget in budgets.list_budgets(session) for part in budgets.parts_of(session, budget.id)]
+    assert {part.management_option for part in parts} == {option.value for option in ManagementOption}
+    assert {part.holding for part in parts} == {holding.value for holding in Holding}
+
+
+def check_stories(session: Session) -> None:
+    """The budgets the issue names: jointly funded (contribution on the council's share
+    only), start small (two agreed versions, more to the direct payment), notional,
+    transition costs before the plan, a child's, representatives on every legal basis."""
+    by_reference = {budget.reference: budget for budget in budgets.list_budgets(session)}
+    funder_kinds = {funder.id: funder.kind for funder in parties.list_funders(session)}
+    joint = _agreed_view(session, by_reference["ISF-0002"].id)
+    assert len(joint.funding_lines) == 2
+    contributing = [funder_kinds[line.funder_id] for line in joint.funding_lines if line.client_contribution_pence]
+    assert contributing == [FunderKind.COUNCIL_ADULT_SOCIAL_CARE]
+
+    first, second = (plans.view(session, v) for v in plans.versions_of(session, by_reference["ISF-0005"].id))
+    assert first.version.status == second.version.status == "agreed"
+    assert second.version.effective_from > first.version.effective_from and second.version.change_reason
+    assert _direct_payment_pence(second) > _direct_payment_pence(first) > 0
+    assert {part.management_option for part, _ in second.parts} == {ManagementOption.THIRD_PARTY, ManagementOption.DIRECT_PAYMENT}
+
+    notional = by_reference["NOT-0001"]
+    assert parties.get_holder(session, notional.holder_id).kind == HolderKind.COMMISSIONER
+    assert {(p.management_option, p.holding) for p in budgets.parts_of(session, notional.id)} == {(ManagementOption.NOTIONAL, Holding.NONE)}
+
+    moving = by_reference["ISF-0009"]
+    transition = [line for line in _agreed_view(session, moving.id).lines if line.starts_on and line.starts_on < moving.period_start]
+    assert transition and moving.previous_placement_annual_cost_pence
+
+    people = parties.list_people(session)
+    assert any(not parties.is_adult_on(person, TODAY) for person in people)
+    bases = {rep.legal_basis for person in people for rep in parties.representatives_of(session, person.id)}
+    assert bases == {basis.value for basis in LegalBasis}
+
+
+def _agreed_view(session: Session, budget_id: int) -> plans.PlanVersionView:
+    version = plans.latest_agreed(session, budget_id)
+    assert version is not None
+    return plans.view(session, version)
+
+
+def _direct_payment_pence(view: plans.PlanVersionView) -> int:
+    return sum(amount.amount_pence for part, amount in view.parts if part.management_option == ManagementOption.DIRECT_PAYMENT)
+
+
+def check_never_overdrawn(session: Session) -> None:
+    for day in [*(month_end(month) for month in months_between(date(2025, 9, 1), TODAY)), TODAY]:
+        overdrawn = [
+            (balance.code, balance.balance_pence)
+            for balance in balances.all_balances(session, as_of=day)
+            if balance.kind in NEVER_NEGATIVE and balance.balance_pence < 0
+        ]
+        assert overdrawn == [], f"overdrawn on {day}"
+
+
+def test_the_demo_refuses_a_database_that_is_not_empty(db: Database) -> None:
+    with db.write() as session:
+        parties.create_funder(session, FUNDERS[0])
+    with pytest.raises(Conflict) as refused:
+        load_demo(db, today=TODAY)
+    assert refused.value.code == "demo_needs_empty_database"
+    with db.read() as session:
+        assert len(parties.list_funders(session)) == 1
+        assert parties.list_holders(session) == []
+
+
+def test_the_demo_refuses_a_today_whose_plans_would_be_agreed_in_the_future(db: Database) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        load_demo(db, today=utcnow().date() + timedelta(days=400))
+    assert refused.value.code == "demo_today_in_future"
+
+
+@pytest.mark.parametrize("today", [date(2026, 3, 1), date(2026, 8, 31), date(2026, 12, 28), date(2027, 2, 14)])
+def test_for_any_today_the_year_never_overdraws_a_card_or_an_account(today: date) -> None:
+    """The demo's own guard (``ledger.demo.book``) asserts as each entry is written; here
+    it runs over other calendars: other month lengths, bank holidays and weekdays."""
+    world = _world_without_a_database()
+    recipes = demo_recipes(today)
+    written = sum(len(write_book(world, holder, [r for r in recipes if r.holder == holder], today).items) for holder in world.holder_ids)
+    assert written > 3_000
+    assert all(recipe.period_start <= today <= recipe.period_end for recipe in recipes), "every plan is running on today"
+
+
+def _world_without_a_database() -> World:
+    return World(
+        funder_names={funder.code: funder.name for funder in FUNDERS},
+        holder_ids={holder.code: number for number, holder in enumerate(all_holders(), 1)},
+    )
