@@ -464,6 +464,9 @@ def _guard_journal() -> None:
     # no posting can later unbalance an entry that was checked when it was committed. The
     # journal never writes inside a savepoint; a posting written in one would be refused,
     # since its entry's xmin would then be the savepoint's, not the transaction's.
+    # The account and entry lookups are scalar subqueries on purpose: a join here is planned
+    # once per session from statistics that may be stale (a young table looks tiny), and the
+    # plan chosen then hashes the whole account or journal table for every entry.
     op.execute(
         """
         CREATE FUNCTION phb_check_entry_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -475,11 +478,12 @@ def _guard_journal() -> None:
             SELECT coalesce(sum(fund.postings), 0), count(*) FILTER (WHERE fund.total <> 0),
                    min(fund.name) FILTER (WHERE fund.total <> 0)
               INTO posting_count, unbalanced_funds, unbalanced_fund
-              FROM (SELECT count(*) AS postings, sum(p.amount_pence) AS total,
-                           coalesce('budget ' || a.budget_id, 'holder fund') AS name
-                      FROM posting p JOIN account a ON a.id = p.account_id
-                     WHERE p.entry_id = NEW.id
-                     GROUP BY a.budget_id) AS fund;
+              FROM (SELECT count(*) AS postings, sum(line.amount_pence) AS total,
+                           coalesce('budget ' || line.budget_id, 'holder fund') AS name
+                      FROM (SELECT p.amount_pence,
+                                   (SELECT a.budget_id FROM account a WHERE a.id = p.account_id) AS budget_id
+                              FROM posting p WHERE p.entry_id = NEW.id) AS line
+                     GROUP BY line.budget_id) AS fund;
             IF posting_count < 2 THEN
                 RAISE EXCEPTION 'journal entry % has % posting(s); an entry needs at least two',
                     NEW.id, posting_count USING ERRCODE = 'check_violation';
@@ -502,9 +506,9 @@ def _guard_journal() -> None:
         DECLARE
             late_entry_id bigint;
         BEGIN
-            SELECT added.entry_id INTO late_entry_id
-              FROM added JOIN journal_entry e ON e.id = added.entry_id
-             WHERE e.xmin <> pg_current_xact_id()::xid
+            SELECT written.entry_id INTO late_entry_id
+              FROM (SELECT DISTINCT entry_id FROM added) AS written
+             WHERE (SELECT e.xmin FROM journal_entry e WHERE e.id = written.entry_id) <> pg_current_xact_id()::xid
              LIMIT 1;
             IF FOUND THEN
                 RAISE EXCEPTION 'journal entry % is already posted; postings are written with their entry only',
