@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -23,6 +23,11 @@ test: $(STAMP)
 # The suite without the slow soak tests (CI runs everything).
 test-fast: $(STAMP)
 	$(BIN)/pytest -m 'not slow'
+
+# Quick benchmarks on the small data set (see benchmarks/README.md for the full sets).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_posting --db sqlite --set small --repeat 1
+	$(BIN)/python -m benchmarks.bench_balances --db sqlite --set small --repeat 1
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

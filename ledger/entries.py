@@ -13,7 +13,7 @@ Signs: a posting's ``amount_pence`` is positive for a debit and negative for a c
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -27,6 +27,9 @@ POSTINGS_MIN = 2
 POSTINGS_MAX = 1000
 DESCRIPTION_LENGTH_MAX = 500
 KEY_LENGTH_MAX = 255
+CREATED_BY_LENGTH_MAX = 200
+SOURCE_LINE_MAX = 2_147_483_647
+PROVENANCE_TEXT_LENGTH_MAX = {"source_file": 500, "source_format": 40, "importer": 80}
 ENTRY_DATE_MIN = date(2000, 1, 1)
 ENTRY_DATE_MAX = date(2099, 12, 31)
 
@@ -113,8 +116,7 @@ class PostOutcome(StrEnum):
         return self not in (PostOutcome.CREATED, PostOutcome.EXISTS)
 
 
-@dataclass(frozen=True, slots=True)
-class PostResult:
+class PostResult(NamedTuple):
     outcome: PostOutcome
     entry: StoredEntry
 
@@ -122,27 +124,76 @@ class PostResult:
 # --- pure checks -------------------------------------------------------------------------
 
 
-def check_shape(entry: NewEntry, where: str = "entry") -> None:
+def entry_label(index: int | None) -> str:
+    """How errors name an entry: ``entry`` when one was posted, ``entries[3]`` in a batch.
+    Built only when something is wrong: the checks run per entry."""
+    return "entry" if index is None else f"entries[{index}]"
+
+
+def check_shape(entry: NewEntry, index: int | None = None) -> None:
     """Everything about an entry that needs no database: raise ``InvalidInput`` naming the
-    field (``where`` prefixes it, e.g. ``entries[3]``)."""
+    field (``index`` is the entry's place in a batch, if it came in one)."""
     count = len(entry.postings)
+    if count < POSTINGS_MIN or count > POSTINGS_MAX:
+        _refuse_posting_count(count, entry_label(index))
+    for line, posting in enumerate(entry.postings):
+        amount = posting.amount_pence
+        if amount == 0 or not -AMOUNT_PENCE_MAX <= amount <= AMOUNT_PENCE_MAX or type(amount) is not int:
+            _check_posting(posting, f"{entry_label(index)}.postings[{line}]")
+    provenance = entry.provenance
+    if (
+        not ENTRY_DATE_MIN <= entry.entry_date <= ENTRY_DATE_MAX
+        or entry.kind not in _ENTRY_KINDS
+        or not _plain_text_ok(entry)
+        or (provenance is not NO_PROVENANCE and not _provenance_ok(provenance))
+    ):
+        _check_shape_slowly(entry, entry_label(index))
+
+
+def _plain_text_ok(entry: NewEntry) -> bool:
+    """The common case, checked quickly: printable one-line description, key and author
+    within their limits."""
+    description, key, author = entry.description, entry.idempotency_key, entry.created_by
+    return (
+        0 < len(description) <= DESCRIPTION_LENGTH_MAX
+        and description.isprintable()
+        and not description.isspace()
+        and 0 < len(key) <= KEY_LENGTH_MAX
+        and key.isprintable()
+        and key[0] != " "
+        and key[-1] != " "
+        and 0 < len(author) <= CREATED_BY_LENGTH_MAX
+        and author.isprintable()
+    )
+
+
+def _provenance_ok(provenance: Provenance) -> bool:
+    file, line, format_, importer = provenance.as_tuple()
+    return (
+        (line is None or (type(line) is int and 1 <= line <= SOURCE_LINE_MAX))
+        and (file is None or (0 < len(file) <= PROVENANCE_TEXT_LENGTH_MAX["source_file"] and file.isprintable()))
+        and (format_ is None or (0 < len(format_) <= PROVENANCE_TEXT_LENGTH_MAX["source_format"] and format_.isprintable()))
+        and (importer is None or (0 < len(importer) <= PROVENANCE_TEXT_LENGTH_MAX["importer"] and importer.isprintable()))
+    )
+
+
+def _refuse_posting_count(count: int, where: str) -> None:
     if count < POSTINGS_MIN:
         raise InvalidInput(
             f"{where} has {count} posting(s); an entry needs at least {POSTINGS_MIN}",
             code="entry_too_few_postings",
             field=f"{where}.postings",
         )
-    if count > POSTINGS_MAX:
-        raise InvalidInput(
-            f"{where} has {count} postings; the limit is {POSTINGS_MAX}",
-            code="entry_too_many_postings",
-            field=f"{where}.postings",
-        )
-    for index, posting in enumerate(entry.postings):
-        amount = posting.amount_pence
-        # The where-string is built only when something is wrong: this runs per posting.
-        if amount == 0 or not -AMOUNT_PENCE_MAX <= amount <= AMOUNT_PENCE_MAX or type(amount) is not int:
-            _check_posting(posting, f"{where}.postings[{index}]")
+    raise InvalidInput(
+        f"{where} has {count} postings; the limit is {POSTINGS_MAX}",
+        code="entry_too_many_postings",
+        field=f"{where}.postings",
+    )
+
+
+def _check_shape_slowly(entry: NewEntry, where: str) -> None:
+    """Every field check, one by one, with a message naming what is wrong (and the rarer
+    fields the quick path does not look at)."""
     _check_text(entry, where)
     if not ENTRY_DATE_MIN <= entry.entry_date <= ENTRY_DATE_MAX:
         raise InvalidInput(
@@ -152,9 +203,33 @@ def check_shape(entry: NewEntry, where: str = "entry") -> None:
         )
     if entry.kind not in _ENTRY_KINDS:
         raise InvalidInput(f"{where}.kind {entry.kind!r} is not a known entry kind", code="entry_kind_unknown", field=f"{where}.kind")
-    line = entry.provenance.source_line
-    if line is not None and line < 1:
-        raise InvalidInput(f"{where}.source_line must be 1 or more", code="provenance_invalid", field=f"{where}.source_line")
+    if entry.provenance is not NO_PROVENANCE:
+        _check_provenance(entry.provenance, where)
+    author = entry.created_by
+    if not author or len(author) > CREATED_BY_LENGTH_MAX or not author.isprintable():
+        raise InvalidInput(
+            f"{where}.created_by must be 1–{CREATED_BY_LENGTH_MAX} printable characters",
+            code="created_by_invalid",
+            field=f"{where}.created_by",
+        )
+
+
+def _check_provenance(provenance: Provenance, where: str) -> None:
+    line = provenance.source_line
+    if line is not None and (type(line) is not int or not 1 <= line <= SOURCE_LINE_MAX):
+        raise InvalidInput(
+            f"{where}.source_line must be a line number from 1 to {SOURCE_LINE_MAX}",
+            code="provenance_invalid",
+            field=f"{where}.source_line",
+        )
+    for name, limit in PROVENANCE_TEXT_LENGTH_MAX.items():
+        value = getattr(provenance, name)
+        if value is not None and (not value or len(value) > limit or not value.isprintable()):
+            raise InvalidInput(
+                f"{where}.{name} must be 1–{limit} printable characters",
+                code="provenance_invalid",
+                field=f"{where}.{name}",
+            )
 
 
 def _check_posting(posting: NewPosting, where: str) -> None:
@@ -203,10 +278,16 @@ def fund_totals(postings: Iterable[NewPosting | StoredPosting], fund_of: Mapping
     return totals
 
 
-def check_balanced(entry: NewEntry, fund_of: Mapping[int, FundKey], where: str = "entry") -> None:
-    totals = fund_totals(entry.postings, fund_of)
+def check_balanced(entry: NewEntry, fund_of: Mapping[int, FundKey], index: int | None = None) -> None:
+    postings = entry.postings
+    if len(postings) == 2:  # most entries: one debit, one credit
+        first, second = postings
+        if first.amount_pence + second.amount_pence == 0 and fund_of[first.account_id] == fund_of[second.account_id]:
+            return
+    totals = fund_totals(postings, fund_of)
     unbalanced = {fund: total for fund, total in totals.items() if total != 0}
     if unbalanced:
+        where = entry_label(index)
         described = ", ".join(
             f"{'the holder fund' if fund is None else f'budget {fund}'} by {format_gbp(total)}"
             for fund, total in unbalanced.items()
@@ -241,13 +322,11 @@ def _number(value: int | None) -> str:
 
 
 def _provenance_text(provenance: Provenance) -> str:
-    return ",".join(
-        (
-            _text(provenance.source_file),
-            _number(provenance.source_line),
-            _text(provenance.source_format),
-            _text(provenance.importer),
-        )
+    file, line, format_, importer = provenance.as_tuple()
+    return (
+        f"{'~' if file is None else f'{len(file)}:{file}'},{'~' if line is None else line},"
+        f"{'~' if format_ is None else f'{len(format_)}:{format_}'},"
+        f"{'~' if importer is None else f'{len(importer)}:{importer}'}"
     )
 
 
@@ -259,6 +338,17 @@ def _canonical_postings(postings: Iterable[NewPosting | StoredPosting]) -> list[
     return sorted([(p.account_id, p.amount_pence) for p in postings])
 
 
+def _postings_text(postings: Sequence[NewPosting | StoredPosting]) -> str:
+    if len(postings) == 2:  # most entries: no list to build and sort
+        first, second = postings
+        low = (first.account_id, first.amount_pence)
+        high = (second.account_id, second.amount_pence)
+        if high < low:
+            low, high = high, low
+        return f"{low[0]}:{low[1]};{high[0]}:{high[1]}"
+    return ";".join([f"{account}:{amount}" for account, amount in _canonical_postings(postings)])
+
+
 def content_hash(
     *,
     book_id: int,
@@ -268,7 +358,7 @@ def content_hash(
     idempotency_key: str,
     reverses_entry_id: int | None,
     provenance: Provenance,
-    postings: Iterable[NewPosting | StoredPosting],
+    postings: Sequence[NewPosting | StoredPosting],
 ) -> str:
     """SHA-256 of what an entry says. Equal for a replay with the same content; it is also
     what ``verify`` recomputes from the stored rows to detect an altered amount."""
@@ -276,7 +366,7 @@ def content_hash(
         f"entry.v1,{book_id},{entry_date.isoformat()},{len(kind)}:{kind},{len(description)}:{description},"
         f"{len(idempotency_key)}:{idempotency_key},{_number(reverses_entry_id)},"
         f"{_NO_PROVENANCE_TEXT if provenance is NO_PROVENANCE else _provenance_text(provenance)},"
-        + ";".join([f"{account}:{amount}" for account, amount in _canonical_postings(postings)])
+        + _postings_text(postings)
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 

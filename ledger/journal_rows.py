@@ -8,6 +8,7 @@ not tracking them as objects.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
@@ -69,6 +70,48 @@ def reserve_ids(session: Session, table: str, count: int) -> list[int]:
         text(f"SELECT nextval('{table}_id_seq') FROM generate_series(1, :n)"), {"n": count}
     ).scalars()
     return list(rows)
+
+
+def account_facts(session: Session, account_ids: Sequence[int]) -> list[tuple[int, int, int | None, str]]:
+    """(id, holder id, budget id, code) of each existing account in ``account_ids``."""
+    if not account_ids:
+        return []
+    if is_sqlite(session):
+        sql = "SELECT id, holder_id, budget_id, code FROM account WHERE id IN (SELECT value FROM json_each(?))"
+        return _driver_rows(session, sql, (json.dumps(list(account_ids)),))
+    sql = (
+        "SELECT a.id, a.holder_id, a.budget_id, a.code FROM unnest(%s::int[]) AS k(id)"
+        " JOIN LATERAL (SELECT id, holder_id, budget_id, code FROM account WHERE id = k.id) AS a ON true"
+    )
+    return _driver_rows(session, sql, (list(account_ids),))
+
+
+def keys_in_book(session: Session, book_id: int, keys: Sequence[str]) -> dict[str, int]:
+    """Which of ``keys`` the book has used already, and for which entry.
+
+    Each key is one probe of the unique (book, key) index. The list travels as one
+    parameter (JSON on SQLite, an array on PostgreSQL) rather than as an IN list: on
+    PostgreSQL an IN list is planned from table statistics, and statistics gathered while a
+    book was small make it scan the whole book with a many-way filter instead.
+    """
+    if not keys:
+        return {}
+    if is_sqlite(session):
+        sql = (
+            "SELECT idempotency_key, id FROM journal_entry"
+            " WHERE book_id = ? AND idempotency_key IN (SELECT value FROM json_each(?))"
+        )
+        return dict(_driver_rows(session, sql, (book_id, json.dumps(list(keys)))))
+    sql = (
+        "SELECT e.idempotency_key, e.id FROM unnest(%s::text[]) AS k(key)"
+        " JOIN LATERAL (SELECT id, idempotency_key FROM journal_entry"
+        " WHERE book_id = %s AND idempotency_key = k.key) AS e ON true"
+    )
+    return dict(_driver_rows(session, sql, (list(keys), book_id)))
+
+
+def _driver_rows(session: Session, sql: str, parameters: tuple) -> list[tuple]:
+    return [tuple(row) for row in session.connection().exec_driver_sql(sql, parameters)]
 
 
 def insert_rows(session: Session, table: str, columns: Sequence[str], rows: list[tuple]) -> None:

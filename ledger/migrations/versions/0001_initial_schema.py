@@ -464,26 +464,37 @@ def _guard_journal() -> None:
     # no posting can later unbalance an entry that was checked when it was committed. The
     # journal never writes inside a savepoint; a posting written in one would be refused,
     # since its entry's xmin would then be the savepoint's, not the transaction's.
-    # The account and entry lookups are scalar subqueries on purpose: a join here is planned
-    # once per session from statistics that may be stale (a young table looks tiny), and the
-    # plan chosen then hashes the whole account or journal table for every entry.
+    # These queries are planned once per session from the statistics of that moment, and on a
+    # young database (a table that looks tiny) the planner picks full scans, which then run
+    # for every entry of a large import. So the functions forbid sequential scans, and the
+    # account and entry lookups are a LATERAL subquery with OFFSET 0 (never flattened into a
+    # join) and a scalar subquery: each is a primary-key probe whatever the statistics say.
     op.execute(
         """
-        CREATE FUNCTION phb_check_entry_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE FUNCTION phb_check_entry_balanced() RETURNS trigger LANGUAGE plpgsql
+        SET enable_seqscan = off AS $$
         DECLARE
             posting_count bigint;
+            foreign_postings bigint;
             unbalanced_funds bigint;
             unbalanced_fund text;
         BEGIN
-            SELECT coalesce(sum(fund.postings), 0), count(*) FILTER (WHERE fund.total <> 0),
-                   min(fund.name) FILTER (WHERE fund.total <> 0)
-              INTO posting_count, unbalanced_funds, unbalanced_fund
+            SELECT coalesce(sum(fund.postings), 0), coalesce(sum(fund.foreign_postings), 0),
+                   count(*) FILTER (WHERE fund.total <> 0), min(fund.name) FILTER (WHERE fund.total <> 0)
+              INTO posting_count, foreign_postings, unbalanced_funds, unbalanced_fund
               FROM (SELECT count(*) AS postings, sum(line.amount_pence) AS total,
+                           count(*) FILTER (WHERE line.holder_id IS DISTINCT FROM NEW.book_id) AS foreign_postings,
                            coalesce('budget ' || line.budget_id, 'holder fund') AS name
-                      FROM (SELECT p.amount_pence,
-                                   (SELECT a.budget_id FROM account a WHERE a.id = p.account_id) AS budget_id
-                              FROM posting p WHERE p.entry_id = NEW.id) AS line
+                      FROM (SELECT p.amount_pence, a.holder_id, a.budget_id
+                              FROM posting p
+                              JOIN LATERAL (SELECT holder_id, budget_id FROM account
+                                             WHERE id = p.account_id OFFSET 0) AS a ON true
+                             WHERE p.entry_id = NEW.id) AS line
                      GROUP BY line.budget_id) AS fund;
+            IF foreign_postings > 0 THEN
+                RAISE EXCEPTION 'journal entry % posts to an account of another holder''s book', NEW.id
+                    USING ERRCODE = 'check_violation';
+            END IF;
             IF posting_count < 2 THEN
                 RAISE EXCEPTION 'journal entry % has % posting(s); an entry needs at least two',
                     NEW.id, posting_count USING ERRCODE = 'check_violation';
@@ -502,7 +513,8 @@ def _guard_journal() -> None:
     )
     op.execute(
         """
-        CREATE FUNCTION phb_refuse_late_postings() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE FUNCTION phb_refuse_late_postings() RETURNS trigger LANGUAGE plpgsql
+        SET enable_seqscan = off AS $$
         DECLARE
             late_entry_id bigint;
         BEGIN
