@@ -94,10 +94,24 @@ def account_balance(session: Session, account: Account, *, as_of: date | None = 
 
 
 def all_balances(session: Session, *, as_of: date | None = None) -> Iterator[AccountBalance]:
-    """Every account in the database with its balance: one aggregate over the index."""
+    """Every account in the database with its balance: one aggregate over the index, and
+    the accounts read as plain rows (not ORM objects, which cost more than the sum)."""
     sums = signed_sums(session, as_of=as_of)
-    for batch in session.execute(select(Account).order_by(Account.id)).scalars().partitions(5000):
-        yield from _with_balances(batch, sums)
+    account = Account.__table__
+    columns = (
+        account.c.id, account.c.code, account.c.kind, account.c.type, account.c.budget_id,
+        account.c.funder_id, account.c.is_person_contribution, account.c.category_id,
+    )  # fmt: skip
+    for row in session.execute(select(*columns).order_by(account.c.id), execution_options={"yield_per": 5000}):
+        account_id, code, kind, type_, budget_id, funder_id, is_person_contribution, category_id = row
+        balance = sums.get(account_id, 0)
+        yield AccountBalance(
+            account_id, code, kind, type_, budget_id, funder_id, bool(is_person_contribution), category_id,
+            balance if type_ in _DEBIT_NORMAL else -balance,
+        )  # fmt: skip
+
+
+_DEBIT_NORMAL = frozenset(t.value for t in AccountType if t.debit_normal)
 
 
 def funder_shares(session: Session, budget_id: int, *, as_of: date | None = None) -> dict[FunderKey, list[AccountBalance]]:

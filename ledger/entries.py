@@ -323,11 +323,32 @@ def _number(value: int | None) -> str:
 
 def _provenance_text(provenance: Provenance) -> str:
     file, line, format_, importer = provenance.as_tuple()
-    return (
-        f"{'~' if file is None else f'{len(file)}:{file}'},{'~' if line is None else line},"
-        f"{'~' if format_ is None else f'{len(format_)}:{format_}'},"
-        f"{'~' if importer is None else f'{len(importer)}:{importer}'}"
-    )
+    # The lines of one statement share everything but the line number, so the rest is
+    # encoded once per file and kept (a bounded cache: it is cleared when it grows large).
+    parts = _PROVENANCE_PARTS.get((file, format_, importer))
+    if parts is None:
+        if len(_PROVENANCE_PARTS) > _CACHE_SIZE_MAX:
+            _PROVENANCE_PARTS.clear()
+        parts = _PROVENANCE_PARTS[(file, format_, importer)] = (
+            "~" if file is None else f"{len(file)}:{file}",
+            f"{'~' if format_ is None else f'{len(format_)}:{format_}'},{'~' if importer is None else f'{len(importer)}:{importer}'}",
+        )
+    return f"{parts[0]},{'~' if line is None else line},{parts[1]}"
+
+
+def iso_date(day: date) -> str:
+    """``day.isoformat()``, remembered: a journal has few distinct dates and many entries."""
+    text = _ISO_DATES.get(day)
+    if text is None:
+        if len(_ISO_DATES) > _CACHE_SIZE_MAX:
+            _ISO_DATES.clear()
+        text = _ISO_DATES[day] = day.isoformat()
+    return text
+
+
+_CACHE_SIZE_MAX = 4096
+_PROVENANCE_PARTS: dict[tuple[str | None, str | None, str | None], tuple[str, str]] = {}
+_ISO_DATES: dict[date, str] = {}
 
 
 _NO_PROVENANCE_TEXT = "~,~,~,~"
@@ -362,39 +383,43 @@ def content_hash(
 ) -> str:
     """SHA-256 of what an entry says. Equal for a replay with the same content; it is also
     what ``verify`` recomputes from the stored rows to detect an altered amount."""
-    canonical = (
-        f"entry.v1,{book_id},{entry_date.isoformat()},{len(kind)}:{kind},{len(description)}:{description},"
-        f"{len(idempotency_key)}:{idempotency_key},{_number(reverses_entry_id)},"
-        f"{_NO_PROVENANCE_TEXT if provenance is NO_PROVENANCE else _provenance_text(provenance)},"
-        + _postings_text(postings)
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return _content_hash(book_id, entry_date, kind, description, idempotency_key, reverses_entry_id, provenance, postings)
 
 
 def new_entry_content_hash(entry: NewEntry) -> str:
-    return content_hash(
-        book_id=entry.book_id,
-        entry_date=entry.entry_date,
-        kind=entry.kind,
-        description=entry.description,
-        idempotency_key=entry.idempotency_key,
-        reverses_entry_id=entry.reverses_entry_id,
-        provenance=entry.provenance,
-        postings=entry.postings,
-    )
+    return _content_hash(
+        entry.book_id, entry.entry_date, entry.kind, entry.description, entry.idempotency_key,
+        entry.reverses_entry_id, entry.provenance, entry.postings,
+    )  # fmt: skip
 
 
 def stored_entry_content_hash(entry: StoredEntry) -> str:
-    return content_hash(
-        book_id=entry.book_id,
-        entry_date=entry.entry_date,
-        kind=entry.kind,
-        description=entry.description,
-        idempotency_key=entry.idempotency_key,
-        reverses_entry_id=entry.reverses_entry_id,
-        provenance=entry.provenance,
-        postings=entry.postings,
-    )
+    return _content_hash(
+        entry.book_id, entry.entry_date, entry.kind, entry.description, entry.idempotency_key,
+        entry.reverses_entry_id, entry.provenance, entry.postings,
+    )  # fmt: skip
+
+
+def _content_hash(
+    book_id: int,
+    entry_date: date,
+    kind: str,
+    description: str,
+    key: str,
+    reverses_entry_id: int | None,
+    provenance: Provenance,
+    postings: Sequence[NewPosting | StoredPosting],
+) -> str:
+    # Positional and in one expression: this runs once per posted entry.
+    return _sha256(
+        f"entry.v1,{book_id},{iso_date(entry_date)},{len(kind)}:{kind},{len(description)}:{description},"
+        f"{len(key)}:{key},{'~' if reverses_entry_id is None else reverses_entry_id},"
+        f"{_NO_PROVENANCE_TEXT if provenance is NO_PROVENANCE else _provenance_text(provenance)},"
+        f"{_postings_text(postings)}".encode()
+    ).hexdigest()
+
+
+_sha256 = hashlib.sha256
 
 
 def chain_hash(*, prev_hash: str, seq: int, content_hash_hex: str, created_at: datetime, created_by: str) -> str:

@@ -105,18 +105,25 @@ def _collector_paused(entry_count: int) -> Iterator[None]:
 
 def _post_entries(session: Session, entries: Sequence[NewEntry]) -> list[PostResult]:
     many = len(entries) > 1
-    indexes_by_book: dict[int, list[int]] = defaultdict(list)
-    account_ids: set[int] = set()
     for index, entry in enumerate(entries):
         check_shape(entry, index if many else None)
-        indexes_by_book[entry.book_id].append(index)
-        account_ids.update([posting.account_id for posting in entry.postings])
-    accounts = _load_accounts(session, account_ids)
+    indexes_by_book = _indexes_by_book(entries)
+    accounts = _load_accounts(session, {posting.account_id for entry in entries for posting in entry.postings})
     results: list[PostResult | None] = [None] * len(entries)
     for book_id in sorted(indexes_by_book):
         _post_to_book(session, book_id, entries, indexes_by_book[book_id], accounts, results, many)
     assert all(result is not None for result in results)
     return results  # type: ignore[return-value]
+
+
+def _indexes_by_book(entries: Sequence[NewEntry]) -> dict[int, list[int]]:
+    books = {entry.book_id for entry in entries}
+    if len(books) == 1:  # the usual batch: one holder's statement or payroll
+        return {books.pop(): list(range(len(entries)))}
+    indexes: dict[int, list[int]] = defaultdict(list)
+    for index, entry in enumerate(entries):
+        indexes[entry.book_id].append(index)
+    return indexes
 
 
 def reverse_entry(
@@ -179,8 +186,9 @@ def _post_to_book(
     created = _append(session, book_id, head_seq, head_hash, entries, fresh, hashes)
     for index, stored in created.items():
         results[index] = _new_tuple(PostResult, (PostOutcome.CREATED, stored))
+    if not replays:
+        return
     originals = rows.load_entries(session, {entry_id for entry_id, _ in replays.values() if entry_id is not None})
-    originals.update({stored.id: stored for stored in created.values()})
     for index, (entry_id, batch_index) in replays.items():
         original = originals[entry_id] if entry_id is not None else created[batch_index]
         results[index] = PostResult(replay_outcome(original, entries[index]), original)

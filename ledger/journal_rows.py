@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from ledger.entries import Provenance, StoredEntry, StoredPosting
+from ledger.entries import Provenance, StoredEntry, StoredPosting, iso_date
 from ledger.tables import JournalEntry, Posting
 
 SQLITE_IN_CHUNK = 500
@@ -139,8 +139,6 @@ def _same(value: object) -> object:
     return value
 
 
-def _sqlite_date(value: date) -> str:
-    return value.isoformat()
 
 
 def _sqlite_timestamp(value: datetime) -> str:
@@ -152,7 +150,7 @@ def date_encoder(session: Session) -> tuple[Callable[[date], object], Callable[[
     """How to pass a date and a timestamp to the driver: as text on SQLite (what SQLAlchemy
     stores there), as themselves on PostgreSQL."""
     if is_sqlite(session):
-        return _sqlite_date, _sqlite_timestamp
+        return iso_date, _sqlite_timestamp
     return _same, _same
 
 
