@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench clean
+.PHONY: run test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,6 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
-
-# The suite without the slow soak tests (CI runs everything).
-test-fast: $(STAMP)
-	$(BIN)/pytest -m 'not slow'
 
 # Quick benchmarks on the small data set (see benchmarks/README.md for the full sets).
 bench: $(STAMP)

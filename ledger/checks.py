@@ -45,34 +45,22 @@ def choice(value: str, enum: type[E], field: str) -> E:
 
 def code(value: str, field: str) -> str:
     """Lower-case slug: letters, digits and hyphens, 2–40 characters."""
-    if not isinstance(value, str) or not _CODE_RE.fullmatch(value):
-        raise InvalidInput(
-            f"{field} must be 2–40 lower-case letters, digits or hyphens, starting with a letter or digit",
-            code="code_invalid",
-            field=field,
-        )
-    return value
+    return _matching(value, _CODE_RE, field, "2–40 lower-case letters, digits or hyphens, starting with a letter or digit", "code_invalid")
 
 
 def category_code(value: str, field: str) -> str:
     """Spend category code: lower-case letters, digits and underscores, e.g. ``music_lessons``."""
-    if not isinstance(value, str) or not _CATEGORY_CODE_RE.fullmatch(value):
-        raise InvalidInput(
-            f"{field} must be 2–40 lower-case letters, digits or underscores, starting with a letter",
-            code="code_invalid",
-            field=field,
-        )
-    return value
+    return _matching(value, _CATEGORY_CODE_RE, field, "2–40 lower-case letters, digits or underscores, starting with a letter", "code_invalid")
 
 
 def reference(value: str, field: str) -> str:
     """Budget reference: upper-case letters, digits and hyphens, 2–32 characters."""
-    if not isinstance(value, str) or not _REFERENCE_RE.fullmatch(value):
-        raise InvalidInput(
-            f"{field} must be 2–32 upper-case letters, digits or hyphens, e.g. ISF-0007",
-            code="reference_invalid",
-            field=field,
-        )
+    return _matching(value, _REFERENCE_RE, field, "2–32 upper-case letters, digits or hyphens, e.g. ISF-0007", "reference_invalid")
+
+
+def _matching(value: str, pattern: re.Pattern[str], field: str, rule: str, error_code: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise InvalidInput(f"{field} must be {rule}", code=error_code, field=field)
     return value
 
 
