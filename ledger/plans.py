@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from ledger import checks
 from ledger.allocation import post_allocation
 from ledger.budgets import PartSpec, add_part, category_by_code, get_budget, open_funder_accounts, parts_of
+from ledger.entries import ENTRY_DATE_MIN
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.money import format_gbp, split_pence
 from ledger.parties import get_funder
@@ -166,6 +167,8 @@ def agree(
     when = agreed_at or now
     if when > now + timedelta(minutes=5):
         raise InvalidInput("agreed_at cannot be in the future", code="agreed_in_future", field="agreed_at")
+    if when.date() < ENTRY_DATE_MIN:
+        raise InvalidInput(f"agreed_at must be on or after {ENTRY_DATE_MIN}", code="date_out_of_range", field="agreed_at")
     latest = latest_agreed(session, budget.id)
     if latest is not None and version.effective_from < latest.effective_from:
         raise Conflict(

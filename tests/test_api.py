@@ -330,3 +330,12 @@ def test_the_openapi_document_describes_the_api(client: TestClient) -> None:
     amount = document["components"]["schemas"]["PostingIn"]["properties"]["amount"]
     assert amount["type"] == "string"
     assert ok(client.get(f"{API}/"))["service"] == "phb-ledger"
+
+
+def test_an_agreement_dated_before_the_journal_can_hold_names_agreed_at(client: TestClient, world: dict[str, Any]) -> None:
+    response = client.post(
+        f"{API}/plan-versions/{world['draft']['id']}/agree",
+        json={"agreed_by_name": "Jo Bloggs", "agreed_by_role": "ICB PHB manager", "agreed_at": "1999-12-31T10:00:00Z"},
+    )
+    assert response.status_code == 422
+    assert (response.json()["code"], response.json()["field"]) == ("date_out_of_range", "agreed_at")
