@@ -194,6 +194,15 @@ def _post_to_book(
         results[index] = PostResult(replay_outcome(original, entries[index]), original)
 
 
+def lock_book(session: Session, book_id: int) -> None:
+    """Take the book's lock for the rest of the transaction (PostgreSQL: its row, FOR
+    UPDATE; SQLite: the write transaction already holds the whole database). A service that
+    reads the book and then posts what it read implies (the drawdown run) takes it first,
+    so that two such services never act on the same reading."""
+    _assert_write_transaction(session)
+    _lock_book(session, book_id)
+
+
 def _lock_book(session: Session, book_id: int) -> tuple[int, str]:
     book = LedgerBook.__table__
     query = select(book.c.head_seq, book.c.head_hash).where(book.c.holder_id == book_id)

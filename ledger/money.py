@@ -37,6 +37,8 @@ _AMOUNT_RE = re.compile(
 )
 _CODE_PREFIX_RE = re.compile(r"^([A-Za-z]{3})\s*(?=[-+£0-9.])")
 _CODE_SUFFIX_RE = re.compile(r"(?<=[0-9.])\s*([A-Za-z]{3})$")
+AMOUNT_TEXT_LENGTH_MAX = 40
+"""Longer than any amount up to £1bn could be written, with a currency code and commas."""
 _NOT_A_NUMBER = {"nan", "snan", "inf", "infinity"}
 
 
@@ -61,6 +63,8 @@ def parse_amount(value: object, *, field: str = "amount") -> Money:
     text = value.strip()
     if not text:
         raise AmountError(f"{field} is empty", code="amount_empty", field=field)
+    if len(text) > AMOUNT_TEXT_LENGTH_MAX:  # also keeps int() clear of Python's digit limit
+        raise AmountError(f"{field} is too long to be an amount of money ({len(text)} characters)", code="amount_malformed", field=field)
     text = _strip_currency_code(text, field)
     _refuse_other_currency_symbols(text, field)
     if text.lstrip("+-").lower() in _NOT_A_NUMBER:

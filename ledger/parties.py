@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from ledger import checks
 from ledger.accounts import CONTRIBUTION_CODE, ensure_accounts, holder_specs
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.tables import Funder, Holder, LedgerBook, Person, Representative
-from ledger.vocabulary import DEFAULT_FUNDER_LABEL, EligibilityGroup, FunderKind, HolderKind, LegalBasis
+from ledger.tables import Budget, BudgetPart, Drawdown, Funder, Holder, LedgerBook, Person, Representative
+from ledger.vocabulary import DEFAULT_FUNDER_LABEL, BudgetStatus, EligibilityGroup, FunderKind, HolderKind, LegalBasis
 
 DATE_OF_BIRTH_EARLIEST = date(1900, 1, 1)
 
@@ -30,6 +30,10 @@ class HolderSpec:
     code: str
     name: str
     kind: str
+    load_weekday: int = 0
+    """The weekday cards are loaded, 0 = Monday (the Plymouth ISF model)."""
+    load_time: time = time(6, 0)
+    """Local time (Europe/London) of the loads."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ def create_holder(session: Session, spec: HolderSpec) -> Holder:
         code=code,
         name=checks.required_text(spec.name, "name", max_length=200),
         kind=checks.choice(spec.kind, HolderKind, "kind"),
+        load_weekday=checks.whole_number(spec.load_weekday, "load_weekday", minimum=0, maximum=6),
+        load_time=_minute(spec.load_time),
     )
     session.add(holder)
     session.flush()
@@ -83,6 +89,40 @@ def create_holder(session: Session, spec: HolderSpec) -> Holder:
     session.flush()
     ensure_accounts(session, holder_specs(holder))
     return holder
+
+
+def set_load_time(session: Session, holder_id: int, *, weekday: int, at: time) -> Holder:
+    """Change when a holder's loads go onto cards. The time of day may change at any time;
+    the weekday only while none of the holder's open budgets has had a load, because the
+    weekday decides where each load period starts and a period must never be cut twice."""
+    holder = get_holder(session, holder_id)
+    weekday = checks.whole_number(weekday, "load_weekday", minimum=0, maximum=6)
+    if weekday != holder.load_weekday:
+        loaded = session.execute(
+            select(Budget.reference)
+            .join(BudgetPart, BudgetPart.budget_id == Budget.id)
+            .join(Drawdown, Drawdown.budget_part_id == BudgetPart.id)
+            .where(Budget.holder_id == holder.id, Budget.status == BudgetStatus.OPEN)
+            .limit(1)
+        ).scalar_one_or_none()
+        if loaded is not None:
+            raise Conflict(
+                f"{holder.name} has open budgets with loads made ({loaded}, for one): the load weekday can change"
+                " once they have ended, or for a holder with no loads yet",
+                code="load_weekday_in_use",
+                field="load_weekday",
+            )
+    holder.load_weekday = weekday
+    holder.load_time = _minute(at)
+    session.flush()
+    return holder
+
+
+def _minute(at: time) -> time:
+    assert isinstance(at, time), "load_time must be a datetime.time"
+    if at.tzinfo is not None or at.second or at.microsecond:
+        raise InvalidInput("load_time is a local time in whole minutes, such as 06:00", code="load_time_invalid", field="load_time")
+    return at
 
 
 def create_person(session: Session, spec: PersonSpec, *, today: date) -> Person:

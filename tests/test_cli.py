@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ledger import journal
+from ledger import journal, migrate
 from ledger.database import Database
 from ledger.entries import NewEntry, NewPosting
 from tests.support.builders import make_world
@@ -46,7 +46,8 @@ def world_db(db: Database) -> Database:
 def test_db_upgrade_reports_what_it_did(db: Database) -> None:
     code, out, _ = run("db", "upgrade", "--db", db.url, "--json")
     assert code == 0
-    assert json.loads(out) == {"from": "0001", "to": "0001", "upgraded": False}
+    head = migrate.head_revision(db)
+    assert json.loads(out) == {"from": head, "to": head, "upgraded": False}
 
 
 def test_budgets_and_accounts_as_json(world_db: Database) -> None:
@@ -117,3 +118,17 @@ def test_serve_answers_http(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_drawdown_run_posts_due_loads_once_and_refuses_a_future_date(world_db: Database) -> None:
+    code, out, _ = run("drawdown", "run", "--db", world_db.url, "--as-of", "2026-04-14", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["posted"] == 3 and [load["due_on"] for load in result["loads"]] == ["2026-04-01", "2026-04-02", "2026-04-13"]
+    code, out, _ = run("drawdown", "run", "--db", world_db.url, "--as-of", "2026-04-14", "--json")
+    assert json.loads(out)["posted"] == 0
+    code, _, err = run("drawdown", "run", "--db", world_db.url, "--as-of", "2099-01-01")
+    assert code == 1 and "--as-of 2099-01-01 is after today" in err
+    code, out, _ = run("drawdown", "schedule", "ISF-0001", "--db", world_db.url, "--json")
+    loads = json.loads(out)
+    assert [load["status"] for load in loads[:4]] == ["posted", "posted", "posted", "due"]

@@ -1,12 +1,14 @@
 """The demo data set (``ledger.demo``): it loads into an empty database on both backends,
 every ledger invariant holds, it has the budgets the issue asks for, no card or cash
-account is ever overdrawn, it is the same every time, and it refuses a database that is not
+account is ever overdrawn, its card loads are the drawdown service's (nothing is left for a
+later run to load twice), it is the same every time, and it refuses a database that is not
 empty."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -19,13 +21,21 @@ from ledger.demo.cast import FUNDERS, all_holders
 from ledger.demo.dates import month_end, months_between
 from ledger.demo.history import write_book
 from ledger.demo.world import World
+from ledger.drawdown_runs import PartSchedule, budget_schedule, post_due_drawdowns
+from ledger.drawdowns import LoadStatus
 from ledger.errors import Conflict, InvalidInput
-from ledger.tables import JournalEntry, Posting, utcnow
+from ledger.pauses import pauses_of
+from ledger.tables import Drawdown, JournalEntry, Posting, utcnow
 from ledger.verify import verify
-from ledger.vocabulary import AccountKind, FunderKind, Holding, HolderKind, LegalBasis, ManagementOption
+from ledger.vocabulary import AccountKind, EntryKind, FunderKind, Holding, HolderKind, LegalBasis, ManagementOption
 from tests.support.databases import SqliteTemplate
 
 TODAY = date(2026, 11, 24)
+END_OF_YESTERDAY = datetime.combine(TODAY, time(0, 0), tzinfo=ZoneInfo("Europe/London")).astimezone(UTC) - timedelta(microseconds=1)
+"""``phb-ledger drawdown run --as-of`` the day before ``TODAY``: every load due on or before it."""
+HOSPITAL_STAY = "ISF-0011"
+CARD_PARTS = 21
+"""Parts loaded onto a card: twelve ISFs' (ISF-0005's a direct payment), seven managed accounts', two families'."""
 NEVER_NEGATIVE = (AccountKind.CASH, AccountKind.CARD, AccountKind.CONTINGENCY, AccountKind.UNALLOCATED, AccountKind.PAYABLE)
 """Assets that hold real money, and what is owed (a liability, shown in its natural sign)."""
 
@@ -63,8 +73,10 @@ def test_the_demo_loads_holds_every_invariant_and_is_the_same_every_time(db: Dat
         check_management_options_and_holdings(session)
         check_stories(session)
         check_never_overdrawn(session)
+        check_card_loads_are_the_services(session)
         # The reference is SQLite: on PostgreSQL this also shows both backends hold the same entries.
         assert content_hashes(session) == reference_hashes, "a second load (another database, same today) differs"
+    check_nothing_left_to_load(db)
     assert ("budgets", summary.budgets, summary.budgets) in stages
     assert stages[-1] == ("history", summary.holders, summary.holders)
 
@@ -136,6 +148,53 @@ def check_never_overdrawn(session: Session) -> None:
             if balance.kind in NEVER_NEGATIVE and balance.balance_pence < 0
         ]
         assert overdrawn == [], f"overdrawn on {day}"
+
+
+def check_card_loads_are_the_services(session: Session) -> None:
+    """Every load is the drawdown service's: a ``drawdown`` row per load entry, each part's
+    rows its schedule's posted loads, and nothing due before ``TODAY`` left unloaded."""
+    schedules = [schedule for budget in budgets.list_budgets(session) for schedule in budget_schedule(session, budget.id)]
+    assert len(schedules) == CARD_PARTS
+    for schedule in schedules:
+        check_rows_are_the_posted_loads(session, schedule)
+    drawdown_entries = session.execute(select(func.count()).where(JournalEntry.kind == EntryKind.DRAWDOWN)).scalar_one()
+    assert drawdown_entries == session.execute(select(func.count()).select_from(Drawdown)).scalar_one(), "a load of the demo's own"
+    check_the_hospital_stay_paused_loads(session)
+
+
+def check_nothing_left_to_load(db: Database) -> None:
+    """What ``phb-ledger drawdown run --as-of <the day before today>`` does next: nothing."""
+    with db.write() as session:
+        run = post_due_drawdowns(session, END_OF_YESTERDAY, now=END_OF_YESTERDAY)
+        assert (run.posted, run.held) == ([], []), "the demo left loads for the service to make again"
+        assert run.parts_checked == CARD_PARTS
+
+
+def check_rows_are_the_posted_loads(session: Session, schedule: PartSchedule) -> None:
+    rows = session.execute(
+        select(Drawdown.period_starts_on, Drawdown.period_ends_on, Drawdown.due_on, Drawdown.amount_pence, Drawdown.plan_version_id)
+        .where(Drawdown.budget_part_id == schedule.part.terms.part_id)
+        .order_by(Drawdown.period_starts_on)
+    ).all()
+    posted = [
+        (load.period.starts_on, load.period.ends_on, load.period.due_on, load.amount_pence, load.version_id)
+        for load in schedule.loads
+        if load.status is LoadStatus.POSTED
+    ]
+    assert [tuple(row) for row in rows] == posted and posted, schedule.part.reference
+    assert all(load.status is not LoadStatus.DUE or load.period.due_on >= TODAY for load in schedule.loads), schedule.part.reference
+
+
+def check_the_hospital_stay_paused_loads(session: Session) -> None:
+    """Loads paused for the stay, never made up, then made again at their usual amount."""
+    budget = budgets.budget_by_reference(session, HOSPITAL_STAY)
+    (pause,) = pauses_of(session, budget.id)
+    assert pause.ends_on is not None and pause.ends_on - pause.starts_on < timedelta(weeks=3)
+    (schedule,) = budget_schedule(session, budget.id)
+    paused = [load for load in schedule.loads if load.status is LoadStatus.PAUSED]
+    assert paused and all(pause.starts_on <= load.period.due_on <= pause.ends_on for load in paused)
+    after = [load for load in schedule.loads if load.period.due_on > pause.ends_on and load.status is LoadStatus.POSTED]
+    assert after and after[0].amount_pence == paused[0].amount_pence
 
 
 def test_the_demo_refuses_a_database_that_is_not_empty(db: Database) -> None:

@@ -65,6 +65,7 @@ def test_parse_accepts_what_people_type(text: str, pence: int) -> None:
         ("1,23.00", "amount_malformed"),
         ("12,34", "amount_malformed"),
         ("1e3", "amount_malformed"),
+        ("1" * 5000, "amount_malformed"),
         ("12.", "amount_malformed"),
         ("--12", "amount_malformed"),
         ("£", "amount_malformed"),

@@ -15,9 +15,10 @@ from pydantic import BaseModel
 
 from ledger import migrate
 from ledger.database import Database
-from web.api import balances, budgets, journal, parties, plans
+from web.api import balances, budgets, drawdowns, journal, parties, plans
 from web.errors import install_error_handlers
 from web.limits import BodySizeLimit
+from web.scheduler import SchedulerService
 
 API_PREFIX = "/api/v1"
 SERVICE_NAME = "phb-ledger"
@@ -32,13 +33,22 @@ class ServiceOut(BaseModel):
     openapi: str
 
 
-def create_app(database: Database, *, migrate_on_start: bool = True) -> FastAPI:
+def create_app(database: Database, *, migrate_on_start: bool = True, run_scheduler: bool = False) -> FastAPI:
+    """``run_scheduler``: also run the scheduler (``phb-ledger serve`` does; tests do not)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if migrate_on_start:
             migrate.upgrade(database)
-        yield
-        database.dispose()
+        scheduler = SchedulerService(database) if run_scheduler else None
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+            database.dispose()
 
     app = FastAPI(
         title="phb-ledger",
@@ -64,7 +74,7 @@ def create_app(database: Database, *, migrate_on_start: bool = True) -> FastAPI:
             openapi=f"{API_PREFIX}/openapi.json",
         )
 
-    for module in (parties, budgets, plans, journal, balances):
+    for module in (parties, budgets, plans, journal, balances, drawdowns):
         api.include_router(module.router)
     app.include_router(api)
 

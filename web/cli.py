@@ -7,26 +7,30 @@ one-line reason to stderr and exits non-zero. Long work shows a progress bar on 
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from sqlalchemy.exc import OperationalError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ledger import balances, budgets, migrate, parties
-from ledger.database import DATABASE_URL_ENV, Database
-from ledger.errors import LedgerError
+from ledger.database import Database
 from ledger.money import format_amount, format_gbp
 from ledger.verify import verify as verify_ledger
+from web.cli_common import (
+    DbOption,
+    JsonOption,
+    open_database as _open,
+    parse_date as _parse_date,
+    print_json as _print_json,
+    progress as _progress,
+    reporting_errors as _reporting_errors,
+    stderr,
+    stdout,
+)
+from web.cli_drawdown import drawdown_app
 
 app = typer.Typer(
     name="phb-ledger",
@@ -37,69 +41,14 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(drawdown_app, name="drawdown")
 
 DEMO_DATABASE = Path("var") / "phb-ledger-demo.db"
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help=f"Database URL (default ${DATABASE_URL_ENV}, else SQLite in ./var/)", show_default=False),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
-stdout = Console()
-stderr = Console(stderr=True)
 
 
 def main() -> None:
     """Entry point of the console script."""
     app()
-
-
-@contextmanager
-def _reporting_errors() -> Iterator[None]:
-    """Turn every expected failure into one line on stderr and exit status 1."""
-    try:
-        yield
-    except LedgerError as error:
-        _fail(error.message)
-    except OperationalError as error:
-        _fail(f"cannot use the database: {_first_line(str(error.orig or error))}")
-    except Exception as error:  # a file that cannot be read, a bug: still one line
-        _fail(f"{type(error).__name__}: {_first_line(str(error))}")
-
-
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return " ".join(lines[:2]) if lines else "no details"
-
-
-def _fail(reason: str) -> None:
-    sys.stderr.write(f"phb-ledger: {reason}\n")
-    raise typer.Exit(1)
-
-
-def _open(url: str | None) -> Database:
-    database = Database(url)
-    migrate.upgrade(database)
-    return database
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
-
-
-@contextmanager
-def _progress(label: str, *, enabled: bool) -> Iterator[Callable[[int, int | None], None]]:
-    """A progress bar on a terminal (never in --json mode, never into a pipe)."""
-    if not enabled or not stderr.is_terminal:
-        yield lambda done, total=None: None
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=stderr, transient=True) as progress:
-        task = progress.add_task(label, total=None)
-
-        def update(done: int, total: int | None = None) -> None:
-            progress.update(task, completed=done, total=total)
-
-        yield update
 
 
 @app.command()
@@ -108,8 +57,9 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help=f"Serve a fresh demo database ({DEMO_DATABASE}) unless --db is given")] = False,
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    scheduler: Annotated[bool, typer.Option(help="Run the scheduler (card loads when due); one process at a time does")] = True,
 ) -> None:
-    """Run the web app and JSON API."""
+    """Run the web app, the JSON API and the scheduler."""
     import uvicorn
 
     from web.app import create_app
@@ -129,8 +79,20 @@ def serve(
             f"phb-ledger on http://{host}:{port}/ — API at /api/v1/, documentation at /api/v1/docs ({database.dialect})",
             highlight=False,
         )
-        application = create_app(database)
+        application = create_app(database, run_scheduler=scheduler)
+    _log_to_stderr("phb_ledger")
     uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+def _log_to_stderr(name: str) -> None:
+    """The service's own log lines (the scheduler's) beside uvicorn's."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _remove_sqlite_file(path: Path) -> None:
@@ -253,12 +215,3 @@ def list_accounts(
     for row in rows:
         table.add_row(row.code, row.type, format_gbp(row.balance_pence), style="dim" if row.balance_pence == 0 else None)
     stdout.print(table)
-
-
-def _parse_date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise LedgerError(f"{option} must be a date like 2026-04-01, not {text!r}") from None

@@ -35,20 +35,30 @@ Plans run twelve months from the first of a month between eleven and seven month
 ``today``'s month (a fast-track budget at the end of life runs three months, from two months
 before), each agreed a few weeks before it starts (ISF-0009 four months before). Then, book by book, the year plays out: funders pay in advance (one remittance
 covering many budgets), contingency is ring-fenced and the top-slice taken, cards are loaded
-weekly, fortnightly or four-weekly (a load due on a bank holiday goes the working day
-before) and spent at real-sounding merchants, with the scheme's 3p and 20p fees; wages go
-through one payroll a month per holder, approved then paid; invoices are approved then paid;
-the ICB's own costs are recorded against the notional budgets. Along the way: transition
-costs spent before a plan starts (ISF-0009, with its previous placement's cost), two
-mid-year revisions (ISF-0005 moving money to the direct payment, ISF-0011 adding waking
-nights), contingency used twice with the reason and who agreed it, a purchase and a
-duplicate invoice corrected by reversal, a payment that arrives unidentified and is
-attributed, a few refunds, a surplus building (ISF-0006, MA-0004), a transport line
-overspent (ISF-0004), a pub visit to explain and an off-licence purchase to refuse.
+weekly, fortnightly or four-weekly and spent at real-sounding merchants, with the scheme's 3p
+and 20p fees; wages go through one payroll a month per holder, approved then paid; invoices
+are approved then paid; the ICB's own costs are recorded against the notional budgets.
+
+The card loads are the drawdown service's own (``ledger.drawdown_runs``), run for each holder
+on each load day as the story reaches it: periods aligned to Monday (the holders' load day)
+after a short first period, amounts spread by days, a load due on a bank holiday on the
+working day before, floats (DP-0003, DP-0004) paying for the last periods up front. So every
+load has its ``drawdown`` row and the service's key, and a later ``phb-ledger drawdown run``
+(or the scheduler) finds nothing left to load before ``today``.
+
+Along the way: transition costs spent before a plan starts (ISF-0009, with its previous
+placement's cost), two mid-year revisions (ISF-0005 moving money to the direct payment,
+ISF-0011 adding waking nights), a fortnight in hospital after a fall (ISF-0011: the card
+loads paused, then resumed, the paused ones never made up), contingency used twice with the
+reason and who agreed it, a purchase and a duplicate invoice corrected by reversal, a payment
+that arrives unidentified and is attributed, a few refunds, a surplus building (ISF-0006,
+MA-0004), a transport line overspent (ISF-0004), a pub visit to explain and an off-licence
+purchase to refuse.
 
 Everything is deterministic: dates follow ``today``, random choices come from a generator
 seeded per budget, and nothing reads the clock except ``plans.agree``'s own check that an
-agreement is not in the future.
+agreement is not in the future (the drawdown service is told the story's own now: each load
+day's load time).
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ The running balances are the demo's own guard: no card, cash, contingency or una
 account may go below zero and no payable above it, at any moment. Breaking that is a mistake
 in the demo's data, so it is an assertion. Purchases ask :meth:`DemoBook.balance` first and
 are declined, as a card would decline them, when the money is not there.
+
+Some entries are posted by a service rather than by the demo (the card loads, by the drawdown
+service): the demo writes them as an action with the postings it knows the service will
+make, so the running balances include them from the moment they happen.
 """
 
 from __future__ import annotations
@@ -44,16 +48,27 @@ class Reversal:
 
 
 @dataclass(frozen=True)
-class Action:
-    """Something done through a service between entries (agreeing a plan revision)."""
-
-    run: Callable[[Session], None]
-
-
-@dataclass(frozen=True)
 class Posted:
     entries: int
     postings: int
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something done through a service between entries: agreeing a plan revision, pausing
+    a budget's loads, a day's card loads."""
+
+    run: Callable[[Session], None]
+    posts: Posted = Posted(0, 0)
+    """The journal entries the service posts, counted with the demo's own."""
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    """An entry a service will post, as far as the running balances go."""
+
+    what: str
+    postings: tuple[tuple[str, int], ...]
 
 
 class DemoBook:
@@ -81,8 +96,12 @@ class DemoBook:
         self._apply(tuple((code, -amount) for code, amount in original), key)
         self.items.append(Reversal(day, original_key, key, description))
 
-    def act(self, run: Callable[[Session], None]) -> None:
-        self.items.append(Action(run))
+    def act(self, run: Callable[[Session], None], *, entries: Sequence[ServiceEntry] = ()) -> None:
+        """Do ``run`` when the book is posted. ``entries`` are those it posts, which the
+        running balances take in now: ``run`` must check it posts exactly those."""
+        for entry in entries:
+            self._apply(entry.postings, entry.what)
+        self.items.append(Action(run, Posted(len(entries), sum(len(entry.postings) for entry in entries))))
 
     def _apply(self, postings: tuple[tuple[str, int], ...], key: str) -> None:
         for code, amount in postings:
@@ -122,6 +141,7 @@ def post_book(session: Session, book: DemoBook) -> Posted:
             entries, postings = entries + 1, postings + len(result.entry.postings)
         else:
             item.run(session)
+            entries, postings = entries + item.posts.entries, postings + item.posts.postings
     flush()
     return Posted(entries, postings)
 

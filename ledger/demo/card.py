@@ -1,22 +1,36 @@
 """The prepaid card: loads, purchases (and a few refunds), transfers to personal assistants,
 and the scheme's fees (3p a purchase, 20p a transfer), charged at each month end.
 
+The loads are the drawdown service's own (``ledger.drawdown_runs``): on each load day the
+holder's run posts every load due, and must post exactly the ones the demo worked out with
+the service's pure schedule (``ledger.demo.plan_figures.card_schedule``), whose amounts the
+running balances have taken in already.
+
 Card spending follows the plan's card lines month by month, at the budget's spend rate and
-category weights. A purchase the card cannot cover is declined, as the scheme would decline
-it, and never posted; a little is always left on the card for the month's fees.
+category weights, and stops while the person is in hospital. A purchase the card cannot
+cover is declined, as the scheme would decline it, and never posted; a little is always left
+on the card for the month's fees. A one-off card line is bought on its day: the card's float
+is there for it.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
+from itertools import pairwise
 
+from sqlalchemy.orm import Session
+
+from ledger.demo.book import CREATED_BY, DemoBook, ServiceEntry
+from ledger.demo.cast import LOAD_TIME
 from ledger.demo.dates import month_end, working_day_on_or_before
 from ledger.demo.merchants import Merchant, merchants_for
-from ledger.demo.plan_figures import Load
 from ledger.demo.recipes import OddPurchase, PaidBy, WrongCategory
-from ledger.demo.story import BudgetStory, Priority, percent_of
+from ledger.demo.story import BudgetStory, Priority, Timetable, percent_of
+from ledger.drawdown_runs import post_due_drawdowns
+from ledger.drawdowns import Period, ScheduledLoad, due_at
 from ledger.money import format_gbp, split_pence
 from ledger.vocabulary import AccountKind, EntryKind
 
@@ -28,7 +42,8 @@ SMALLEST_PURCHASE_PENCE = 150
 OTHER_RETAIL_MCC = 5999
 ONE_OFF_NUMBERS = 10_000
 """One-off card purchases are numbered from here, apart from the everyday ones."""
-CADENCE_WORDS = {1: "Weekly", 2: "Fortnightly", 4: "Four-weekly"}
+ExpectedLoad = tuple[str, date, int]
+"""(budget reference, period start, pence): a load as the demo expects the service to post it."""
 
 
 @dataclass(frozen=True)
@@ -44,13 +59,50 @@ class Purchase:
     corrected_after_days: int = 0
 
 
-def schedule_card(story: BudgetStory) -> None:
-    part = story.recipe.card_part
-    if part is None:
+class CardLoads:
+    """A holder's card loads, gathered by day: each load day is one run of the drawdown
+    service for the holder, at the day's load time, whatever the number of budgets."""
+
+    def __init__(self, book: DemoBook, timetable: Timetable) -> None:
+        self.book = book
+        self.timetable = timetable
+        self._due: defaultdict[date, list[tuple[BudgetStory, ScheduledLoad]]] = defaultdict(list)
+
+    def add(self, story: BudgetStory) -> None:
+        for load in story.loads_made:
+            self._due[load.period.due_on].append((story, load))
+
+    def schedule(self) -> None:
+        for day, loads in self._due.items():
+            self.timetable.at(day, Priority.LOAD, partial(self._load, day, loads))
+
+    def _load(self, day: date, loads: list[tuple[BudgetStory, ScheduledLoad]]) -> None:
+        entries = [
+            ServiceEntry(
+                f"the load of {story.reference} for the period from {load.period.starts_on}",
+                ((story.card, load.amount_pence), (story.cash, -load.amount_pence)),
+            )
+            for story, load in loads
+        ]
+        expected = sorted((story.reference, load.period.starts_on, load.amount_pence) for story, load in loads)
+        self.book.act(partial(_post_loads, self.book.holder_id, due_at(day, LOAD_TIME), expected), entries=entries)
+
+
+def _post_loads(holder_id: int, moment: datetime, expected: list[ExpectedLoad], session: Session) -> None:
+    """Run the drawdown service for the holder as at ``moment`` (a load time, which is
+    also the story's now): it must post exactly the loads the demo expects."""
+    run = post_due_drawdowns(session, moment, holder_id=holder_id, now=moment, created_by=CREATED_BY)
+    posted = sorted((load.budget_reference, load.period_starts_on, load.amount_pence) for load in run.posted)
+    assert posted == expected and not run.held, f"at {moment}, the drawdown service posted {posted}, the demo expected {expected}"
+
+
+def schedule_card(story: BudgetStory, card_loads: CardLoads) -> None:
+    if story.recipe.card_part is None:
         return
-    for load in story.loads:
-        story.timetable.at(load.on, Priority.LOAD, partial(_load, story, load))
-        story.timetable.at(load.on, Priority.TRANSFER, partial(_pay_assistants, story, load, part.cadence_weeks))
+    card_loads.add(story)
+    for worked, next_load in pairwise(story.loads):
+        day = next_load.period.due_on
+        story.timetable.at(day, Priority.TRANSFER, partial(_pay_assistants, story, worked.period, day))
     _schedule_one_offs(story)
     for purchase in _mark_wrong_category(story, _plan_purchases(story)):
         story.timetable.at(purchase.day, Priority.PURCHASE, partial(buy, story, purchase))
@@ -62,59 +114,52 @@ def schedule_card(story: BudgetStory) -> None:
         story.timetable.at(month_end(month), Priority.FEES, partial(_charge_fees, story, month))
 
 
-def _load(story: BudgetStory, load: Load) -> None:
-    part = story.recipe.card_part
-    assert part is not None
-    words = CADENCE_WORDS[part.cadence_weeks]
-    description = f"{words} load onto {story.recipe.person.first_name}'s card ({story.reference}), due {load.due:%d %b %Y}"
-    if load.number == 0 and part.initial_float_weeks:
-        description += f", with a {part.initial_float_weeks}-week float"
-    story.book.post(
-        load.on, EntryKind.DRAWDOWN, description, f"demo:drawdown:{story.reference}:{load.due.isoformat()}",
-        [(story.card, load.amount_pence), (story.cash, -load.amount_pence)],
-    )  # fmt: skip
-
-
-def _pay_assistants(story: BudgetStory, load: Load, weeks: int) -> None:
+def _pay_assistants(story: BudgetStory, worked: Period, day: date) -> None:
     """A personal assistant employed through the direct payment is paid from the card
-    account by bank transfer on each load day, for the weeks the load covers."""
-    for line in story.lines_in(load.due, PaidBy.CARD_TRANSFER):
-        if not line.starts_on <= load.due <= line.ends_on:
+    account by bank transfer on each load day, for the days worked in the period before:
+    in arrears, so the load for those days is always on the card by then."""
+    for line in story.figures_on(worked.ends_on).lines:
+        first, last = max(worked.starts_on, line.starts_on), min(worked.ends_on, line.ends_on)
+        if line.paid_by != PaidBy.CARD_TRANSFER or first > last:
             continue
         spec = line.spec
         assert spec.weekly_hours_hundredths and spec.hourly_rate_pence, "a PA line gives hours and a rate"
-        wage = (spec.weekly_hours_hundredths * spec.hourly_rate_pence * weeks + 50) // 100
+        days = (last - first).days + 1
+        wage = (spec.weekly_hours_hundredths * spec.hourly_rate_pence * days + 350) // 700
         story.book.post(
-            load.on, EntryKind.CARD_PURCHASE,
+            day, EntryKind.CARD_PURCHASE,
             f"Bank transfer from the card account to {story.recipe.person.first_name}'s personal assistant:"
-            f" wages for {weeks} week(s) from {load.due:%d %b %Y}",
-            f"demo:pa-wages:{story.reference}:{load.due.isoformat()}:{line.position}",
+            f" wages for {first:%d %b} to {last:%d %b %Y} ({days} days)",
+            f"demo:pa-wages:{story.reference}:{first.isoformat()}:{line.position}",
             [(story.spend(line.recipe.category), wage), (story.card, -wage)],
         )  # fmt: skip
-        story.count_card_use(load.on, transfer=True)
+        story.count_card_use(day, transfer=True)
 
 
 def _schedule_one_offs(story: BudgetStory) -> None:
-    """A one-off card line gets a load of its own on its day, and is bought that day."""
+    """A one-off card line is bought on its day. Its money comes with the loads, spread
+    over the year like the rest of the card's, so it is the float that pays for it then."""
     for figures in story.figures:
         for line in figures.lines:
             if line.paid_by != PaidBy.CARD or not line.recipe.is_one_off or story.figures_on(line.starts_on) is not figures:
                 continue
             day = working_day_on_or_before(line.starts_on)
-            story.post_on(
-                day, Priority.LOAD, EntryKind.DRAWDOWN,
-                f"One-off load onto {story.recipe.person.first_name}'s card for: {line.recipe.description}",
-                f"demo:drawdown:{story.reference}:one-off:{line.starts_on.isoformat()}:{line.position}",
-                [(story.card, line.amount_pence), (story.cash, -line.amount_pence)],
-            )  # fmt: skip
             merchant = Merchant(line.recipe.supplier or line.recipe.description, OTHER_RETAIL_MCC, line.amount_pence, line.amount_pence)
             purchase = Purchase(ONE_OFF_NUMBERS + line.position, day, line.recipe.category, merchant, line.amount_pence)
-            story.timetable.at(day, Priority.PURCHASE, partial(buy, story, purchase))
+            story.timetable.at(day, Priority.PURCHASE, partial(_buy_one_off, story, purchase))
+
+
+def _buy_one_off(story: BudgetStory, purchase: Purchase) -> None:
+    """A planned one-off the card cannot pay for is a mistake in the demo's figures."""
+    can_spend = story.book.balance(story.card) - FEES_RESERVE_PENCE
+    assert can_spend >= purchase.amount_pence, f"{story.reference} cannot pay {purchase.merchant.name} ({can_spend} pence on the card)"
+    buy(story, purchase)
 
 
 def _plan_purchases(story: BudgetStory) -> list[Purchase]:
     purchases: list[Purchase] = []
-    first_load = story.loads[0].on if story.loads else story.recipe.period_start
+    made = story.loads_made
+    first_load = made[0].period.due_on if made else story.recipe.period_start
     for month in story.months():
         targets = _month_targets(story, month)
         first_day = max(month, first_load)
@@ -123,7 +168,9 @@ def _plan_purchases(story: BudgetStory) -> list[Purchase]:
             continue
         for category, target in targets:
             purchases += _purchases_for(story, category, target, first_day, last_day, len(purchases))
-    return sorted(purchases, key=lambda p: (p.day, p.number))
+    stays = story.behaviour.hospital_stays
+    at_home = [purchase for purchase in purchases if not any(stay.covers(purchase.day) for stay in stays)]
+    return sorted(at_home, key=lambda p: (p.day, p.number))
 
 
 def _month_targets(story: BudgetStory, month: date) -> list[tuple[str, int]]:

@@ -12,6 +12,7 @@ from datetime import date
 
 from ledger.budgets import ContactSpec
 from ledger.demo.recipes import Agreement, PersonRecipe, RepresentativeRecipe
+from ledger.drawdowns import LoadTime
 from ledger.parties import FunderSpec, HolderSpec
 from ledger.vocabulary import ContactRole, EligibilityGroup, FunderKind, HolderKind, LegalBasis
 
@@ -31,10 +32,18 @@ ISF_PROVIDER = "tamar-valley-isf"
 MANAGED_ACCOUNTS = "moorview-accounts"
 COMMISSIONER = "devon-icb-commissioned"
 
+LOAD_TIME = LoadTime()
+"""When every holder of the demo loads cards: Mondays at 06:00, England's time."""
+
+
+def _holder(code: str, name: str, kind: HolderKind) -> HolderSpec:
+    return HolderSpec(code, name, kind, load_weekday=LOAD_TIME.weekday, load_time=LOAD_TIME.at)
+
+
 HOLDERS = (
-    HolderSpec(ISF_PROVIDER, "Tamar Valley Supported Living CIC", HolderKind.ISF_PROVIDER),
-    HolderSpec(MANAGED_ACCOUNTS, "Moorview Direct Payment Support", HolderKind.MANAGED_ACCOUNT_SERVICE),
-    HolderSpec(COMMISSIONER, "NHS Devon ICB commissioned care (notional budgets)", HolderKind.COMMISSIONER),
+    _holder(ISF_PROVIDER, "Tamar Valley Supported Living CIC", HolderKind.ISF_PROVIDER),
+    _holder(MANAGED_ACCOUNTS, "Moorview Direct Payment Support", HolderKind.MANAGED_ACCOUNT_SERVICE),
+    _holder(COMMISSIONER, "NHS Devon ICB commissioned care (notional budgets)", HolderKind.COMMISSIONER),
 )
 
 FAMILY_SURNAMES = ("Okafor", "Sharma", "Bassett", "Kowalski", "Chauhan", "Evans")
@@ -42,7 +51,7 @@ FAMILY_SURNAMES = ("Okafor", "Sharma", "Bassett", "Kowalski", "Chauhan", "Evans"
 
 def family_holder(surname: str) -> HolderSpec:
     """A family holding its own direct payment: one holder, one book, one budget."""
-    return HolderSpec(f"family-{surname.lower()}", f"The {surname} family (direct payment)", HolderKind.SELF_MANAGED)
+    return _holder(f"family-{surname.lower()}", f"The {surname} family (direct payment)", HolderKind.SELF_MANAGED)
 
 
 def all_holders() -> tuple[HolderSpec, ...]:

@@ -5,7 +5,8 @@ Families each hold one budget in a dedicated bank account or on a prepaid card, 
 own personal assistants and pay their own bills. DP-0001 is a child's budget jointly funded
 by the ICB and the council's SEND service (an EHCP); DP-0003's card gets a four-week float,
 a contingency load when the PA is off sick, and one purchase at an off-licence the flags
-will refuse; DP-0004 is a 16-year-old's; DP-0006 buys a hot tub for hydrotherapy.
+will refuse; DP-0004 is a 16-year-old's, whose four-week float lets her buy a tablet early
+in the year; DP-0006 buys a hot tub for hydrotherapy.
 
 The notional budgets (NOT-) move no money: the ICB pays the providers, and each cost is
 recorded against the budget so that "money left" is true. NOT-0003 is a personal wheelchair
@@ -196,7 +197,9 @@ def _ruby(timeline: Timeline) -> BudgetRecipe:
     father = representative("Piotr Kowalski", LegalBasis.NOMINATED_FAMILY_MEMBER, "father", speaks=False, number=22)
     who = person(timeline.today, "Ruby Kowalski", 16, (12, 1), G.CHILDRENS_CONTINUING_CARE, father)
     start = timeline.start(3)
-    card = PartRecipe("card", ManagementOption.DIRECT_PAYMENT, Holding.PREPAID_CARD, cadence=Cadence.TWO_WEEKLY)
+    card = PartRecipe(
+        "card", ManagementOption.DIRECT_PAYMENT, Holding.PREPAID_CARD, cadence=Cadence.TWO_WEEKLY, initial_float_weeks=4,
+    )
     lines = (
         weekly_hours("staff_pay", "Personal assistant for college and clubs: 8 hours a week", "card", 800, 1_320),
         yearly("transport", "Taxis and buses to college and clubs", "card", 52 * 1_500),

@@ -1,6 +1,7 @@
 """A year of history, book by book: every budget of a holder plays out on one timetable
-(money in, set aside, loaded, spent, paid, corrected), the holder's payroll and remittances
-tie its budgets together, and the book is then posted through the journal in that order."""
+(money in, set aside, loaded, spent, paid, corrected), the holder's payroll, remittances and
+card loads tie its budgets together, and the book is then posted through the journal (and
+the services: the loads through the drawdown service) in that order."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ledger.demo.bank import schedule_invoices, schedule_notional_costs, schedule_payroll
 from ledger.demo.book import DemoBook, Posted, post_book
-from ledger.demo.card import schedule_card
+from ledger.demo.card import CardLoads, schedule_card
 from ledger.demo.incidents import schedule_incidents
 from ledger.demo.money_in import Remittances, schedule_money_in
 from ledger.demo.recipes import BudgetRecipe
@@ -36,14 +37,16 @@ def write_book(world: World, holder: str, recipes: Sequence[BudgetRecipe], today
     book = DemoBook(holder, world.holder_ids[holder])
     timetable = Timetable(until=today)
     remittances = Remittances(book, timetable, world.funder_names)
+    card_loads = CardLoads(book, timetable)
     stories = [BudgetStory(recipe, book, timetable) for recipe in recipes]
     for story in stories:
         schedule_money_in(story, remittances)
-        schedule_card(story)
+        schedule_card(story, card_loads)
         schedule_invoices(story)
         schedule_notional_costs(story)
-        schedule_incidents(story, world.agree_later)
+        schedule_incidents(story, world)
     schedule_payroll(stories, book, timetable)
     remittances.schedule()
+    card_loads.schedule()
     timetable.run()
     return book

@@ -1,5 +1,5 @@
 """Decisions taken during the year: contingency used (with the reason and who agreed it),
-and plan revisions agreed at a review.
+plan revisions agreed at a review, and card loads paused while the person is in hospital.
 
 The other incidents live where they happen: a wrong category and odd purchases on the card
 (``ledger.demo.card``), a duplicate invoice in the bank (``ledger.demo.bank``), money that
@@ -8,28 +8,30 @@ arrives unidentified with the payments (``ledger.demo.money_in``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 
 from ledger.demo.dates import working_day_on_or_before
 from ledger.demo.recipes import ContingencyUse
 from ledger.demo.story import BudgetStory, Priority
+from ledger.demo.world import World
 from ledger.money import format_gbp
 from ledger.vocabulary import EntryKind
 
-AgreeLater = Callable[..., None]
-"""``agree_later(session, reference=…, index=…)`` agrees a version drafted at set-up."""
 
-
-def schedule_incidents(story: BudgetStory, agree_later: AgreeLater) -> None:
+def schedule_incidents(story: BudgetStory, world: World) -> None:
     for use in story.incidents(ContingencyUse):
         assert isinstance(use, ContingencyUse)
         day = working_day_on_or_before(use.on)
         story.timetable.at(day, Priority.TRANSFER, partial(_use_contingency, story, day, use))
     for index, version in enumerate(story.recipe.versions[1:], 1):
-        agree = partial(agree_later, reference=story.reference, index=index)
+        agree = partial(world.agree_later, reference=story.reference, index=index)
         story.timetable.at(version.agreed_on, Priority.AGREEMENT, partial(story.book.act, agree))
+    for stay in story.behaviour.hospital_stays:
+        pause = partial(world.pause_loads, reference=story.reference, stay=stay)
+        resume = partial(world.resume_loads, reference=story.reference, stay=stay)
+        story.timetable.at(stay.starts_on, Priority.AGREEMENT, partial(story.book.act, pause))
+        story.timetable.at(stay.ends_on + timedelta(days=1), Priority.AGREEMENT, partial(story.book.act, resume))
 
 
 def _use_contingency(story: BudgetStory, day: date, use: ContingencyUse) -> None:

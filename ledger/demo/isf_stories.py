@@ -12,8 +12,8 @@ ISF-0004 spends well past its transport line; ISF-0005 "starts small" and moves 
 direct payment at the half-year review; ISF-0006 carries a staff vacancy and builds a
 surplus; ISF-0007 buys a sensory lamp and a profiling bed; ISF-0009 moves home from an
 out-of-area hospital with £25,400 of transition costs spent before the plan starts; ISF-0011
-adds waking nights at a mid-year revision; ISF-0012 goes on holiday (the provider's own
-spend category).
+spends a fortnight in hospital after a fall (his card loads paused meanwhile) and adds waking
+nights at a mid-year revision; ISF-0012 goes on holiday (the provider's own spend category).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from ledger.demo.recipes import (
     BudgetRecipe,
     ContingencyUse,
     FundingRecipe,
+    HospitalStay,
     LineRecipe,
     OddPurchase,
     PaidBy,
@@ -253,7 +254,7 @@ def _george(timeline: Timeline) -> BudgetRecipe:
     start = timeline.start(1)
     lines = isf_lines(who, hours=6_000, rate=1_340) + (
         one_off(
-            "equipment", "Sensory lamp and bubble tube for George's bedroom", "card", 18_000,
+            "equipment", "Sensory lamp and bubble tube for George's bedroom", "bank", 18_000,
             add_months(start, 2) + timedelta(days=3), supplier="Sensory Direct Ltd",
         ),
         one_off(
@@ -325,13 +326,21 @@ def _jasmine(timeline: Timeline) -> BudgetRecipe:
 
 
 def _kieran(timeline: Timeline) -> BudgetRecipe:
-    """A mid-year revision: waking nights added after two falls; the allocation rises."""
+    """The second of two falls at night puts Kieran in hospital for a fortnight: his card
+    loads are paused, then resume. A mid-year revision then adds waking nights; the
+    allocation rises."""
     who = person(timeline.today, "Kieran Polglase", 41, (5, 9), G.CONTINUING_HEALTHCARE)
     start = timeline.start(0)
+    fall = add_months(start, 4) + timedelta(days=12)
+    stay = HospitalStay(
+        fall, fall + timedelta(days=15), reason="Kieran is in hospital after a fall at night",
+        recorded_by="Owen Bray, Tamar Valley Supported Living CIC",
+    )  # fmt: skip
     recipe = isf_budget(
         timeline, 11, who, start_month=0, load=6_000,
         lines=isf_lines(who, hours=5_600, rate=1_420, training_topics="brain injury awareness, moving and handling"),
         outcomes=("Get back to woodwork at the men's shed", "Manage my own medication with prompts"),
+        behaviour=Behaviour(incidents=(stay,)),
     )  # fmt: skip
     first = recipe.versions[0]
     effective = add_months(start, 6)
@@ -352,7 +361,7 @@ def _lily(timeline: Timeline) -> BudgetRecipe:
     start = timeline.start(2)
     lines = isf_lines(who, hours=4_900, rate=1_340) + (
         one_off(
-            "holidays", "A week's holiday at Perran Sands with two staff", "card", 65_000,
+            "holidays", "A week's holiday at Perran Sands with two staff", "bank", 65_000,
             add_months(start, 5) + timedelta(days=6), supplier="Haven Perran Sands",
         ),
     )  # fmt: skip

@@ -4,8 +4,10 @@
   still owes for regular spending, divided by the payments left, so a plan revision changes
   the payments from its effective date and the year's payments always add up. The lead
   funder's first payment also brings the contingency; one-off lines (and transition costs)
-  are paid a week before they fall due. One bank line from a funder covers every budget of
-  the holder it pays that day (a remittance), split into balanced pairs per budget.
+  are paid a week before they fall due, but for those on the card, whose money goes onto it
+  with every load and so comes with the regular payments. One bank line from a funder covers
+  every budget of the holder it pays that day (a remittance), split into balanced pairs per
+  budget. A funder that pays "with the loads" pays each card load on its day.
 - The person's client contribution, monthly by standing order.
 - The contingency, ring-fenced when it arrives; the top-slice, taken monthly.
 - One payment (MA-0012's) arrives with a reference nobody recognises: it waits in the
@@ -22,7 +24,7 @@ from functools import partial
 from ledger.accounts import holder_account_code
 from ledger.demo.book import DemoBook
 from ledger.demo.dates import add_months, working_day_on_or_before
-from ledger.demo.plan_figures import CONTRIBUTION, VersionFigures
+from ledger.demo.plan_figures import CONTRIBUTION, PlannedLine, VersionFigures
 from ledger.demo.recipes import PaidBy, Schedule, UnidentifiedPayment
 from ledger.demo.story import BudgetStory, Priority, Timetable
 from ledger.money import format_gbp, split_pence
@@ -89,7 +91,7 @@ def regular_payments(story: BudgetStory, funder: str, schedule: str) -> list[Pay
     """Every payment ``funder`` makes over the plan period (some after today)."""
     recipe = story.recipe
     if schedule == Schedule.WITH_LOADS:
-        payments = [Payment(load.due, load.on, load.amount_pence) for load in story.loads]
+        payments = [Payment(load.period.starts_on, load.period.due_on, load.amount_pence) for load in story.loads_made]
     else:
         dues = _due_dates(recipe.period_start, recipe.period_end, schedule)
         payments, paid = [], 0
@@ -121,7 +123,7 @@ def _regular_allocation(story: BudgetStory, figures: VersionFigures, funder: str
     if funder != story.recipe.lead_funder:
         return allocation
     held_back = figures.recipe.contingency_pence + sum(
-        line.amount_pence for line in figures.lines if line.recipe.is_one_off or line.paid_by == PaidBy.NOTIONAL
+        line.amount_pence for line in figures.lines if _paid_on_its_own(line) or line.paid_by == PaidBy.NOTIONAL
     )
     return allocation - held_back
 
@@ -165,12 +167,17 @@ def _schedule_unidentified(story: BudgetStory, funder: str, payment: Payment, in
     )  # fmt: skip
 
 
+def _paid_on_its_own(line: PlannedLine) -> bool:
+    """A one-off the funder pays a week ahead: not a card's, which comes with the loads."""
+    return line.recipe.is_one_off and not line.on_card
+
+
 def _schedule_one_off_funding(story: BudgetStory) -> None:
     """The lead funder pays each one-off (equipment, insurance, transition) a week ahead."""
     lead = story.recipe.lead_funder
     for figures in story.figures:
         for line in figures.lines:
-            if not line.recipe.is_one_off or line.paid_by == PaidBy.NOTIONAL or story.figures_on(line.starts_on) is not figures:
+            if not _paid_on_its_own(line) or line.paid_by == PaidBy.NOTIONAL or story.figures_on(line.starts_on) is not figures:
                 continue
             day = working_day_on_or_before(line.starts_on - ONE_OFF_FUNDING_LEAD)
             story.post_on(

@@ -4,40 +4,38 @@ A version must add up to the penny (``ledger.plan_money.check_adds_up``): fundin
 parts = plan lines + contingency + top-slice = total. The recipe gives the natural cost of
 each line; two lines take what is left:
 
-- on a card part, the *card remainder* line takes what the scheduled loads leave after the
-  part's other recurring lines (one-off card lines get a load of their own);
+- on a card part, the *card remainder* line takes what the part's other recurring lines
+  leave of its recurring money: each version's ``load_pence`` a period, for the days the
+  version is in force;
 - elsewhere, the *total remainder* line takes what the total leaves. Unless the recipe fixes
   the total, it is the smallest whole £100 that covers every line at its natural cost, the
   contingency and the top-slice (a percentage of the total itself).
 
-The card loads are worked out here too, because the card part's amount is their sum.
+The drawdown service loads a card part its amount less its share of the top-slice,
+contingency and client contribution (``ledger.drawdowns.part_nets``), so the card part's
+amount is its lines plus that share, and the main part holds the rest: the card then loads
+exactly its lines. The card's schedule is worked out here too, with the service's own pure
+rules, from the figures the database will hold.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ledger.demo.dates import working_day_on_or_before
+from ledger.demo.cast import LOAD_TIME
 from ledger.demo.recipes import BudgetRecipe, LineRecipe, PaidBy, VersionRecipe
+from ledger.drawdowns import PartTerms, Pause, ScheduledLoad, VersionTerms, part_nets, schedule
 from ledger.money import split_pence
 from ledger.plan_money import line_amount
 from ledger.plans import BASIS_POINTS_WHOLE, PlanLineSpec
-from ledger.vocabulary import PlanLineKind
+from ledger.vocabulary import TRANSITION_CATEGORY, PlanLineKind
 
 CONTRIBUTION = "contribution"
 """Key of the person's client contribution among a version's allocations."""
 POUNDS_100_PENCE = 10_000
-
-
-@dataclass(frozen=True)
-class Load:
-    """One scheduled card load: due on ``due``, made on ``on`` (the working day on or before)."""
-
-    number: int
-    due: date
-    on: date
-    amount_pence: int
 
 
 @dataclass(frozen=True)
@@ -49,6 +47,7 @@ class PlannedLine:
     paid_by: str
     starts_on: date
     ends_on: date
+    on_card: bool
 
 
 @dataclass(frozen=True)
@@ -71,30 +70,29 @@ class VersionFigures:
             allocations[CONTRIBUTION] = contributions
         return allocations
 
+    @property
+    def part_nets(self) -> dict[str, int]:
+        """What each part loads over the plan period, as the drawdown service reads it
+        from the database."""
+        return _nets(self.part_amounts, self.lines, self.top_slice_pence, self.recipe.contingency_pence, self.funding)
 
-def card_loads(recipe: BudgetRecipe, *, as_seen_by: int | None = None) -> list[Load]:
-    """The card loads of the whole plan period, at the amounts of the version in force on
-    each due date — or, with ``as_seen_by``, as that version projects them."""
+
+def card_schedule(recipe: BudgetRecipe, figures: Sequence[VersionFigures]) -> list[ScheduledLoad]:
+    """Every period of the card part with its load, as the drawdown service will make them
+    (``ledger.drawdowns.schedule``): Monday-aligned periods, amounts spread by days, the
+    float, bank holidays, revisions from their effective dates, and loads paused while the
+    person is in hospital. Empty for a budget without a card.
+
+    Revisions are agreed before the first period they pay, and each pause is recorded by
+    the day it starts and ended the day after its last day, so the schedule worked out
+    once, from the final figures, is the one each run of the service sees on its day."""
     part = recipe.card_part
     if part is None:
         return []
-    step = timedelta(weeks=part.cadence_weeks)
-    last_version = len(recipe.versions) - 1 if as_seen_by is None else as_seen_by
-    dues: list[date] = []
-    due = recipe.period_start
-    while due + step - timedelta(days=1) <= recipe.period_end:
-        dues.append(due)
-        due += step
-    float_loads = -(-part.initial_float_weeks // part.cadence_weeks)
-    if float_loads:
-        dues = dues[:-float_loads]  # the float paid for the last periods up front
-    loads = []
-    for number, due in enumerate(dues):
-        amount = recipe.versions[min(recipe.version_on(due), last_version)].load_pence
-        if number == 0 and part.initial_float_weeks:
-            amount += split_pence(amount * part.initial_float_weeks, part.cadence_weeks)[0]
-        loads.append(Load(number, due, working_day_on_or_before(due), amount))
-    return loads
+    terms = PartTerms(part_id=0, cadence=part.cadence, timing=part.timing, initial_float_weeks=part.initial_float_weeks)
+    versions = [VersionTerms(f.index, f.recipe.effective_from, f.part_nets[part.key]) for f in figures]
+    pauses = [Pause(stay.starts_on, stay.ends_on) for stay in recipe.behaviour.hospital_stays]
+    return schedule(recipe.period_start, recipe.period_end, terms, versions, load_weekday=LOAD_TIME.weekday, pauses=pauses)
 
 
 def version_figures(recipe: BudgetRecipe, index: int) -> VersionFigures:
@@ -106,14 +104,15 @@ def version_figures(recipe: BudgetRecipe, index: int) -> VersionFigures:
         _planned_line(recipe, position, line, amount or 0)
         for position, (line, amount) in enumerate(zip(version.lines, amounts, strict=True), 1)
     )
+    funding = _funding(version, total)
     return VersionFigures(
         index=index,
         recipe=version,
         total_pence=total,
         top_slice_pence=top_slice,
         lines=lines,
-        part_amounts=_part_amounts(recipe, lines, main_part, version.contingency_pence + top_slice),
-        funding=_funding(version, total),
+        part_amounts=_part_amounts(recipe, version, lines, main_part, top_slice, funding),
+        funding=funding,
     )
 
 
@@ -126,16 +125,29 @@ def _natural_amounts(recipe: BudgetRecipe, version: VersionRecipe) -> list[int |
 
 
 def _settle_card_remainder(recipe: BudgetRecipe, index: int, amounts: list[int | None]) -> None:
-    """The card remainder line takes what the loads leave after the other recurring card lines."""
+    """The card remainder line takes what the other recurring card lines leave of the
+    card's recurring money."""
     version = recipe.versions[index]
     position = _card_remainder_position(recipe, version)
     if position is None:
         return
-    loaded = sum(load.amount_pence for load in card_loads(recipe, as_seen_by=index))
     others = sum(
         amount or 0 for line, amount in zip(version.lines, amounts, strict=True) if recipe.part(line.part).is_card and not line.is_one_off
     )
-    amounts[position] = _non_negative(loaded - others, recipe, "card remainder line")
+    amounts[position] = _non_negative(_card_recurring_pence(recipe, index) - others, recipe, "card remainder line")
+
+
+def _card_recurring_pence(recipe: BudgetRecipe, index: int) -> int:
+    """What the card's recurring lines come to under version ``index``: each version up to
+    it, ``load_pence`` a period for the days it is in force (the last to the plan's end)."""
+    part = recipe.card_part
+    assert part is not None
+    versions = recipe.versions[: index + 1]
+    starts = [recipe.period_start, *(version.effective_from for version in versions[1:])]
+    ends = [*starts[1:], recipe.period_end + timedelta(days=1)]
+    day_pence = sum(version.load_pence * (end - start).days for version, start, end in zip(versions, starts, ends, strict=True))
+    period_days = 7 * part.cadence_weeks
+    return (day_pence + period_days // 2) // period_days
 
 
 def _settle_total(recipe: BudgetRecipe, version: VersionRecipe, amounts: list[int | None]) -> tuple[int, int, str]:
@@ -227,6 +239,7 @@ def _planned_line(recipe: BudgetRecipe, position: int, line: LineRecipe, amount:
         paid_by=line.paid_by or _default_paid_by(recipe, line),
         starts_on=starts_on,
         ends_on=ends_on,
+        on_card=recipe.part(line.part).is_card,
     )
 
 
@@ -240,14 +253,70 @@ def _default_paid_by(recipe: BudgetRecipe, line: LineRecipe) -> str:
 
 
 def _part_amounts(
-    recipe: BudgetRecipe, lines: tuple[PlannedLine, ...], main_part: str, held_back: int
+    recipe: BudgetRecipe,
+    version: VersionRecipe,
+    lines: tuple[PlannedLine, ...],
+    main_part: str,
+    top_slice: int,
+    funding: tuple[tuple[str, int, int], ...],
 ) -> tuple[tuple[str, int], ...]:
-    """Each part's share: its lines, and the main part also the contingency and top-slice."""
+    """Each part's share: its lines, and the main part also the contingency and top-slice,
+    less what the card part carries on top of its lines: the share of them (and of the
+    contribution) the drawdown service takes from the card's loads."""
     amounts = {part.key: 0 for part in recipe.parts}
     for line in lines:
         amounts[line.recipe.part] += line.amount_pence
-    amounts[main_part] += held_back
+    amounts[main_part] += version.contingency_pence + top_slice
+    card = recipe.card_part
+    if card is not None and card.key != main_part:
+        contingency = version.contingency_pence
+        share = _card_share(amounts, card.key, main_part, lambda trial: _nets(trial, lines, top_slice, contingency, funding))
+        amounts[card.key] += share
+        amounts[main_part] -= share
     return tuple(amounts.items())
+
+
+def _card_share(amounts: dict[str, int], card: str, main: str, nets: Callable[[tuple[tuple[str, int], ...]], dict[str, int]]) -> int:
+    """The least the main part can pass the card part for the card's net to be its lines.
+    The net never falls as the card part grows, so a binary search finds it."""
+    lines_pence = amounts[card]
+
+    def card_net(passed: int) -> int:
+        return nets(tuple({**amounts, card: amounts[card] + passed, main: amounts[main] - passed}.items()))[card]
+
+    low, high = 0, amounts[main]
+    while low < high:
+        middle = (low + high) // 2
+        if card_net(middle) >= lines_pence:
+            high = middle
+        else:
+            low = middle + 1
+    assert card_net(low) == lines_pence, f"no card part amount loads exactly its lines ({lines_pence} pence)"
+    return low
+
+
+def _nets(
+    part_amounts: tuple[tuple[str, int], ...],
+    lines: tuple[PlannedLine, ...],
+    top_slice: int,
+    contingency: int,
+    funding: tuple[tuple[str, int, int], ...],
+) -> dict[str, int]:
+    """``ledger.drawdowns.part_nets`` by part key. Parts are numbered in the recipe's order,
+    the order the budget's parts (and so their ids) are created in."""
+    keys = [key for key, _ in part_amounts]
+    transition: defaultdict[int | None, int] = defaultdict(int)
+    for line in lines:
+        if line.recipe.category == TRANSITION_CATEGORY:
+            transition[keys.index(line.recipe.part)] += line.amount_pence
+    nets = part_nets(
+        {number: amount for number, (_, amount) in enumerate(part_amounts)},
+        top_slice_pence=top_slice,
+        contingency_pence=contingency,
+        contribution_pence=sum(contribution for *_, contribution in funding),
+        transition_by_part=transition,
+    )
+    return {keys[number]: net for number, net in nets.items()}
 
 
 def _funding(version: VersionRecipe, total: int) -> tuple[tuple[str, int, int], ...]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ledger.budgets import ContactSpec
+from ledger.drawdowns import CADENCE_WEEKS
 from ledger.vocabulary import Cadence, DrawdownTiming, Holding, ManagementOption
 
 
@@ -60,7 +61,7 @@ class PartRecipe:
 
     @property
     def cadence_weeks(self) -> int:
-        return {Cadence.WEEKLY: 1, Cadence.TWO_WEEKLY: 2, Cadence.FOUR_WEEKLY: 4}[Cadence(self.cadence)]
+        return CADENCE_WEEKS[Cadence(self.cadence)]
 
 
 class PaidBy:
@@ -73,7 +74,8 @@ class PaidBy:
     CARD = "card"
     """Card purchases at shops and venues."""
     CARD_TRANSFER = "card_transfer"
-    """Payments from the card account by bank transfer, each load day (a PA's weekly wage)."""
+    """Payments from the card account by bank transfer on each load day: a PA's wages for
+    the days worked since the one before."""
     NOTIONAL = "notional"
     """The funder pays the provider itself; the cost is recorded against the budget."""
 
@@ -126,7 +128,9 @@ class VersionRecipe:
     funding: tuple[FundingRecipe, ...]
     lines: tuple[LineRecipe, ...]
     load_pence: int = 0
-    """What goes onto the card each load (each week, fortnight or four weeks)."""
+    """About what goes onto the card each period (week, fortnight or four weeks): the card's
+    recurring lines come to this much a period for the days the version is in force. The
+    drawdown service spreads them, and any one-off card lines, over the periods by days."""
     contingency_pence: int = 0
     top_slice_basis_points: int | None = None
     top_slice_fixed_pence: int | None = None
@@ -199,7 +203,22 @@ class OddPurchase:
     amount_pence: int
 
 
-Incident = ContingencyUse | UnidentifiedPayment | DuplicateInvoice | WrongCategory | OddPurchase
+@dataclass(frozen=True)
+class HospitalStay:
+    """The person is in hospital from ``starts_on`` to ``ends_on`` (their last day there).
+    The holder pauses the card loads (``ledger.pauses``) the day they go in and ends the
+    pause the day they come home; the card is not used meanwhile."""
+
+    starts_on: date
+    ends_on: date
+    reason: str
+    recorded_by: str
+
+    def covers(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
+Incident = ContingencyUse | UnidentifiedPayment | DuplicateInvoice | WrongCategory | OddPurchase | HospitalStay
 
 
 @dataclass(frozen=True)
@@ -218,6 +237,10 @@ class Behaviour:
     total: one budget overspends its transport line this way."""
     refunds: bool = False
     incidents: tuple[Incident, ...] = ()
+
+    @property
+    def hospital_stays(self) -> tuple[HospitalStay, ...]:
+        return tuple(incident for incident in self.incidents if isinstance(incident, HospitalStay))
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ from functools import cache, partial
 from ledger.accounts import budget_account_code
 from ledger.demo.book import DemoBook
 from ledger.demo.dates import month_end, month_start, months_between
-from ledger.demo.plan_figures import Load, PlannedLine, VersionFigures, card_loads, version_figures
+from ledger.demo.plan_figures import PlannedLine, VersionFigures, card_schedule, version_figures
 from ledger.demo.recipes import Behaviour, BudgetRecipe, Incident
+from ledger.drawdowns import LoadStatus, ScheduledLoad
 from ledger.money import split_pence
 from ledger.vocabulary import AccountKind
 
@@ -69,7 +70,8 @@ class BudgetStory:
         self.book = book
         self.timetable = timetable
         self.figures = tuple(version_figures(recipe, index) for index in range(len(recipe.versions)))
-        self.loads: list[Load] = card_loads(recipe)
+        self.loads: list[ScheduledLoad] = card_schedule(recipe, self.figures)
+        """Every period of the card part, with its load (see ``card_schedule``)."""
         self.rng = random.Random(f"{SEED}:{recipe.reference}")
         self.card_use: defaultdict[date, list[int]] = defaultdict(lambda: [0, 0])
         """Per month: [card purchases, transfers from the card account], for the fees."""
@@ -77,6 +79,12 @@ class BudgetStory:
     @property
     def behaviour(self) -> Behaviour:
         return self.recipe.behaviour
+
+    @property
+    def loads_made(self) -> list[ScheduledLoad]:
+        """The loads the drawdown service makes, each on its due day (not the paused ones,
+        nor the periods the float pays for)."""
+        return [load for load in self.loads if load.status is LoadStatus.DUE]
 
     def code(self, kind: AccountKind, qualifier: str | None = None) -> str:
         return budget_account_code(self.reference, kind, qualifier)

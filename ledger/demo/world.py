@@ -12,12 +12,12 @@ from datetime import date, datetime, time
 
 from sqlalchemy.orm import Session
 
-from ledger import budgets, parties, plans
+from ledger import budgets, parties, pauses, plans
 from ledger.demo.book import CREATED_BY
 from ledger.demo.cast import FUNDERS, PROVIDER_CATEGORIES, all_holders
 from ledger.demo.dates import add_months
 from ledger.demo.plan_figures import VersionFigures, version_figures
-from ledger.demo.recipes import BudgetRecipe
+from ledger.demo.recipes import BudgetRecipe, HospitalStay
 
 AGREED_AT = time(10, 0)
 """Plans are agreed at 10:00 UTC, the same day in England."""
@@ -46,6 +46,16 @@ class World:
 
     def agree_later(self, session: Session, reference: str, index: int) -> None:
         self.agree(session, self.drafts[(reference, index)], self.recipes[reference], index)
+
+    def pause_loads(self, session: Session, reference: str, stay: HospitalStay) -> None:
+        """The day the person goes into hospital: no loads until they are home."""
+        budget_id = self.budget_ids[reference]
+        pauses.pause_budget(session, budget_id, starts_on=stay.starts_on, reason=stay.reason, recorded_by=stay.recorded_by)
+
+    def resume_loads(self, session: Session, reference: str, stay: HospitalStay) -> None:
+        """The day they come home: the pause ends with their last day in hospital."""
+        (pause,) = [pause for pause in pauses.pauses_of(session, self.budget_ids[reference]) if pause.ends_on is None]
+        pauses.end_pause(session, pause.id, ends_on=stay.ends_on, ended_by=stay.recorded_by)
 
     def agree(self, session: Session, version_id: int, recipe: BudgetRecipe, index: int) -> None:
         version = recipe.versions[index]

@@ -6,17 +6,22 @@ enumerated values are stored as their text (see ``ledger.vocabulary``).
 
 from ledger.tables.base import metadata, utcnow
 from ledger.tables.budgets import Budget, BudgetContact, BudgetPart, Category
+from ledger.tables.drawdowns import BudgetPause, Drawdown
 from ledger.tables.journal import Account, ClosedPeriod, JournalEntry, LedgerBook, Posting
 from ledger.tables.parties import Funder, Holder, Person, Representative
+from ledger.tables.scheduler import APSCHEDULER_JOBS, SchedulerLease
 from ledger.tables.plans import FundingLine, PlanLine, PlanOutcome, PlanPartAmount, SupportPlanVersion
 
 __all__ = [
+    "APSCHEDULER_JOBS",
     "Account",
     "Budget",
     "BudgetContact",
     "BudgetPart",
+    "BudgetPause",
     "Category",
     "ClosedPeriod",
+    "Drawdown",
     "Funder",
     "FundingLine",
     "Holder",
@@ -28,6 +33,7 @@ __all__ = [
     "PlanPartAmount",
     "Posting",
     "Representative",
+    "SchedulerLease",
     "SupportPlanVersion",
     "metadata",
     "utcnow",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
+from sqlalchemy import CheckConstraint, Column, Time, text
 from sqlmodel import Field, SQLModel
 
 from ledger.tables.base import Timestamp, utcnow
@@ -28,11 +29,18 @@ class Holder(SQLModel, table=True):
     commissioner for notional budgets. Each holder keeps one book (hash chain)."""
 
     __tablename__ = "holder"
+    __table_args__ = (CheckConstraint("load_weekday >= 0 AND load_weekday <= 6", name="load_weekday_range"),)
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, unique=True)
     name: str = Field(max_length=200)
     kind: str = Field(max_length=40)
+    load_weekday: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    """The weekday cards are loaded (0 = Monday), in England's local time."""
+    load_time: time = Field(
+        default=time(6, 0), sa_column=Column(Time(), nullable=False, server_default=text("'06:00:00'"))
+    )
+    """The local time of day (Europe/London) loads go onto cards."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
 
 

@@ -8,7 +8,7 @@ for something a failed commit threw away.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 from fastapi import Path as PathParam
@@ -35,7 +35,7 @@ def _pence_from_text(value: object) -> int:
         raise PydanticCustomError(error.code, error.message) from None
 
 
-AMOUNT_TEXT_LENGTH_MAX = 40
+AMOUNT_TEXT_LENGTH_MAX = money.AMOUNT_TEXT_LENGTH_MAX
 
 # The ledger's own parser does all the checking, before pydantic sees a type, so that each
 # kind of bad amount (a JSON number, NaN, three decimals, dollars) keeps its own code and
@@ -145,3 +145,11 @@ IsoTimestamp = Annotated[datetime, BeforeValidator(_iso_timestamp), WithJsonSche
 
 Int = Annotated[int, Strict()]
 Bool = Annotated[bool, Strict()]
+
+
+LocalTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["06:00"])]
+"""A local time of day in England, "HH:MM"."""
+
+
+def local_time(text: str) -> time:
+    return time(int(text[:2]), int(text[3:5]))

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from ledger import parties
 from ledger.tables import Funder, Holder, Person, Representative
 from ledger.vocabulary import EligibilityGroup, FunderKind, HolderKind, LegalBasis
-from web.api.common import Bool, ERROR_RESPONSES, IsoDate, RecordId, Schema, UtcTimestamp, database
+from web.api.common import Bool, ERROR_RESPONSES, Int, IsoDate, LocalTime, RecordId, Schema, UtcTimestamp, database, local_time
 from web.clock import today_in_england
 
 router = APIRouter(tags=["parties"], responses=ERROR_RESPONSES)
@@ -40,6 +40,8 @@ class HolderIn(Schema):
     code: str = Field(max_length=40, examples=["sunrise-support"])
     name: str = Field(max_length=200, examples=["Sunrise Support CIC"])
     kind: HolderKind
+    load_weekday: Int = Field(default=0, ge=0, le=6, description="The weekday cards are loaded: 0 = Monday … 6 = Sunday")
+    load_time: LocalTime = Field(default="06:00", description="Local time in England (HH:MM) cards are loaded")
 
 
 class HolderOut(BaseModel):
@@ -47,11 +49,16 @@ class HolderOut(BaseModel):
     code: str
     name: str
     kind: str
+    load_weekday: int
+    load_time: str = Field(description="HH:MM, local time in England")
     created_at: UtcTimestamp
 
     @classmethod
     def of(cls, holder: Holder) -> HolderOut:
-        return cls.model_validate(holder, from_attributes=True)
+        return cls(
+            id=holder.id, code=holder.code, name=holder.name, kind=holder.kind, load_weekday=holder.load_weekday,
+            load_time=holder.load_time.strftime("%H:%M"), created_at=holder.created_at,
+        )  # fmt: skip
 
 
 class PersonIn(Schema):
@@ -120,7 +127,9 @@ def get_funder(funder_id: RecordId, request: Request) -> FunderOut:
 @router.post("/holders", status_code=201, response_model=HolderOut)
 def create_holder(body: HolderIn, request: Request) -> HolderOut:
     with database(request).write() as session:
-        holder = parties.create_holder(session, parties.HolderSpec(body.code, body.name, body.kind))
+        holder = parties.create_holder(
+            session, parties.HolderSpec(body.code, body.name, body.kind, body.load_weekday, local_time(body.load_time))
+        )
     return HolderOut.of(holder)
 
 

@@ -1,0 +1,81 @@
+"""The scheduler in ``serve``: it posts due loads by itself, one process at a time runs it
+(a database lease), a standby takes over when the leader stops, and the job store lives in
+the service's database."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from ledger.database import Database
+from ledger.leases import release_lease, take_lease
+from ledger.tables import APSCHEDULER_JOBS, Drawdown
+from tests.support.builders import make_world
+from web.scheduler import DRAWDOWN_JOB_ID, LEASE_NAME, SchedulerService
+
+FAST = {"lease_ttl": timedelta(seconds=1.5), "renew_every": timedelta(seconds=0.2)}
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 15) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def test_the_leader_posts_due_loads_and_keeps_its_job_in_the_database(db: Database) -> None:
+    with db.write() as session:
+        make_world(session)  # a plan from 1 April 2026: loads are due by now
+    service = SchedulerService(db, **FAST)
+    service.start()
+    try:
+        assert wait_for(lambda: _loads(db) > 0), "the scheduler posted nothing"
+        assert service.is_leader
+        with db.read() as session:
+            job_ids = list(session.execute(select(APSCHEDULER_JOBS.c.id)).scalars())
+        assert job_ids == [DRAWDOWN_JOB_ID]
+    finally:
+        service.stop()
+    made = _loads(db)
+    with db.write() as session:  # nothing more is due: running again posts nothing
+        from ledger.drawdown_runs import post_due_drawdowns
+
+        assert post_due_drawdowns(session).posted == []
+    assert _loads(db) == made
+
+
+def test_one_process_at_a_time_runs_it_and_a_standby_takes_over(db: Database) -> None:
+    first, second = SchedulerService(db, **FAST), SchedulerService(db, **FAST)
+    first.start()
+    assert wait_for(lambda: first.is_leader)
+    second.start()
+    try:
+        time.sleep(1.0)
+        assert first.is_leader and not second.is_leader
+        first.stop()
+        assert wait_for(lambda: second.is_leader, seconds=5)
+    finally:
+        second.stop()
+        first.stop()
+
+
+def test_a_lapsed_lease_can_be_taken_and_a_held_one_cannot(db: Database) -> None:
+    now = datetime(2026, 11, 24, 12, 0)
+    ttl = timedelta(seconds=60)
+    with db.write() as session:
+        assert take_lease(session, LEASE_NAME, "a", ttl=ttl, now=now)
+        assert not take_lease(session, LEASE_NAME, "b", ttl=ttl, now=now + timedelta(seconds=59))
+        assert take_lease(session, LEASE_NAME, "a", ttl=ttl, now=now + timedelta(seconds=30))  # renewal
+        assert take_lease(session, LEASE_NAME, "b", ttl=ttl, now=now + timedelta(seconds=91))  # lapsed
+        release_lease(session, LEASE_NAME, "b", now=now + timedelta(seconds=92))
+        assert take_lease(session, LEASE_NAME, "c", ttl=ttl, now=now + timedelta(seconds=92))
+
+
+def _loads(db: Database) -> int:
+    with db.read() as session:
+        return session.execute(select(func.count()).select_from(Drawdown)).scalar_one()

@@ -1,0 +1,133 @@
+"""``phb-ledger drawdown``: post the card loads that are due, and show a budget's schedule."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from ledger import budgets, parties
+from ledger.drawdown_runs import DrawdownRun, budget_schedule, post_due_drawdowns
+from ledger.drawdowns import due_at
+from ledger.errors import LedgerError
+from ledger.money import format_amount, format_gbp
+from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout
+
+LONDON = ZoneInfo("Europe/London")
+
+drawdown_app = typer.Typer(help="Card loads (drawdowns): post what is due, show a schedule.", no_args_is_help=True)
+
+
+def as_of_moment(day: date | None, now: datetime) -> datetime:
+    """``--as-of DAY`` means every load due on or before DAY, whatever its time: the end of
+    DAY in England, but never later than now (a load is never made before it is due)."""
+    if day is None:
+        return now
+    if day > now.astimezone(LONDON).date():
+        raise LedgerError(f"--as-of {day} is after today: loads are made when they are due, never before")
+    end_of_day = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=LONDON) - timedelta(microseconds=1)
+    return min(end_of_day.astimezone(UTC), now)
+
+
+@drawdown_app.command("run")
+def run(
+    db: DbOption = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Post loads due up to this date (YYYY-MM-DD; default now)")] = None,
+    holder: Annotated[str | None, typer.Option(help="Only this holder's budgets (its code)")] = None,
+    budget: Annotated[str | None, typer.Option(help="Only this budget (its reference)")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Post every card load due up to --as-of that has not been made, exactly once.
+
+    Safe to run again, from cron or by hand, while the scheduler runs: nothing is ever loaded twice.
+    """
+    with reporting_errors():
+        day = parse_date(as_of, "--as-of")
+        database = open_database(db)
+        with database.write() as session:
+            holder_id = parties.holder_by_code(session, holder).id if holder else None
+            budget_id = budgets.budget_by_reference(session, budget).id if budget else None
+            result = post_due_drawdowns(
+                session, as_of_moment(day, datetime.now(UTC)), holder_id=holder_id, budget_id=budget_id, created_by="cli"
+            )
+    if as_json:
+        print_json(run_as_json(result))
+        return
+    budgets_loaded = len({load.budget_reference for load in result.posted})
+    stdout.print(
+        f"Posted {len(result.posted)} load(s), {format_gbp(result.total_pence)}, for {budgets_loaded} budget(s),"
+        f" due up to {result.as_of.astimezone(LONDON):%d %b %Y %H:%M}.",
+        highlight=False,
+    )
+    for held in result.held:
+        stdout.print(f"Held: {held.budget_reference} load for {held.period_starts_on} ({format_gbp(held.amount_pence)}): {held.reason}", highlight=False)
+    for low in result.low_cash:
+        stdout.print(f"Low cash: {low.budget_reference} held funds are {format_gbp(low.cash_pence)} (its funder has not paid yet)", highlight=False)
+
+
+def run_as_json(result: DrawdownRun) -> dict[str, Any]:
+    return {
+        "as_of": result.as_of.isoformat(),
+        "parts_checked": result.parts_checked,
+        "posted": len(result.posted),
+        "total": format_amount(result.total_pence),
+        "loads": [
+            {
+                "budget": load.budget_reference,
+                "part_id": load.part_id,
+                "period_start": load.period_starts_on.isoformat(),
+                "period_end": load.period_ends_on.isoformat(),
+                "due_on": load.due_on.isoformat(),
+                "amount": format_amount(load.amount_pence),
+                "entry_id": load.entry_id,
+            }
+            for load in result.posted
+        ],
+        "held": [
+            {"budget": held.budget_reference, "period_start": held.period_starts_on.isoformat(), "due_on": held.due_on.isoformat(),
+             "amount": format_amount(held.amount_pence), "reason": held.reason}
+            for held in result.held
+        ],  # fmt: skip
+        "low_cash": [{"budget": low.budget_reference, "cash": format_amount(low.cash_pence)} for low in result.low_cash],
+    }
+
+
+@drawdown_app.command("schedule")
+def show_schedule(
+    budget: Annotated[str, typer.Argument(help="The budget's reference")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A budget's card loads for its plan period: made, due, paused, covered by the float."""
+    with reporting_errors():
+        database = open_database(db)
+        with database.read() as session:
+            schedules = budget_schedule(session, budgets.budget_by_reference(session, budget).id)
+    loads = [(schedule, load) for schedule in schedules for load in schedule.loads]
+    if as_json:
+        print_json(
+            [
+                {
+                    "part_id": schedule.part.terms.part_id,
+                    "period_start": load.period.starts_on.isoformat(),
+                    "period_end": load.period.ends_on.isoformat(),
+                    "due_on": load.period.due_on.isoformat(),
+                    "due_at": due_at(load.period.due_on, schedule.load_time).isoformat(),
+                    "amount": format_amount(load.amount_pence),
+                    "status": str(load.status),
+                }
+                for schedule, load in loads
+            ]
+        )
+        return
+    if not loads:
+        stdout.print(f"{budget} has no prepaid-card part: nothing is loaded onto a card.", highlight=False)
+        return
+    table = Table("Period", "Due", "Amount", "Status", title=f"Card loads of {budget}")
+    for _schedule, load in loads:
+        period = load.period
+        table.add_row(f"{period.starts_on} to {period.ends_on}", str(period.due_on), format_gbp(load.amount_pence), str(load.status))
+    stdout.print(table)

@@ -1,0 +1,150 @@
+"""The scheduler that ``phb-ledger serve`` runs: APScheduler 3 with its job store in the
+service's own database, calling the same service functions as the CLI.
+
+APScheduler 3 does not coordinate several processes sharing one job store, so a process
+runs the scheduler only while it holds the database lease (``ledger.leases``); any other
+``serve`` process waits as standby and takes over when the lease lapses. Correctness never
+depends on that: ``post_due_drawdowns`` posts each load exactly once however many run it
+(the scheduler, cron calling ``phb-ledger drawdown run``, a person).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from ledger.database import Database
+from ledger.drawdown_runs import post_due_drawdowns
+from ledger.leases import release_lease, take_lease
+from ledger.money import format_gbp
+from ledger.tables import APSCHEDULER_JOBS, utcnow
+
+LONDON = ZoneInfo("Europe/London")
+LEASE_NAME = "scheduler"
+DRAWDOWN_JOB_ID = "drawdowns"
+DRAWDOWN_INTERVAL = timedelta(minutes=5)
+"""How often due loads are looked for. A load goes at most this long after its load time."""
+
+log = logging.getLogger("phb_ledger.scheduler")
+
+_active_database: Database | None = None
+"""The database the jobs of this process use. Jobs are stored by reference with no
+arguments, so no connection string (and no password) is ever written into the job store."""
+
+
+def run_due_drawdowns() -> None:
+    """The drawdown job: post every load due by now, exactly once."""
+    database = _active_database
+    assert database is not None, "the scheduler runs jobs only after SchedulerService.start"
+    with database.write() as session:
+        run = post_due_drawdowns(session, datetime.now(UTC), created_by="scheduler")
+    if run.posted or run.held or run.low_cash:
+        log.info(
+            "drawdowns: %d load(s) posted (%s), %d held, %d budget(s) low on cash",
+            len(run.posted), format_gbp(run.total_pence), len(run.held), len(run.low_cash),
+        )  # fmt: skip
+    for held in run.held:
+        log.warning("drawdown held: %s from %s: %s", held.budget_reference, held.period_starts_on, held.reason)
+
+
+class SchedulerService:
+    """Holds the lease and runs the scheduler while it does; stands by while it does not."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        drawdown_interval: timedelta = DRAWDOWN_INTERVAL,
+        lease_ttl: timedelta = timedelta(seconds=60),
+        renew_every: timedelta = timedelta(seconds=15),
+    ) -> None:
+        assert renew_every * 2 < lease_ttl, "renew well before the lease lapses"
+        self.database = database
+        self.drawdown_interval = drawdown_interval
+        self.lease_ttl = lease_ttl
+        self.renew_every = renew_every
+        self.identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._scheduler: BackgroundScheduler | None = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._keep_lease, name="phb-ledger-scheduler-lease", daemon=True)
+
+    @property
+    def is_leader(self) -> bool:
+        return self._scheduler is not None
+
+    def start(self) -> None:
+        global _active_database
+        _active_database = self.database
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=30)
+        self._stop_scheduler()
+        try:
+            with self.database.write() as session:
+                release_lease(session, LEASE_NAME, self.identity, now=utcnow())
+        except Exception:  # shutting down: the lease lapses by itself
+            log.exception("could not release the scheduler lease")
+
+    def _keep_lease(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                with self.database.write() as session:
+                    held = take_lease(session, LEASE_NAME, self.identity, ttl=self.lease_ttl, now=utcnow())
+            except Exception:
+                log.exception("could not renew the scheduler lease")
+                held = False
+            if held and self._scheduler is None:
+                log.info("scheduler lease taken by %s: running the scheduler", self.identity)
+                self._start_scheduler()
+            elif not held and self._scheduler is not None:
+                log.warning("scheduler lease lost by %s: standing by", self.identity)
+                self._stop_scheduler()
+            self._stopping.wait(self.renew_every.total_seconds())
+
+    def _start_scheduler(self) -> None:
+        engine = self.database.engine
+        if self.database.is_sqlite:  # writes must begin IMMEDIATE (see ledger.database)
+            engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+        scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=APSCHEDULER_JOBS.name)},
+            timezone=LONDON,
+        )
+        scheduler.add_job(
+            run_due_drawdowns,
+            trigger=IntervalTrigger(seconds=int(self.drawdown_interval.total_seconds()), timezone=LONDON),
+            id=DRAWDOWN_JOB_ID,
+            name="Post the card loads that are due",
+            replace_existing=True,
+            coalesce=True,  # a backlog of missed runs is one run: the service catches up every period itself
+            max_instances=1,
+            # APScheduler skips a run that starts later than misfire_grace_time after its
+            # time (1 s by default): after a pause, a busy moment or a standby taking over,
+            # that would silently skip the run and delay loads. None: run however late.
+            misfire_grace_time=None,
+            next_run_time=datetime.now(LONDON),  # at once on taking over: catch up what is due
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    def _stop_scheduler(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+
+    def next_run(self) -> datetime | None:
+        if self._scheduler is None:
+            return None
+        job = self._scheduler.get_job(DRAWDOWN_JOB_ID)
+        return job.next_run_time if job else None
+
