@@ -12,6 +12,10 @@ from ledger.tables.parties import Funder, Holder, Person, Representative
 from ledger.tables.scheduler import APSCHEDULER_JOBS, SchedulerLease
 from ledger.tables.plans import FundingLine, PlanLine, PlanOutcome, PlanPartAmount, SupportPlanVersion
 
+# Later money flows keep their tables in their own modules (import the classes from there);
+# importing them here registers them with the metadata.
+from ledger.tables import budget_money, closing, funder_payments, load_offsets, payables  # noqa: E402, F401  isort: skip
+
 __all__ = [
     "APSCHEDULER_JOBS",
     "Account",

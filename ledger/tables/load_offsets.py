@@ -1,0 +1,3 @@
+"""Surplus offset against the next card loads."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Wages, invoices, payroll runs and pooled costs: approved (committed) and paid."""
+
+from __future__ import annotations

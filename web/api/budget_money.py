@@ -1,0 +1,9 @@
+"""API: budget_money (being built)"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from web.api.common import ERROR_RESPONSES
+
+router = APIRouter(tags=["budget_money"], responses=ERROR_RESPONSES)
