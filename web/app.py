@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from ledger import migrate
 from ledger.database import Database
-from web.api import balances, budget_money, budgets, closing, drawdowns, journal, parties, payables, plans, receipts
+from web.api import balances, budget_money, budgets, closing, drawdowns, journal, parties, payables, plans, position, receipts, reviews
 from web.errors import install_error_handlers
 from web.limits import BodySizeLimit
 from web.scheduler import SchedulerService
@@ -74,7 +74,7 @@ def create_app(database: Database, *, migrate_on_start: bool = True, run_schedul
             openapi=f"{API_PREFIX}/openapi.json",
         )
 
-    for module in (parties, budgets, plans, journal, balances, drawdowns, receipts, payables, budget_money, closing):
+    for module in (parties, budgets, plans, journal, balances, drawdowns, receipts, payables, budget_money, position, closing, reviews):
         api.include_router(module.router)
     app.include_router(api)
 

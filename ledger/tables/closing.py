@@ -1,3 +1,3 @@
-"""Closing a budget, surplus decisions and reviews due."""
+"""Closing a budget, surplus decisions and surplus thresholds."""
 
 from __future__ import annotations

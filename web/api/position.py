@@ -1,0 +1,9 @@
+"""API: position (being built)"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from web.api.common import ERROR_RESPONSES
+
+router = APIRouter(tags=["position"], responses=ERROR_RESPONSES)
