@@ -1,4 +1,4 @@
-"""Surplus offset against the next card loads.
+"""Reviews due: default intervals per funding stream, reviews held, reviews asked for.
 
 Revision ID: 0007
 Revises: 0006
