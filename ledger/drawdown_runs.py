@@ -35,6 +35,7 @@ from ledger.errors import Conflict, InvalidInput
 from ledger.journal import lock_book, post_entries
 from ledger.periods import closed_quarter_containing, closed_quarters
 from ledger.tables import Drawdown, utcnow
+from ledger.tables.load_offsets import WithheldLoad
 from ledger.vocabulary import Cadence, EntryKind
 
 AS_OF_LEEWAY = timedelta(minutes=5)
@@ -65,6 +66,17 @@ class HeldLoad:
 
 
 @dataclass(frozen=True, slots=True)
+class WithheldFromLoad:
+    """Money held back from a due load by a surplus offset: the card's surplus pays for it."""
+
+    budget_reference: str
+    part_id: int
+    period_starts_on: date
+    due_on: date
+    withheld_pence: int
+
+
+@dataclass(frozen=True, slots=True)
 class LowCash:
     """A budget whose held funds went below zero with this run's loads: its funder's
     payment has not arrived, so the holder's other money is carrying it."""
@@ -80,6 +92,7 @@ class DrawdownRun:
     posted: list[PostedLoad] = field(default_factory=list)
     held: list[HeldLoad] = field(default_factory=list)
     low_cash: list[LowCash] = field(default_factory=list)
+    withheld: list[WithheldFromLoad] = field(default_factory=list)
 
     @property
     def total_pence(self) -> int:
@@ -134,6 +147,7 @@ def _post_for_holder(session: Session, book_id: int, inputs: HolderSchedules, ru
     closed = [(q.quarter, q.starts_on, q.ends_on) for q in closed_quarters(session, book_id)]
     entries: list[NewEntry] = []
     pending: list[tuple[LoadingPart, ScheduledLoad]] = []
+    withheld_rows: list[dict[str, object]] = []
     last_due_day = run.as_of.astimezone(UTC).date() + timedelta(days=1)  # cheap filter before the exact time test
     for part in inputs.parts:
         run.parts_checked += 1
@@ -149,8 +163,16 @@ def _post_for_holder(session: Session, book_id: int, inputs: HolderSchedules, ru
                              f"due in {quarter}, which is closed: post it by hand in an open period")
                 )  # fmt: skip
                 continue
-            entries.append(_load_entry(book_id, part, load, created_by))
-            pending.append((part, load))
+            if load.withheld_pence:
+                withheld_rows.append(_withheld_row(part, load))
+                run.withheld.append(
+                    WithheldFromLoad(part.reference, part.terms.part_id, load.period.starts_on, load.period.due_on, load.withheld_pence)
+                )
+            if load.amount_pence:
+                entries.append(_load_entry(book_id, part, load, created_by))
+                pending.append((part, load))
+    if withheld_rows:
+        session.execute(insert(WithheldLoad), withheld_rows)
     if not entries:
         return
     results = post_entries(session, entries)
@@ -194,7 +216,19 @@ def _schedule_of(part: LoadingPart, inputs: HolderSchedules) -> list[ScheduledLo
         load_weekday=inputs.load_time.weekday,
         pauses=inputs.pauses.get(part.budget_id, []),
         posted=inputs.posted.get(part.terms.part_id),
+        offsets=inputs.offsets.get(part.terms.part_id, ()),
+        withheld=inputs.withheld.get(part.terms.part_id),
     )
+
+
+def _withheld_row(part: LoadingPart, load: ScheduledLoad) -> dict[str, object]:
+    return {
+        "budget_part_id": part.terms.part_id,
+        "period_starts_on": load.period.starts_on,
+        "due_on": load.period.due_on,
+        "withheld_pence": load.withheld_pence,
+        "recorded_at": utcnow(),
+    }
 
 
 def _load_entry(book_id: int, part: LoadingPart, load: ScheduledLoad, created_by: str) -> NewEntry:

@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from ledger.drawdowns import LoadTime, PartTerms, Pause, VersionTerms, part_nets
+from ledger.drawdowns import LoadTime, Offset, PartTerms, Pause, VersionTerms, part_nets
 from ledger.tables import (
     Account,
     Budget,
@@ -26,6 +26,7 @@ from ledger.tables import (
     PlanPartAmount,
     SupportPlanVersion,
 )
+from ledger.tables.load_offsets import LoadOffset, WithheldLoad
 from ledger.vocabulary import TRANSITION_CATEGORY, AccountKind, BudgetStatus, Holding, ManagementOption, PlanStatus
 
 
@@ -70,7 +71,11 @@ class HolderSchedules:
     pauses: dict[int, list[Pause]]
     """Per budget id."""
     posted: dict[int, dict[date, int]]
-    """Per part id: period start → amount loaded."""
+    """Per part id: period start → amount loaded (0 for a load withheld whole)."""
+    offsets: dict[int, list[Offset]]
+    """Per part id: surplus offsets against its loads."""
+    withheld: dict[int, dict[date, int]]
+    """Per part id: period start → amount withheld from that load."""
 
 
 def loading_parts(session: Session, scope: Scope, *, open_only: bool = True) -> list[LoadingPart]:
@@ -106,12 +111,19 @@ def holder_load_time(session: Session, holder_id: int) -> LoadTime:
 def schedules_input(session: Session, holder_id: int, parts: list[LoadingPart], scope: Scope) -> HolderSchedules:
     """Read the rest of what the schedules of ``parts`` (all of one holder) need. Call it
     after taking the book's lock when the result decides what to post."""
+    posted = _posted(session, scope)
+    withheld = _withheld(session, scope)
+    for part_id, by_period in withheld.items():
+        for starts_on in by_period:
+            posted[part_id].setdefault(starts_on, 0)
     return HolderSchedules(
         load_time=holder_load_time(session, holder_id),
         parts=parts,
         versions=_version_terms(session, scope, parts),
         pauses=_pauses(session, scope),
-        posted=_posted(session, scope),
+        posted=posted,
+        offsets=_offsets(session, scope),
+        withheld=withheld,
     )
 
 
@@ -204,3 +216,23 @@ def _posted(session: Session, scope: Scope) -> dict[int, dict[date, int]]:
     for part_id, starts_on, amount in session.execute(scope.restrict(query)):
         posted[part_id][starts_on] = amount
     return posted
+
+
+def _offsets(session: Session, scope: Scope) -> dict[int, list[Offset]]:
+    offsets: dict[int, list[Offset]] = defaultdict(list)
+    query = select(LoadOffset.budget_part_id, LoadOffset.starts_on, LoadOffset.amount_pence).join(Budget, Budget.id == LoadOffset.budget_id)
+    for part_id, starts_on, amount in session.execute(scope.restrict(query)):
+        offsets[part_id].append(Offset(starts_on, amount))
+    return offsets
+
+
+def _withheld(session: Session, scope: Scope) -> dict[int, dict[date, int]]:
+    withheld: dict[int, dict[date, int]] = defaultdict(dict)
+    query = (
+        select(WithheldLoad.budget_part_id, WithheldLoad.period_starts_on, WithheldLoad.withheld_pence)
+        .join(BudgetPart, BudgetPart.id == WithheldLoad.budget_part_id)
+        .join(Budget, Budget.id == BudgetPart.budget_id)
+    )
+    for part_id, starts_on, amount in session.execute(scope.restrict(query)):
+        withheld[part_id][starts_on] = amount
+    return withheld

@@ -31,6 +31,11 @@ on the card, a surplus for the review).
 **Pauses.** A load due while the budget is paused (a hospital stay) is not made and never
 made up: its amount stays in held funds. Loads resume at their usual amount.
 
+**Surplus offsets.** When money has built up on the card, a funder can offset it against
+the next loads: the offset's amount is withheld from the loads due from its start, the
+earliest first, until it is used up (a load can be withheld whole). The withheld money stays
+in held funds; the loads after are not raised to make up for it.
+
 **Loads already made** are facts: a made load keeps its amount. If it differs from what the
 schedule now says (a revision agreed after the load, with an earlier effective date), the
 periods after it absorb the difference. A period left unloaded before the latest load made
@@ -125,8 +130,19 @@ class ScheduledLoad(NamedTuple):
     part_id: int
     period: Period
     amount_pence: int
+    """What goes onto the card: the period's share less what is withheld."""
     status: LoadStatus
     version_id: int | None
+    withheld_pence: int = 0
+    """Held back from this load by a surplus offset: the card's surplus pays for it."""
+
+
+class Offset(NamedTuple):
+    """A surplus on the card offset against the loads: ``amount_pence`` is withheld from the
+    loads of the periods starting on or after ``starts_on``, the earliest first."""
+
+    starts_on: date
+    amount_pence: int
 
 
 def due_at(due_on: date, load_time: LoadTime) -> datetime:
@@ -209,12 +225,18 @@ def schedule(
     load_weekday: int = MONDAY,
     pauses: Sequence[Pause] = (),
     posted: Mapping[date, int] | None = None,
+    offsets: Sequence[Offset] = (),
+    withheld: Mapping[date, int] | None = None,
 ) -> list[ScheduledLoad]:
     """Every period of the part with its load: made (``posted``, by period start), due,
-    paused, covered by the float, or nothing due. See the module docstring for the rules."""
+    paused, covered by the float, or nothing due. ``withheld`` is what was withheld from
+    loads already made (a fully withheld period is in ``posted`` with 0). See the module
+    docstring for the rules."""
     periods = periods_of(plan_start, plan_end, part, load_weekday)
     made = posted or {}
+    held_back = withheld or {}
     last_made = max(made, default=None)
+    to_withhold = _Withholding(offsets, sum(held_back.values()))
     ordered = sorted(versions, key=lambda v: (v.effective_from, v.version_id))
     loads: list[ScheduledLoad] = []
     accounted = 0
@@ -232,10 +254,11 @@ def schedule(
         version_id = version.version_id if version is not None else None
         made_amount = made.get(period.starts_on)
         if made_amount is not None:
-            accounted += made_amount
-            if made_amount != amount:
+            made_withheld = held_back.get(period.starts_on, 0)
+            accounted += made_amount + made_withheld
+            if made_amount + made_withheld != amount:
                 planned = None  # the periods after this one absorb the difference
-            loads.append(ScheduledLoad(part.part_id, period, made_amount, LoadStatus.POSTED, version_id))
+            loads.append(ScheduledLoad(part.part_id, period, made_amount, LoadStatus.POSTED, version_id, made_withheld))
             continue
         status = _status(period, amount, pauses)
         if status is LoadStatus.DUE and last_made is not None and period.starts_on < last_made:
@@ -243,8 +266,24 @@ def schedule(
             loads.append(ScheduledLoad(part.part_id, period, 0, status, version_id))
             continue
         accounted += amount
-        loads.append(ScheduledLoad(part.part_id, period, amount, status, version_id))
+        held = to_withhold.take(period.starts_on, amount) if status is LoadStatus.DUE else 0
+        loads.append(ScheduledLoad(part.part_id, period, amount - held, status, version_id, held))
     return loads
+
+
+class _Withholding:
+    """How much of the offsets is still to withhold, taken from the earliest loads due on or
+    after each offset's start; what was withheld from loads already made counts first."""
+
+    def __init__(self, offsets: Sequence[Offset], already_withheld: int) -> None:
+        self._offsets = sorted(offsets)
+        self._used = already_withheld
+
+    def take(self, period_start: date, amount: int) -> int:
+        active = sum(offset.amount_pence for offset in self._offsets if offset.starts_on <= period_start)
+        held = max(0, min(amount, active - self._used))
+        self._used += held
+        return held
 
 
 def _version_for(ordered: Sequence[VersionTerms], period: Period, *, first: bool) -> VersionTerms | None:

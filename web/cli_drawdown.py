@@ -13,7 +13,8 @@ from ledger import budgets, parties
 from ledger.drawdown_runs import DrawdownRun, budget_schedule, post_due_drawdowns
 from ledger.drawdowns import due_at
 from ledger.errors import LedgerError
-from ledger.money import format_amount, format_gbp
+from ledger.load_offsets import offset_against_loads
+from ledger.money import format_amount, format_gbp, parse_amount, to_pence
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout
 
 LONDON = ZoneInfo("Europe/London")
@@ -92,6 +93,10 @@ def run_as_json(result: DrawdownRun) -> dict[str, Any]:
             for held in result.held
         ],  # fmt: skip
         "low_cash": [{"budget": low.budget_reference, "cash": format_amount(low.cash_pence)} for low in result.low_cash],
+        "withheld": [
+            {"budget": w.budget_reference, "period_start": w.period_starts_on.isoformat(), "withheld": format_amount(w.withheld_pence)}
+            for w in result.withheld
+        ],
     }
 
 
@@ -117,6 +122,7 @@ def show_schedule(
                     "due_on": load.period.due_on.isoformat(),
                     "due_at": due_at(load.period.due_on, schedule.load_time).isoformat(),
                     "amount": format_amount(load.amount_pence),
+                    "withheld": format_amount(load.withheld_pence),
                     "status": str(load.status),
                 }
                 for schedule, load in loads
@@ -126,8 +132,38 @@ def show_schedule(
     if not loads:
         stdout.print(f"{budget} has no prepaid-card part: nothing is loaded onto a card.", highlight=False)
         return
-    table = Table("Period", "Due", "Amount", "Status", title=f"Card loads of {budget}")
+    table = Table("Period", "Due", "Amount", "Withheld", "Status", title=f"Card loads of {budget}")
     for _schedule, load in loads:
         period = load.period
-        table.add_row(f"{period.starts_on} to {period.ends_on}", str(period.due_on), format_gbp(load.amount_pence), str(load.status))
+        withheld = format_gbp(load.withheld_pence) if load.withheld_pence else ""
+        table.add_row(f"{period.starts_on} to {period.ends_on}", str(period.due_on), format_gbp(load.amount_pence), withheld, str(load.status))
     stdout.print(table)
+
+
+@drawdown_app.command("offset")
+def offset(
+    budget: Annotated[str, typer.Argument(help="The budget's reference")],
+    amount: Annotated[str, typer.Option(help="How much of the card's surplus pays for the next loads, e.g. 150.00")],
+    starts_on: Annotated[str, typer.Option("--from", help="Withhold from loads of periods starting on or after this date")],
+    reason: Annotated[str, typer.Option(help="Why, in a sentence a reviewer will read")],
+    decided_by: Annotated[str, typer.Option("--decided-by", help="Who decided (the funder's officer)")],
+    decided_on: Annotated[str | None, typer.Option("--decided-on", help="When (YYYY-MM-DD; default today)")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Offset a surplus on the card against the next loads: they are shortened, earliest first."""
+    with reporting_errors():
+        start = parse_date(starts_on, "--from")
+        decided = parse_date(decided_on, "--decided-on") or datetime.now(UTC).astimezone(LONDON).date()
+        pence = to_pence(parse_amount(amount, field="--amount"), field="--amount")
+        database = open_database(db)
+        with database.write() as session:
+            budget_id = budgets.budget_by_reference(session, budget).id
+            made = offset_against_loads(
+                session, budget_id, amount_pence=pence, starts_on=start, reason=reason, decided_by=decided_by, decided_on=decided
+            )
+            result = {"id": made.id, "budget": budget, "amount": format_amount(made.amount_pence), "starts_on": made.starts_on.isoformat()}
+    if as_json:
+        print_json(result)
+        return
+    stdout.print(f"{format_gbp(pence)} of {budget}'s card surplus will be withheld from its loads due from {start}.", highlight=False)

@@ -11,10 +11,12 @@ from pydantic import BaseModel, Field
 from ledger import budgets, parties
 from ledger.drawdown_runs import DrawdownRun, budget_schedule, post_due_drawdowns
 from ledger.drawdowns import due_at
+from ledger.load_offsets import OffsetView, offset_against_loads, offsets_of
 from ledger.pauses import end_pause, pause_budget, pauses_of
 from ledger.tables import BudgetPause
 from web.api.common import (
     ERROR_RESPONSES,
+    AmountPence,
     Int,
     IsoDate,
     IsoTimestamp,
@@ -58,6 +60,13 @@ class HeldOut(BaseModel):
     reason: str
 
 
+class WithheldOut(BaseModel):
+    budget: str
+    period_start: date
+    due_on: date
+    withheld: str
+
+
 class LowCashOut(BaseModel):
     budget: str
     cash: str
@@ -71,6 +80,7 @@ class RunOut(BaseModel):
     loads: list[LoadOut]
     held: list[HeldOut] = Field(description="Due but not posted: a person must act")
     low_cash: list[LowCashOut] = Field(description="Budgets whose held funds went below zero: the funder has not paid yet")
+    withheld: list[WithheldOut] = Field(description="Money held back from loads by surplus offsets")
 
     @classmethod
     def of(cls, run: DrawdownRun) -> RunOut:
@@ -89,6 +99,10 @@ class RunOut(BaseModel):
                 for h in run.held
             ],  # fmt: skip
             low_cash=[LowCashOut(budget=low.budget_reference, cash=amount_text(low.cash_pence)) for low in run.low_cash],
+            withheld=[
+                WithheldOut(budget=w.budget_reference, period_start=w.period_starts_on, due_on=w.due_on, withheld=amount_text(w.withheld_pence))
+                for w in run.withheld
+            ],  # fmt: skip
         )
 
 
@@ -98,6 +112,7 @@ class ScheduledLoadOut(BaseModel):
     due_on: date
     due_at: datetime = Field(description="The moment the load goes (UTC), from the holder's local load time")
     amount: str
+    withheld: str = Field(description="Held back from this load by a surplus offset (the card's surplus pays for it)")
     status: str = Field(description="posted, due, paused, covered_by_float, skipped or nothing_due")
     plan_version_id: int | None
 
@@ -137,6 +152,37 @@ class PauseOut(BaseModel):
         return cls.model_validate(pause, from_attributes=True)
 
 
+class OffsetIn(Schema):
+    amount: AmountPence = Field(description="How much of the card's surplus pays for the next loads")
+    starts_on: IsoDate = Field(description="Withhold from the loads of periods starting on or after this day")
+    reason: str = REASON
+    decided_by: str = Field(max_length=200, description="Who decided (the funder's officer)")
+    decided_on: IsoDate
+    part_id: Int | None = Field(default=None, ge=1, le=2_147_483_647, description="Only when the budget has two card parts")
+
+
+class OffsetOut(BaseModel):
+    id: int
+    budget_id: int
+    part_id: int
+    starts_on: date
+    amount: str
+    used: str
+    left: str
+    reason: str
+    decided_by: str
+    decided_on: date
+
+    @classmethod
+    def of(cls, view: OffsetView) -> OffsetOut:
+        offset = view.offset
+        return cls(
+            id=offset.id, budget_id=offset.budget_id, part_id=offset.budget_part_id, starts_on=offset.starts_on,
+            amount=amount_text(offset.amount_pence), used=amount_text(view.used_pence), left=amount_text(view.left_pence),
+            reason=offset.reason, decided_by=offset.decided_by, decided_on=offset.decided_on,
+        )  # fmt: skip
+
+
 class LoadTimeIn(Schema):
     load_weekday: Int = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday; fixed once an open budget has had a load")
     load_time: LocalTime
@@ -174,7 +220,7 @@ def read_schedule(budget_id: RecordId, request: Request) -> list[PartScheduleOut
                 ScheduledLoadOut(
                     period_start=load.period.starts_on, period_end=load.period.ends_on, due_on=load.period.due_on,
                     due_at=due_at(load.period.due_on, s.load_time), amount=amount_text(load.amount_pence),
-                    status=str(load.status), plan_version_id=load.version_id,
+                    withheld=amount_text(load.withheld_pence), status=str(load.status), plan_version_id=load.version_id,
                 )  # fmt: skip
                 for load in s.loads
             ],
@@ -203,6 +249,26 @@ def end_a_pause(pause_id: RecordId, body: PauseEndIn, request: Request) -> Pause
     with database(request).write() as session:
         pause = end_pause(session, pause_id, ends_on=body.ends_on, ended_by=body.ended_by)
     return PauseOut.of(pause)
+
+
+@router.post("/budgets/{budget_id}/load-offsets", status_code=201, response_model=OffsetOut)
+def create_offset(budget_id: RecordId, body: OffsetIn, request: Request) -> OffsetOut:
+    """Offset a surplus on the card against the next loads: they are shortened, earliest
+    first, until the amount is used. Refused beyond the card's balance or the loads to come."""
+    with database(request).write() as session:
+        offset = offset_against_loads(
+            session, budget_id, amount_pence=body.amount, starts_on=body.starts_on, reason=body.reason,
+            decided_by=body.decided_by, decided_on=body.decided_on, part_id=body.part_id,
+        )  # fmt: skip
+        view = next(v for v in offsets_of(session, budget_id) if v.offset.id == offset.id)
+    return OffsetOut.of(view)
+
+
+@router.get("/budgets/{budget_id}/load-offsets", response_model=list[OffsetOut])
+def list_offsets(budget_id: RecordId, request: Request) -> list[OffsetOut]:
+    with database(request).read() as session:
+        budgets.get_budget(session, budget_id)
+        return [OffsetOut.of(view) for view in offsets_of(session, budget_id)]
 
 
 @router.put("/holders/{holder_id}/load-time", response_model=HolderOut)
