@@ -6,7 +6,8 @@ its start, the earliest first, until it is used (see ``ledger.drawdowns``). The 
 not loaded stays in the budget's held funds, where the budget's position shows it — to be
 returned to the funder, or to reduce the funder's next payment, by a surplus decision.
 
-An offset is refused beyond the money on the card (the person would be left short) and
+Each offset is also listed with the budget's other surplus decisions (``surplus_decision``,
+action ``offset``). An offset is refused beyond the money on the card (the person would be left short) and
 beyond what the loads still to come would carry.
 """
 
@@ -27,6 +28,7 @@ from ledger.drawdowns import LoadStatus
 from ledger.errors import Conflict, InvalidInput
 from ledger.journal import lock_book
 from ledger.money import format_gbp
+from ledger.tables.closing import SurplusDecision
 from ledger.tables.load_offsets import LoadOffset, WithheldLoad
 from ledger.vocabulary import AccountKind, BudgetStatus
 
@@ -109,6 +111,12 @@ def offset_against_loads(
         decided_on=decided_on,
     )
     session.add(offset)
+    session.add(
+        SurplusDecision(
+            budget_id=budget_id, action="offset", amount_pence=amount_pence, reason=reason,
+            decided_by=decided_by, decided_on=decided_on,
+        )
+    )  # fmt: skip
     session.flush()
     return offset
 

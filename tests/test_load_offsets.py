@@ -17,6 +17,7 @@ from ledger.drawdown_runs import budget_schedule, post_due_drawdowns
 from ledger.drawdowns import LoadStatus, Offset, PartTerms, VersionTerms, schedule
 from ledger.errors import Conflict, InvalidInput
 from ledger.load_offsets import offset_against_loads, offsets_of
+from ledger.surplus import surplus_decisions
 from ledger.tables import Budget, Drawdown
 from ledger.tables.load_offsets import WithheldLoad
 from ledger.verify import verify
@@ -108,6 +109,8 @@ def test_offset_withholds_the_next_loads_once_and_keeps_the_money_in_held_funds(
     assert _run(db, date(2026, 7, 27)).posted == []
     with db.read() as session:
         assert sum(session.execute(select(WithheldLoad.withheld_pence)).scalars()) == week * 2 + 500
+        (decision,) = surplus_decisions(session, world.budget.id)
+        assert (decision.action, decision.amount_pence) == ("offset", week * 2 + 500)
         (view,) = offsets_of(session, world.budget.id)
         assert view.used_pence == week * 2 + 500 and view.left_pence == 0
         cash = balances.account_balance(session, _account(session, world, "cash"))
