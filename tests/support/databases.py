@@ -8,6 +8,7 @@ where they fail: CI must prove the suite on both databases.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import uuid
@@ -20,33 +21,18 @@ from sqlalchemy.engine import make_url
 
 from ledger import migrate
 from ledger.database import Database
+from ledger.tables import metadata
 from ledger.vocabulary import STANDARD_CATEGORIES
+
+REVIEW_INTERVAL_SEED = importlib.import_module("ledger.migrations.versions.0007_reviews").SEED
 
 POSTGRES_URL_ENV = "PHB_LEDGER_TEST_POSTGRES_URL"
 POSTGRES_URL_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
-# Emptied between tests, children before parents; category keeps the standard list.
-_TABLES_TO_EMPTY = (
-    "closed_period",
-    "posting",
-    "journal_entry",
-    "account",
-    "plan_outcome",
-    "plan_line",
-    "plan_part_amount",
-    "funding_line",
-    "support_plan_version",
-    "budget_contact",
-    "budget_part",
-    "budget",
-    "representative",
-    "person",
-    "ledger_book",
-    "category",
-    "holder",
-    "funder",
-)
+# Tables whose rows the migrations own and tests leave alone; every other table is emptied
+# between tests (the seeded ones are seeded again).
+_TABLES_KEPT = frozenset({"alembic_version", "scheduler_lease", "apscheduler_jobs"})
 
 
 def admin_url() -> str:
@@ -92,17 +78,28 @@ class PostgresTestDatabase:
         database.dispose()
 
     def empty(self) -> None:
-        with psycopg.connect(_libpq(self.url), autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-                    sql.SQL(", ").join(sql.Identifier(t) for t in _TABLES_TO_EMPTY)
-                )
-            )
+        """Empty every table, restart every sequence and put the seeded rows back.
+
+        DELETE, children before parents, with triggers off (``session_replication_role``, as a
+        superuser): on tables this small it is a quarter of the time of TRUNCATE, which makes
+        new files for every table, and the suite empties the database several hundred times.
+        """
+        tables = [table.name for table in reversed(metadata.sorted_tables) if table.name not in _TABLES_KEPT]
+        with psycopg.connect(_libpq(self.url), autocommit=True) as connection, connection.transaction():
+            connection.execute("SET LOCAL session_replication_role = replica")
+            for table in tables:
+                connection.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
+            sequences = connection.execute(
+                "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public'"
+            ).fetchall()
+            for (sequence,) in sequences:
+                connection.execute(sql.SQL("ALTER SEQUENCE {} RESTART").format(sql.Identifier(sequence)))
             with connection.cursor() as cursor:
                 cursor.executemany(
                     "INSERT INTO category (holder_id, code, name, plain_name) VALUES (NULL, %s, %s, %s)",
                     list(STANDARD_CATEGORIES),
                 )
+            connection.execute(REVIEW_INTERVAL_SEED)
 
     def drop(self) -> None:
         with psycopg.connect(admin_url(), autocommit=True) as connection:
