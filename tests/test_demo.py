@@ -2,7 +2,8 @@
 every ledger invariant holds, it has the budgets the issue asks for, no card or cash
 account is ever overdrawn, its card loads are the drawdown service's (nothing is left for a
 later run to load twice), it is the same every time, and it refuses a database that is not
-empty."""
+empty. Its top-slices and contingency ring-fences are the services' too, so the jobs the
+scheduler runs when ``make run`` starts find nothing to post twice."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from ledger.drawdowns import LoadStatus
 from ledger.errors import Conflict, InvalidInput
 from ledger.pauses import pauses_of
 from ledger.tables import Drawdown, JournalEntry, Posting, utcnow
+from ledger.tables.budget_money import TopSliceTaken
+from ledger.top_slice import due_contingency_ring_fences, take_due_top_slices
 from ledger.verify import verify
 from ledger.vocabulary import AccountKind, EntryKind, FunderKind, Holding, HolderKind, LegalBasis, ManagementOption
 from tests.support.databases import SqliteTemplate
@@ -33,6 +36,10 @@ from tests.support.databases import SqliteTemplate
 TODAY = date(2026, 11, 24)
 END_OF_YESTERDAY = datetime.combine(TODAY, time(0, 0), tzinfo=ZoneInfo("Europe/London")).astimezone(UTC) - timedelta(microseconds=1)
 """``phb-ledger drawdown run --as-of`` the day before ``TODAY``: every load due on or before it."""
+END_OF_TODAY = datetime.combine(TODAY + timedelta(days=1), time(0, 0), tzinfo=ZoneInfo("Europe/London")).astimezone(UTC) - timedelta(
+    microseconds=1
+)
+"""The latest the scheduler can run on ``TODAY`` (a Tuesday: no card is loaded on it)."""
 HOSPITAL_STAY = "ISF-0011"
 CARD_PARTS = 21
 """Parts loaded onto a card: twelve ISFs' (ISF-0005's a direct payment), seven managed accounts', two families'."""
@@ -74,9 +81,11 @@ def test_the_demo_loads_holds_every_invariant_and_is_the_same_every_time(db: Dat
         check_stories(session)
         check_never_overdrawn(session)
         check_card_loads_are_the_services(session)
+        check_set_asides_are_the_services(session)
         # The reference is SQLite: on PostgreSQL this also shows both backends hold the same entries.
         assert content_hashes(session) == reference_hashes, "a second load (another database, same today) differs"
     check_nothing_left_to_load(db)
+    check_the_scheduler_finds_nothing_to_post(db)
     assert ("budgets", summary.budgets, summary.budgets) in stages
     assert stages[-1] == ("history", summary.holders, summary.holders)
 
@@ -168,6 +177,31 @@ def check_nothing_left_to_load(db: Database) -> None:
         run = post_due_drawdowns(session, END_OF_YESTERDAY, now=END_OF_YESTERDAY)
         assert (run.posted, run.held) == ([], []), "the demo left loads for the service to make again"
         assert run.parts_checked == CARD_PARTS
+
+
+def check_set_asides_are_the_services(session: Session) -> None:
+    """Every top-slice entry has its ``top_slice_taken`` row, and every ring-fence is the
+    contingency service's (its key)."""
+    top_slices = session.execute(select(func.count()).where(JournalEntry.kind == EntryKind.TOP_SLICE)).scalar_one()
+    assert top_slices > 200
+    assert top_slices == session.execute(select(func.count()).select_from(TopSliceTaken)).scalar_one(), "a top-slice of the demo's own"
+    keys = (
+        session.execute(select(JournalEntry.idempotency_key).where(JournalEntry.kind == EntryKind.CONTINGENCY_RING_FENCE)).scalars().all()
+    )
+    assert keys and all(key.startswith("contingency-ring-fence:budget-") for key in keys), "a ring-fence of the demo's own"
+
+
+def check_the_scheduler_finds_nothing_to_post(db: Database) -> None:
+    """What the scheduler's jobs do when ``make run`` starts on the demo's ``TODAY``: the
+    05:00 set-asides and the card loads post nothing (the demo posted everything due)."""
+    with db.write() as session:
+        fences = due_contingency_ring_fences(session, TODAY, created_by="scheduler")
+        slices = take_due_top_slices(session, TODAY, created_by="scheduler", today=TODAY)
+        loads = post_due_drawdowns(session, END_OF_TODAY, now=END_OF_TODAY, created_by="scheduler")
+        assert (fences.posted, fences.held) == ([], []), "the demo left contingency to ring-fence"
+        assert (slices.posted, slices.held) == ([], []), "the demo left a top-slice to take again"
+        assert (loads.posted, loads.held) == ([], []), "the demo left loads for the service to make again"
+        assert fences.budgets_checked == slices.budgets_checked == 40
 
 
 def check_rows_are_the_posted_loads(session: Session, schedule: PartSchedule) -> None:

@@ -211,7 +211,10 @@ def scenarios(draw: st.DrawFn, *, rising: bool) -> dict:  # type: ignore[type-ar
         effective = start + timedelta(days=offset)
         # Rising scenarios agree each version ten days before it takes effect (a load due on
         # the Friday before a bank-holiday Monday must know of it); the others may agree late.
+        # Versions are agreed in their order (a budget has one draft at a time).
         agreed_on = effective - timedelta(days=10) if rising else effective + timedelta(days=draw(st.integers(0, 60)))
+        if versions:
+            agreed_on = max(agreed_on, versions[-1][0])
         versions.append((agreed_on, VersionTerms(number, effective, net)))
     pauses = []
     for _ in range(draw(st.integers(0, 2))):
@@ -294,6 +297,7 @@ def test_late_and_downward_revisions_never_pay_twice_or_more_than_agreed(scenari
     posted, loads = _run_service_like(scenario)
     final_net = _final_net(scenario, loads)
     accounted = sum(posted.values()) + _withheld(loads)
+    assert sum(posted.values()) <= max(v.net_pence for _, v in scenario["versions"])
     if all(agreed_on < loads[-1].period.due_on for agreed_on, _ in scenario["versions"]):
         assert accounted >= final_net  # short only if a revision came after the last load
     assert accounted <= max(v.net_pence for _, v in scenario["versions"])

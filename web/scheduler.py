@@ -20,19 +20,30 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from ledger.database import Database
 from ledger.drawdown_runs import post_due_drawdowns
 from ledger.leases import release_lease, take_lease
 from ledger.money import format_gbp
+from ledger.reviews import log_reviews_due
 from ledger.tables import APSCHEDULER_JOBS, utcnow
+from ledger.top_slice import due_contingency_ring_fences, take_due_top_slices
+from web.clock import today_in_england
 
 LONDON = ZoneInfo("Europe/London")
 LEASE_NAME = "scheduler"
 DRAWDOWN_JOB_ID = "drawdowns"
 DRAWDOWN_INTERVAL = timedelta(minutes=5)
 """How often due loads are looked for. A load goes at most this long after its load time."""
+SET_ASIDE_JOB_ID = "set-asides"
+SET_ASIDE_HOUR = 5
+"""Contingency ring-fenced and the month's top-slice taken daily at 05:00 in England, before
+the card loads of 06:00 (and at once when a process takes the lease)."""
+REVIEWS_JOB_ID = "reviews-due"
+REVIEWS_HOUR = 7
 
 log = logging.getLogger("phb_ledger.scheduler")
 
@@ -54,6 +65,33 @@ def run_due_drawdowns() -> None:
         )  # fmt: skip
     for held in run.held:
         log.warning("drawdown held: %s from %s: %s", held.budget_reference, held.period_starts_on, held.reason)
+
+
+def run_set_asides() -> None:
+    """Ring-fence contingency and take the top-slice due by today, each exactly once."""
+    database = _active_database
+    assert database is not None, "the scheduler runs jobs only after SchedulerService.start"
+    today = today_in_england()
+    with database.write() as session:
+        fences = due_contingency_ring_fences(session, today, created_by="scheduler")
+        slices = take_due_top_slices(session, today, created_by="scheduler", today=today)
+    if fences.posted or slices.posted:
+        log.info(
+            "set-asides: %d contingency ring-fence(s), %d top-slice month(s) taken (%s)",
+            len(fences.posted), len(slices.posted), format_gbp(slices.total_pence),
+        )  # fmt: skip
+    for fence in fences.held:
+        log.warning("contingency ring-fence held: %s: %s", fence.budget_reference, fence.reason)
+    for month in slices.held:
+        log.warning("top-slice held: %s from %s: %s", month.budget_reference, month.month_starts_on, month.reason)
+
+
+def run_reviews_due() -> None:
+    """List the reviews due and overdue, one log line per holder."""
+    database = _active_database
+    assert database is not None, "the scheduler runs jobs only after SchedulerService.start"
+    with database.read() as session:
+        log_reviews_due(session, today_in_england())
 
 
 class SchedulerService:
@@ -120,22 +158,17 @@ class SchedulerService:
             jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=APSCHEDULER_JOBS.name)},
             timezone=LONDON,
         )
-        scheduler.add_job(
-            run_due_drawdowns,
-            trigger=IntervalTrigger(seconds=int(self.drawdown_interval.total_seconds()), timezone=LONDON),
-            id=DRAWDOWN_JOB_ID,
-            name="Post the card loads that are due",
-            replace_existing=True,
-            coalesce=True,  # a backlog of missed runs is one run: the service catches up every period itself
-            max_instances=1,
-            # APScheduler skips a run that starts later than misfire_grace_time after its
-            # time (1 s by default): after a pause, a busy moment or a standby taking over,
-            # that would silently skip the run and delay loads. None: run however late.
-            misfire_grace_time=None,
-            next_run_time=datetime.now(LONDON),  # at once on taking over: catch up what is due
-        )
+        every = IntervalTrigger(seconds=int(self.drawdown_interval.total_seconds()), timezone=LONDON)
+        _add_job(scheduler, run_set_asides, SET_ASIDE_JOB_ID, "Ring-fence contingency and take the top-slice",
+                 CronTrigger(hour=SET_ASIDE_HOUR, minute=0, timezone=LONDON))  # fmt: skip
+        _add_job(scheduler, run_due_drawdowns, DRAWDOWN_JOB_ID, "Post the card loads that are due", every)
+        _add_job(scheduler, run_reviews_due, REVIEWS_JOB_ID, "List the reviews due and overdue",
+                 CronTrigger(hour=REVIEWS_HOUR, minute=0, timezone=LONDON))  # fmt: skip
         scheduler.start()
         self._scheduler = scheduler
+
+    def job_ids(self) -> list[str]:
+        return [job.id for job in self._scheduler.get_jobs()] if self._scheduler is not None else []
 
     def _stop_scheduler(self) -> None:
         if self._scheduler is not None:
@@ -148,3 +181,20 @@ class SchedulerService:
         job = self._scheduler.get_job(DRAWDOWN_JOB_ID)
         return job.next_run_time if job else None
 
+
+
+def _add_job(scheduler: BackgroundScheduler, function, job_id: str, name: str, trigger: BaseTrigger) -> None:  # type: ignore[no-untyped-def]
+    scheduler.add_job(
+        function,
+        trigger=trigger,
+        id=job_id,
+        name=name,
+        replace_existing=True,
+        coalesce=True,  # a backlog of missed runs is one run: each service catches up every period itself
+        max_instances=1,
+        # APScheduler skips a run that starts later than misfire_grace_time after its time
+        # (1 s by default): after a pause, a busy moment or a standby taking over, that would
+        # silently skip the run and delay loads. None: run however late.
+        misfire_grace_time=None,
+        next_run_time=datetime.now(LONDON),  # at once on taking over: catch up what is due
+    )

@@ -8,21 +8,28 @@
   one-off (equipment, insurance, transition) is approved on its day and paid a fortnight
   later.
 - Notional costs: the ICB pays the provider; the cost is recorded against the budget's
-  receivable from the ICB, monthly in arrears or on the day of a one-off.
+  receivable from the ICB, monthly in arrears or on the day of a one-off, by the
+  notional-cost service (``ledger.notional.record_notional_cost``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 
-from ledger.demo.book import DemoBook
+from sqlalchemy.orm import Session
+
+from ledger import parties
+from ledger.budgets import budget_by_reference
+from ledger.demo.book import CREATED_BY, DemoBook, ServiceEntry
 from ledger.demo.dates import add_months, day_in_month, month_end, working_day_on_or_before
 from ledger.demo.plan_figures import PlannedLine
 from ledger.demo.recipes import DuplicateInvoice, PaidBy
 from ledger.demo.story import BudgetStory, Priority, Timetable, percent_of
 from ledger.money import format_gbp
+from ledger.notional import record_notional_cost
 from ledger.vocabulary import EntryKind
 
 PAYROLL_APPROVAL_DAY = 20
@@ -159,10 +166,36 @@ def schedule_notional_costs(story: BudgetStory) -> None:
 
 
 def _schedule_notional(story: BudgetStory, line: PlannedLine, day: date, amount: int, words: str, key_part: str) -> None:
-    if amount:
-        story.post_on(
-            day, Priority.APPROVAL, EntryKind.NOTIONAL_COST,
-            f"Notional cost, paid by the ICB to {line.recipe.supplier}: {words} ({story.reference})",
-            f"demo:notional:{story.reference}:{key_part}",
-            [(story.spend(line.recipe.category), amount), (story.receivable(story.recipe.lead_funder), -amount)],
-        )  # fmt: skip
+    """The ICB's cost, recorded by the notional-cost service against the lead funder's
+    receivable, on a day inside the plan period (the service refuses any other)."""
+    if not amount:
+        return
+    day = min(max(day, story.recipe.period_start), story.recipe.period_end)
+    postings = ((story.spend(line.recipe.category), amount), (story.receivable(story.recipe.lead_funder), -amount))
+    cost = _NotionalCost(
+        story.reference, story.recipe.lead_funder, line.recipe.category, amount, day, line.recipe.supplier or "NHS-commissioned provider",
+        f"{story.reference}:{key_part}", f"{words} ({story.reference})",
+    )  # fmt: skip
+    entry = ServiceEntry(f"the notional cost {cost.reference}", postings)
+    story.timetable.at(day, Priority.APPROVAL, partial(story.book.act, partial(_record_notional, cost), entries=[entry]))
+
+
+@dataclass(frozen=True)
+class _NotionalCost:
+    budget: str
+    funder: str
+    category: str
+    amount_pence: int
+    on: date
+    supplier: str
+    reference: str
+    description: str
+
+
+def _record_notional(cost: _NotionalCost, session: Session) -> None:
+    recorded = record_notional_cost(
+        session, budget_by_reference(session, cost.budget).id, funder_id=parties.funder_by_code(session, cost.funder).id,
+        category_code=cost.category, amount_pence=cost.amount_pence, on=cost.on, supplier=cost.supplier, reference=cost.reference,
+        description=cost.description, recorded_by=CREATED_BY, today=cost.on,
+    )  # fmt: skip
+    assert recorded.created, cost.reference

@@ -16,6 +16,7 @@ from ledger.demo.card import CardLoads, schedule_card
 from ledger.demo.incidents import schedule_incidents
 from ledger.demo.money_in import Remittances, schedule_money_in
 from ledger.demo.recipes import BudgetRecipe
+from ledger.demo.set_asides import TopSlices, schedule_ring_fences
 from ledger.demo.story import BudgetStory, Timetable
 from ledger.demo.world import Progress, World
 
@@ -38,9 +39,12 @@ def write_book(world: World, holder: str, recipes: Sequence[BudgetRecipe], today
     timetable = Timetable(until=today)
     remittances = Remittances(book, timetable, world.funder_names)
     card_loads = CardLoads(book, timetable)
+    top_slices = TopSlices(book, timetable)
     stories = [BudgetStory(recipe, book, timetable) for recipe in recipes]
     for story in stories:
         schedule_money_in(story, remittances)
+        schedule_ring_fences(story)
+        top_slices.add(story)
         schedule_card(story, card_loads)
         schedule_invoices(story)
         schedule_notional_costs(story)
@@ -48,5 +52,6 @@ def write_book(world: World, holder: str, recipes: Sequence[BudgetRecipe], today
     schedule_payroll(stories, book, timetable)
     remittances.schedule()
     card_loads.schedule()
+    top_slices.schedule()
     timetable.run()
     return book

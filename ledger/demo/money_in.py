@@ -1,4 +1,6 @@
-"""Money coming into a budget, and what is set aside from it on arrival.
+"""Money coming into a budget, recorded through the funder-payment services
+(``ledger.funder_payments``): the demo works out each receipt's postings for its running
+balances, and the service must post exactly those.
 
 - Funder payments, in advance, on each funder's schedule. Each payment is what the funder
   still owes for regular spending, divided by the payments left, so a plan revision changes
@@ -6,29 +8,37 @@
   funder's first payment also brings the contingency; one-off lines (and transition costs)
   are paid a week before they fall due, but for those on the card, whose money goes onto it
   with every load and so comes with the regular payments. One bank line from a funder covers
-  every budget of the holder it pays that day (a remittance), split into balanced pairs per
-  budget. A funder that pays "with the loads" pays each card load on its day.
-- The person's client contribution, monthly by standing order.
-- The contingency, ring-fenced when it arrives; the top-slice, taken monthly.
-- One payment (MA-0012's) arrives with a reference nobody recognises: it waits in the
-  holder's unallocated account until it is identified and attributed.
+  every budget of the holder it pays that day: ``record_funder_receipt`` with the
+  remittance list (a line per budget). A funder that pays "with the loads" pays each card load on its day.
+- The person's client contribution, monthly by standing order (``record_contribution``).
+- One payment (MA-0012's) arrives with a reference nobody recognises and no remittance: it
+  waits in the holder's unallocated account until it is identified and attributed
+  (``attribute_unallocated``).
+
+The contingency and the top-slice set aside from this money: ``ledger.demo.set_asides``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import partial
 
+from sqlalchemy.orm import Session
+
+from ledger import parties
 from ledger.accounts import holder_account_code
-from ledger.demo.book import DemoBook
+from ledger.budgets import budget_by_reference
+from ledger.demo.book import CREATED_BY, DemoBook, ServiceEntry
 from ledger.demo.dates import add_months, working_day_on_or_before
 from ledger.demo.plan_figures import CONTRIBUTION, PlannedLine, VersionFigures
 from ledger.demo.recipes import PaidBy, Schedule, UnidentifiedPayment
 from ledger.demo.story import BudgetStory, Priority, Timetable
-from ledger.money import format_gbp, split_pence
-from ledger.vocabulary import AccountKind, EntryKind
+from ledger.funder_payments import ReceiptView, ShareView, attribute_unallocated, record_contribution, record_funder_receipt
+from ledger.money import split_pence
+from ledger.vocabulary import AccountKind
 
 FOUR_WEEKS = timedelta(weeks=4)
 FOUR_WEEKLY_LEAD = timedelta(weeks=2)
@@ -61,18 +71,40 @@ class Remittances:
             self.timetable.at(day, Priority.MONEY_IN, partial(self._receive, day, funder, shares))
 
     def _receive(self, day: date, funder: str, shares: list[tuple[BudgetStory, int]]) -> None:
-        postings = []
-        for story, amount in shares:
-            postings += [(story.cash, amount), (story.receivable(funder), -amount)]
-        name = self.funder_names[funder]
-        total = format_gbp(sum(amount for _, amount in shares))
-        if len(shares) == 1:
-            description = f"{name}: payment of {total} for {shares[0][0].reference}"
-        else:
-            references = ", ".join(story.reference for story, _ in shares)
-            description = f"{name}: BACS remittance of {total} covering {len(shares)} budgets ({references})"
-        key = f"demo:payment:{self.book.holder_code}:{funder}:{day.isoformat()}"
-        self.book.post(day, EntryKind.FUNDER_PAYMENT, description, key, postings)
+        reference = f"{funder.upper()} PHB {self.book.holder_code.upper()} {day:%Y%m%d}"
+        receive_payment(self.book, day, funder, reference, shares)
+
+
+def receive_payment(book: DemoBook, day: date, funder: str, reference: str, shares: list[tuple[BudgetStory, int]]) -> None:
+    """One bank line from ``funder``, recorded by the funder-payment service with its
+    remittance list: a line per budget, so the whole payment goes to the budgets named."""
+    postings = tuple(posting for story, amount in shares for posting in ((story.cash, amount), (story.receivable(funder), -amount)))
+    remittance = [(story.reference, amount) for story, amount in shares]
+    run = partial(_record_receipt, book.holder_id, funder, day, reference, remittance)
+    book.act(run, entries=[ServiceEntry(f"{funder}'s payment {reference!r} of {day}", postings)])
+
+
+def _record_receipt(holder_id: int, funder: str, day: date, reference: str, remittance: list[tuple[str, int]], session: Session) -> None:
+    recorded = record_funder_receipt(
+        session, holder_id, parties.funder_by_code(session, funder).id, received_on=day,
+        amount_pence=sum(amount for _, amount in remittance), reference=reference, remittance=remittance, created_by=CREATED_BY,
+    )  # fmt: skip
+    assert isinstance(recorded.receipt, ReceiptView) and recorded.created, reference
+    assert _by_budget(recorded.receipt.shares) == _by_budget_expected(remittance), f"{reference}: {recorded.receipt.shares}"
+
+
+def _by_budget(shares: Sequence[ShareView]) -> dict[str | None, int]:
+    totals: defaultdict[str | None, int] = defaultdict(int)
+    for share in shares:
+        totals[share.budget_reference] += share.amount_pence
+    return dict(totals)
+
+
+def _by_budget_expected(remittance: Sequence[tuple[str | None, int]]) -> dict[str | None, int]:
+    totals: defaultdict[str | None, int] = defaultdict(int)
+    for reference, amount in remittance:
+        totals[reference] += amount
+    return dict(totals)
 
 
 def schedule_money_in(story: BudgetStory, remittances: Remittances) -> None:
@@ -83,8 +115,6 @@ def schedule_money_in(story: BudgetStory, remittances: Remittances) -> None:
             elif not _arrives_unidentified(story, funder, payment, remittances):
                 remittances.add(payment.on, funder, story, payment.amount_pence)
     _schedule_one_off_funding(story)
-    _schedule_ring_fence(story)
-    _schedule_top_slice(story)
 
 
 def regular_payments(story: BudgetStory, funder: str, schedule: str) -> list[Payment]:
@@ -101,7 +131,10 @@ def regular_payments(story: BudgetStory, funder: str, schedule: str) -> list[Pay
             payments.append(Payment(due, working_day_on_or_before(due), amount))
             paid += amount
     if funder == recipe.lead_funder and payments:
-        payments[0] = replace(payments[0], amount_pence=payments[0].amount_pence + story.figures[0].recipe.contingency_pence)
+        # The first payment brings the contingency, in time to be ring-fenced the day the plan starts.
+        first = payments[0]
+        on = min(first.on, working_day_on_or_before(recipe.period_start))
+        payments[0] = replace(first, on=on, amount_pence=first.amount_pence + story.figures[0].recipe.contingency_pence)
     return payments
 
 
@@ -129,13 +162,20 @@ def _regular_allocation(story: BudgetStory, figures: VersionFigures, funder: str
 
 
 def _schedule_contribution(story: BudgetStory, payment: Payment, number: int) -> None:
-    if payment.amount_pence:
-        story.post_on(
-            payment.on, Priority.MONEY_IN, EntryKind.CONTRIBUTION_RECEIVED,
-            f"Client contribution from {story.recipe.person.name} for {story.reference}: standing order {number + 1}",
-            f"demo:contribution:{story.reference}:{payment.on.isoformat()}",
-            [(story.cash, payment.amount_pence), (story.receivable(CONTRIBUTION), -payment.amount_pence)],
-        )  # fmt: skip
+    """The person's standing order, recorded by the contribution service."""
+    if not payment.amount_pence:
+        return
+    amount, reference = payment.amount_pence, f"SO {story.reference} {number + 1:02d}"
+    postings = ((story.cash, amount), (story.receivable(CONTRIBUTION), -amount))
+    run = partial(_record_contribution, story.reference, payment.on, amount, reference)
+    entry = ServiceEntry(f"the contribution {reference!r}", postings)
+    story.timetable.at(payment.on, Priority.MONEY_IN, partial(story.book.act, run, entries=[entry]))
+
+
+def _record_contribution(budget: str, day: date, amount: int, reference: str, session: Session) -> None:
+    budget_id = budget_by_reference(session, budget).id
+    recorded = record_contribution(session, budget_id, received_on=day, amount_pence=amount, reference=reference, created_by=CREATED_BY)
+    assert recorded.created and recorded.receipt.amount_pence == amount, reference
 
 
 def _arrives_unidentified(story: BudgetStory, funder: str, payment: Payment, remittances: Remittances) -> bool:
@@ -148,23 +188,41 @@ def _arrives_unidentified(story: BudgetStory, funder: str, payment: Payment, rem
 
 
 def _schedule_unidentified(story: BudgetStory, funder: str, payment: Payment, incident: UnidentifiedPayment, funder_name: str) -> None:
-    """The credit lands in the holder's own fund (``unallocated``, whose other side is
-    ``unidentified``) and moves to the budget once someone recognises it."""
+    """The payment comes with no remittance and a reference nobody recognises, and the funder
+    expects nothing due then, so the service puts it in the holder's own fund
+    (``unallocated``, whose other side is ``unidentified``); it moves to the budget once
+    someone recognises it (``attribute_unallocated``)."""
     holder, day, amount = story.book.holder_code, payment.on, payment.amount_pence
     unallocated = holder_account_code(holder, AccountKind.UNALLOCATED)
     unidentified = holder_account_code(holder, AccountKind.UNIDENTIFIED)
     identified_on = working_day_on_or_before(day + timedelta(days=incident.days_unidentified))
-    story.post_on(
-        day, Priority.MONEY_IN, EntryKind.TRANSFER,
-        f"Unidentified credit of {format_gbp(amount)} on the client account, reference '{incident.bank_reference}'",
-        f"demo:unidentified:{holder}:{day.isoformat()}", [(unallocated, amount), (unidentified, -amount)],
+    arrives = partial(_record_unidentified, story.book.holder_id, funder, day, amount, incident.bank_reference)
+    received = ServiceEntry(f"the unidentified credit of {day}", ((unallocated, amount), (unidentified, -amount)))
+    story.timetable.at(day, Priority.MONEY_IN, partial(story.book.act, arrives, entries=[received]))
+    reason = f"the credit of {day:%d %b %Y} ('{incident.bank_reference}') is {funder_name}'s payment for {story.reference}"
+    identified = partial(_attribute, story.book.holder_id, story.reference, funder, identified_on, amount, reason)
+    moved = ServiceEntry(
+        f"the attribution of the credit of {day}",
+        ((unidentified, amount), (unallocated, -amount), (story.cash, amount), (story.receivable(funder), -amount)),
+    )
+    story.timetable.at(identified_on, Priority.MONEY_IN, partial(story.book.act, identified, entries=[moved]))
+
+
+def _record_unidentified(holder_id: int, funder: str, day: date, amount: int, reference: str, session: Session) -> None:
+    recorded = record_funder_receipt(
+        session, holder_id, parties.funder_by_code(session, funder).id, received_on=day, amount_pence=amount,
+        reference=reference, remittance=None, created_by=CREATED_BY,
     )  # fmt: skip
-    story.post_on(
-        identified_on, Priority.MONEY_IN, EntryKind.FUNDER_PAYMENT,
-        f"Identified: the credit of {day:%d %b %Y} ('{incident.bank_reference}') is {funder_name}'s payment for {story.reference}",
-        f"demo:attributed:{story.reference}:{day.isoformat()}",
-        [(unidentified, amount), (unallocated, -amount), (story.cash, amount), (story.receivable(funder), -amount)],
+    assert isinstance(recorded.receipt, ReceiptView) and recorded.created, reference
+    assert _by_budget(recorded.receipt.shares) == {None: amount}, f"{reference} was put to a budget: {recorded.receipt.shares}"
+
+
+def _attribute(holder_id: int, budget: str, funder: str, day: date, amount: int, reason: str, session: Session) -> None:
+    recorded = attribute_unallocated(
+        session, holder_id, budget_id=budget_by_reference(session, budget).id, funder_id=parties.funder_by_code(session, funder).id,
+        amount_pence=amount, on=day, reason=reason, created_by=CREATED_BY,
     )  # fmt: skip
+    assert recorded.created and recorded.receipt.amount_pence == amount, reason
 
 
 def _paid_on_its_own(line: PlannedLine) -> bool:
@@ -180,48 +238,7 @@ def _schedule_one_off_funding(story: BudgetStory) -> None:
             if not _paid_on_its_own(line) or line.paid_by == PaidBy.NOTIONAL or story.figures_on(line.starts_on) is not figures:
                 continue
             day = working_day_on_or_before(line.starts_on - ONE_OFF_FUNDING_LEAD)
-            story.post_on(
-                day, Priority.MONEY_IN, EntryKind.FUNDER_PAYMENT,
-                f"Payment for a one-off in {story.reference}'s plan: {line.recipe.description}",
-                f"demo:one-off-payment:{story.reference}:{line.starts_on.isoformat()}:{line.position}",
-                [(story.cash, line.amount_pence), (story.receivable(lead), -line.amount_pence)],
-            )  # fmt: skip
-
-
-def _schedule_ring_fence(story: BudgetStory) -> None:
-    """Ring-fence the contingency when the first payment brings it; a revision that changes
-    it ring-fences (or releases) the difference when it takes effect."""
-    lead = story.recipe.lead_funder
-    schedule = dict(story.recipe.payments).get(lead)
-    if schedule is None:  # notional: no money moves
-        return
-    first_payment_day = regular_payments(story, lead, schedule)[0].on
-    ring_fenced = 0
-    for figures in story.figures:
-        change = figures.recipe.contingency_pence - ring_fenced
-        ring_fenced += change
-        if not change:
-            continue
-        day = first_payment_day if figures.index == 0 else working_day_on_or_before(figures.recipe.effective_from)
-        words = f"ring-fenced: {format_gbp(change)}" if change > 0 else f"reduced by {format_gbp(-change)}"
-        story.post_on(
-            day, Priority.SET_ASIDE, EntryKind.CONTINGENCY_RING_FENCE, f"Contingency for {story.reference} {words}",
-            f"demo:ring-fence:{story.reference}:{day.isoformat()}", [(story.contingency, change), (story.cash, -change)],
-        )  # fmt: skip
-
-
-def _schedule_top_slice(story: BudgetStory) -> None:
-    """The provider takes a twelfth of the top-slice each month."""
-    recipe = story.recipe
-    months = _due_dates(recipe.period_start, recipe.period_end, Schedule.MONTHLY)
-    taken = 0
-    for number, month in enumerate(months):
-        owed = story.figures_on(month).top_slice_pence - taken
-        amount = split_pence(owed, len(months) - number)[0] if owed > 0 else 0
-        taken += amount
-        if amount:
-            story.post_on(
-                working_day_on_or_before(month), Priority.SET_ASIDE, EntryKind.TOP_SLICE,
-                f"Top-slice for {month:%B %Y} taken from {story.reference}", f"demo:top-slice:{story.reference}:{month:%Y-%m}",
-                [(story.code(AccountKind.TOP_SLICE), amount), (story.cash, -amount)],
-            )  # fmt: skip
+            reference = f"{lead.upper()} ONE-OFF {story.reference} {line.position}"
+            story.timetable.at(
+                day, Priority.MONEY_IN, partial(receive_payment, story.book, day, lead, reference, [(story, line.amount_pence)])
+            )

@@ -75,6 +75,8 @@ class BudgetStory:
         self.rng = random.Random(f"{SEED}:{recipe.reference}")
         self.card_use: defaultdict[date, list[int]] = defaultdict(lambda: [0, 0])
         """Per month: [card purchases, transfers from the card account], for the fees."""
+        self.ring_fenced_pence = 0
+        """Contingency ring-fenced so far (the contingency service's own count)."""
 
     @property
     def behaviour(self) -> Behaviour:
