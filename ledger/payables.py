@@ -20,41 +20,39 @@ the same thing queue, and the second sees what the first did.
 
 Payroll runs (``ledger.payroll_runs``) and pooled costs (``ledger.pools``) build their lines
 and approve them through :func:`approve_lines`, the shared core.
+
+A payable's lines are checked by ``ledger.payable_lines``; payables are read back through
+``ledger.payable_views``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ledger import checks
 from ledger.accounts import budget_account_code
-from ledger.entries import POSTINGS_MAX, NO_PROVENANCE, NewEntry, NewPosting, PostResult, Provenance
+from ledger.entries import NO_PROVENANCE, NewEntry, NewPosting, PostResult, Provenance
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.journal import lock_book, post_entry, reverse_entry
 from ledger.money import AMOUNT_PENCE_MAX, format_gbp
 from ledger.parties import get_holder
-from ledger.tables import Account, Budget, Category, utcnow
+from ledger.payable_lines import DESCRIPTION_LENGTH_MAX, LINES_MAX, LineProblem, LineSpec, ResolvedLine, normalised, resolve_lines
+from ledger.payable_views import PayableStatus, PayableView, lines_of, get_payable
+from ledger.tables import Account, utcnow
 from ledger.tables.payables import Payable, PayableLine
-from ledger.vocabulary import AccountKind, BudgetStatus, EntryKind, TRANSITION_CATEGORY
+from ledger.vocabulary import AccountKind, EntryKind
 
 SUPPLIER_LENGTH_MAX = 200
 NUMBER_LENGTH_MAX = 100
-DESCRIPTION_LENGTH_MAX = 500
 WHO_LENGTH_MAX = 200
 BANK_REFERENCE_LENGTH_MAX = 100
-LINES_MAX = POSTINGS_MAX // 2
-"""Each (budget, category) is a pair of postings in one entry, and an entry holds at most
-``POSTINGS_MAX`` postings."""
 PAYABLES_PER_PAYMENT_MAX = 500
-PROBLEMS_MAX = 50
-REFERENCE_RE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,31}")
 
 
 class PayableKind:
@@ -64,77 +62,7 @@ class PayableKind:
     POOLED = "pooled"
 
 
-class PayableStatus:
-    APPROVED = "approved"
-    PAID = "paid"
-    CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True, slots=True)
-class LineSpec:
-    """What one budget bears of a payable. The payroll fields are for a payroll run's lines."""
-
-    budget_reference: str
-    category_code: str
-    amount_pence: int
-    description: str | None = None
-    line_no: int | None = None
-    """The line's number; a payroll run passes the CSV line, others leave it to be 1, 2, …"""
-    worker: str | None = None
-    hours_hundredths: int | None = None
-    rate_pence: int | None = None
-    employer_costs_pence: int | None = None
-    pool_id: int | None = None
-
-
 LineInput = LineSpec | tuple[str, str, int] | tuple[str, str, int, str | None]
-
-
-@dataclass(frozen=True, slots=True)
-class LineProblem:
-    """A line that cannot be approved: its index in the list, its line number, the field."""
-
-    index: int
-    line_no: int
-    field: str
-    code: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class PayableLineView:
-    line_no: int
-    budget_id: int
-    budget_reference: str
-    category_code: str
-    amount_pence: int
-    description: str | None
-    worker: str | None
-    hours_hundredths: int | None
-    rate_pence: int | None
-    employer_costs_pence: int | None
-    pool_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class PayableView:
-    """A payable as read back. Read for one budget, ``lines`` and ``total_pence`` are only
-    that budget's (``payable_total_pence`` is the whole payable's)."""
-
-    payable: Payable
-    lines: tuple[PayableLineView, ...]
-    total_pence: int
-
-    @property
-    def id(self) -> int:
-        assert self.payable.id is not None
-        return self.payable.id
-
-    def totals_by_budget(self) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for line in self.lines:
-            totals[line.budget_reference] = totals.get(line.budget_reference, 0) + line.amount_pence
-        return totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,13 +189,6 @@ def approve_lines(
     return ApprovalResult(get_payable(session, payable.id), created=True)
 
 
-def normalised(text: str, max_length: int) -> str:
-    """Supplier and number as compared: case folded, spaces trimmed, inner runs of spaces
-    made one, so "ACME  Care " and "acme care" are the same supplier. Cut to the column's
-    length (case folding can lengthen text: "ß" is "ss")."""
-    return " ".join(text.split()).casefold()[:max_length]
-
-
 def _line_spec(line: LineInput, index: int) -> LineSpec:
     if isinstance(line, LineSpec):
         return line
@@ -284,113 +205,6 @@ def _check_lines_count(lines: Sequence[LineSpec]) -> None:
         raise InvalidInput("a payable needs at least one line", code="lines_empty", field="lines")
     if len(lines) > 100_000:
         raise InvalidInput("a payable has at most 100,000 lines", code="lines_too_many", field="lines")
-
-
-@dataclass(frozen=True, slots=True)
-class ResolvedLine:
-    spec: LineSpec
-    line_no: int
-    budget_id: int
-    budget_reference: str
-    category_id: int
-    spend_account_id: int
-    payable_account_id: int
-    description: str | None
-
-
-def resolve_lines(
-    session: Session, holder_id: int, dated_on: date, lines: Sequence[LineSpec]
-) -> tuple[list[ResolvedLine], list[LineProblem]]:
-    """Check every line against the database, in a few queries whatever the number of
-    lines: budget (exists, this holder's, open), category (exists for the holder), amount,
-    and the date against the plan period (a transition cost may come before it). Returns the
-    lines resolved, or every problem found (up to ``PROBLEMS_MAX``)."""
-    budgets = _budgets_by_reference(session, {line.budget_reference for line in lines})
-    categories = _categories_of(session, holder_id)
-    accounts = _spend_and_payable_accounts(session, budgets.values(), categories)
-    problems: list[LineProblem] = []
-    resolved: list[ResolvedLine] = []
-    for index, line in enumerate(lines):
-        line_no = line.line_no if line.line_no is not None else index + 1
-
-        def problem(field_name: str, code: str, message: str) -> None:
-            if len(problems) < PROBLEMS_MAX:
-                problems.append(LineProblem(index, line_no, field_name, code, message))  # noqa: B023
-
-        problems_before = len(problems)
-        budget = budgets.get(line.budget_reference)
-        category = categories.get(line.category_code)
-        if budget is None or budget.holder_id != holder_id:
-            # Another holder's budget is not named as such: one holder does not learn of another's.
-            problem("budget", "budget_unknown", f"there is no budget {line.budget_reference!r} held by this holder")
-        elif budget.status != BudgetStatus.OPEN:
-            problem("budget", "budget_closed", f"budget {budget.reference} is closed; nothing more is approved against it")
-        elif category is not None and not _dated_in_plan(dated_on, budget, line.category_code):
-            problem(
-                "dated_on",
-                "date_outside_plan_period",
-                f"{dated_on} is outside the plan period of {budget.reference} ({budget.period_start} to {budget.period_end});"
-                " only transition costs may come before it",
-            )
-        if category is None:
-            problem("category", "category_unknown", f"there is no category {line.category_code!r} for this holder")
-        amount = line.amount_pence
-        if type(amount) is not int or not 0 < amount <= AMOUNT_PENCE_MAX:
-            problem("amount", "amount_not_positive", f"the amount must be more than £0.00 and at most {format_gbp(AMOUNT_PENCE_MAX)}")
-        about = line.description
-        if about is not None and (len(about) > DESCRIPTION_LENGTH_MAX or not about.replace("\n", " ").replace("\t", " ").isprintable()):
-            problem("description", "field_invalid", f"the description must be at most {DESCRIPTION_LENGTH_MAX} printable characters")
-        if len(problems) > problems_before or budget is None or category is None:
-            continue
-        spend = accounts.get(budget_account_code(budget.reference, AccountKind.SPEND, category.code))
-        payable = accounts.get(budget_account_code(budget.reference, AccountKind.PAYABLE))
-        assert spend is not None and payable is not None, f"{budget.reference} lacks its spend or payable account"
-        assert category.id is not None and budget.id is not None
-        resolved.append(
-            ResolvedLine(line, line_no, budget.id, budget.reference, category.id, spend, payable, (about or "").strip() or None)
-        )
-    if not problems and len({(r.budget_id, r.category_id) for r in resolved}) > LINES_MAX:
-        problems.append(
-            LineProblem(0, 1, "lines", "lines_too_many",
-                        f"a payable covers at most {LINES_MAX} budget and category pairs (one entry); split it in two")
-        )  # fmt: skip
-    return resolved, problems
-
-
-def _dated_in_plan(dated_on: date, budget: Budget, category_code: str) -> bool:
-    """Transition costs are spent before the person moves, so before the plan period."""
-    if category_code == TRANSITION_CATEGORY:
-        return dated_on <= budget.period_end
-    return budget.period_start <= dated_on <= budget.period_end
-
-
-def _budgets_by_reference(session: Session, references: set[str]) -> dict[str, Budget]:
-    """Only text shaped like a reference is looked up: anything else names no budget, and
-    need not reach the database driver (which may refuse to encode it)."""
-    found: dict[str, Budget] = {}
-    wanted = sorted(r for r in references if isinstance(r, str) and REFERENCE_RE.fullmatch(r))
-    for start in range(0, len(wanted), 500):
-        query = select(Budget).where(Budget.reference.in_(wanted[start : start + 500]))
-        found.update((budget.reference, budget) for budget in session.execute(query).scalars())
-    return found
-
-
-def _categories_of(session: Session, holder_id: int) -> dict[str, Category]:
-    query = select(Category).where(or_(Category.holder_id.is_(None), Category.holder_id == holder_id))
-    return {category.code: category for category in session.execute(query).scalars()}
-
-
-def _spend_and_payable_accounts(session: Session, budgets: Iterable[Budget], categories: dict[str, Category]) -> dict[str, int]:
-    """Account code → id of every spend and payable account of these budgets, one query per
-    500 budgets."""
-    budget_ids = sorted(budget.id for budget in budgets if budget.id is not None)
-    found: dict[str, int] = {}
-    for start in range(0, len(budget_ids), 500):
-        query = select(Account.code, Account.id).where(
-            Account.budget_id.in_(budget_ids[start : start + 500]), Account.kind.in_([AccountKind.SPEND, AccountKind.PAYABLE])
-        )
-        found.update(session.execute(query).all())
-    return found
 
 
 def _first_problem(problems: list[LineProblem]) -> InvalidInput:
@@ -525,7 +339,7 @@ def pay_payables(
             details={"payables_total": total, "amount": amount_pence, "difference": difference},
         )
     by_budget: dict[str, int] = {}
-    for line in _lines_of(session, ids):
+    for line in lines_of(session, ids):
         by_budget[line.budget_reference] = by_budget.get(line.budget_reference, 0) + line.amount_pence
     if len(by_budget) > LINES_MAX:
         raise InvalidInput(
@@ -682,62 +496,3 @@ def cancel_payable(session: Session, payable_id: int, *, cancelled_on: date, can
     payable.cancelled_by = who
     session.flush()
     return get_payable(session, payable_id)
-
-
-# --- reading --------------------------------------------------------------------------------
-
-
-def get_payable(session: Session, payable_id: int) -> PayableView:
-    payable = session.get(Payable, payable_id)
-    if payable is None:
-        raise NotFound(f"there is no payable {payable_id}", code="payable_not_found")
-    lines = tuple(_lines_of(session, [payable_id]))
-    return PayableView(payable, lines, payable.total_pence)
-
-
-def payables_of(
-    session: Session, *, holder_id: int | None = None, budget_id: int | None = None, status: str | None = None
-) -> list[PayableView]:
-    """Payables, newest first. For one budget, only the payables with a line for it, each
-    with only that budget's lines and total: a family sees its own share, not others'."""
-    if status is not None and status not in (PayableStatus.APPROVED, PayableStatus.PAID, PayableStatus.CANCELLED):
-        raise InvalidInput("status must be one of: approved, paid, cancelled", code="field_not_allowed", field="status")
-    query = select(Payable).order_by(Payable.dated_on.desc(), Payable.id.desc())
-    if holder_id is not None:
-        query = query.where(Payable.holder_id == holder_id)
-    if status is not None:
-        query = query.where(Payable.status == status)
-    if budget_id is not None:
-        query = query.where(Payable.id.in_(select(PayableLine.payable_id).where(PayableLine.budget_id == budget_id)))
-    payables = list(session.execute(query).scalars())
-    lines_by_payable: dict[int, list[PayableLineView]] = {}
-    ids = [p.id for p in payables if p.id is not None]
-    for start in range(0, len(ids), 500):
-        for payable_id, line in _line_rows(session, ids[start : start + 500], budget_id):
-            lines_by_payable.setdefault(payable_id, []).append(line)
-    views = []
-    for payable in payables:
-        lines = tuple(lines_by_payable.get(payable.id, []))  # type: ignore[arg-type]
-        total = sum(line.amount_pence for line in lines) if budget_id is not None else payable.total_pence
-        views.append(PayableView(payable, lines, total))
-    return views
-
-
-def _lines_of(session: Session, payable_ids: list[int]) -> list[PayableLineView]:
-    return [line for _, line in _line_rows(session, payable_ids, None)]
-
-
-def _line_rows(session: Session, payable_ids: list[int], budget_id: int | None) -> list[tuple[int, PayableLineView]]:
-    line_table, budget_table, category_table = PayableLine.__table__, Budget.__table__, Category.__table__
-    line, budget, category = line_table.c, budget_table.c, category_table.c
-    query = (
-        select(line.payable_id, line.line_no, line.budget_id, budget.reference, category.code, line.amount_pence, line.description,
-               line.worker, line.hours_hundredths, line.rate_pence, line.employer_costs_pence, line.pool_id)
-        .join(budget_table, budget.id == line.budget_id)
-        .join(category_table, category.id == line.category_id)
-        .where(line.payable_id.in_(payable_ids))
-        .order_by(line.payable_id, line.line_no)
-    )  # fmt: skip
-    if budget_id is not None:
-        query = query.where(line.budget_id == budget_id)
-    return [(row[0], PayableLineView(*row[1:])) for row in session.execute(query)]

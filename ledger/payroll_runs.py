@@ -33,19 +33,9 @@ from ledger.entries import Provenance
 from ledger.errors import Conflict, InvalidInput
 from ledger.journal import lock_book
 from ledger.money import format_gbp
-from ledger.payables import (
-    NUMBER_LENGTH_MAX,
-    LineProblem,
-    LineSpec,
-    PayableKind,
-    PayableStatus,
-    PayableView,
-    PaymentResult,
-    approve_lines,
-    get_payable,
-    normalised,
-    pay_payables,
-)
+from ledger.payable_lines import LineProblem, LineSpec, normalised
+from ledger.payable_views import PayableStatus, PayableView, get_payable
+from ledger.payables import NUMBER_LENGTH_MAX, PayableKind, PaymentResult, approve_lines, pay_payables
 from ledger.payroll_sheet import PayrollSheet, read_payroll_sheet
 from ledger.tables.payables import Payable
 

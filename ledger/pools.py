@@ -24,7 +24,8 @@ from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.journal import lock_book
 from ledger.money import AMOUNT_PENCE_MAX, split_pence
 from ledger.parties import get_holder
-from ledger.payables import REFERENCE_RE, ApprovalResult, LineSpec, PayableKind, approve_lines
+from ledger.payable_lines import REFERENCE_RE, LineSpec
+from ledger.payables import ApprovalResult, PayableKind, approve_lines
 from ledger.tables import Budget, utcnow
 from ledger.tables.payables import Pool, PoolShare
 from ledger.vocabulary import BudgetStatus

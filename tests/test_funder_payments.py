@@ -14,21 +14,11 @@ from sqlalchemy import func, select
 
 from ledger import balances, parties, periods, plans
 from ledger.accounts import account_ids_by_code
+from ledger.contributions import contributions_of, record_contribution
 from ledger.database import Database
 from ledger.errors import Conflict, InvalidInput
-from ledger.funder_payments import (
-    PaymentFrequency,
-    ReceiptView,
-    add_expected_payment,
-    attribute_unallocated,
-    contributions_of,
-    due_dates,
-    expected_payments,
-    funder_receipts,
-    record_contribution,
-    record_funder_receipt,
-    schedule_expected_payments,
-)
+from ledger.expected_payments import PaymentFrequency, add_expected_payment, due_dates, expected_payments, schedule_expected_payments
+from ledger.funder_receipts import ReceiptView, attribute_unallocated, funder_receipts, record_funder_receipt
 from ledger.tables import Budget, JournalEntry
 from ledger.tables.funder_payments import FunderReceipt, ReceiptShare
 from ledger.verify import verify

@@ -13,7 +13,8 @@ from ledger.database import Database
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.journal import load_entry
 from ledger.parties import HolderSpec, create_holder
-from ledger.payables import approve_invoice, approve_wages, cancel_payable, get_payable, pay_payables, payables_of
+from ledger.payable_views import get_payable, payables_of
+from ledger.payables import approve_invoice, approve_wages, cancel_payable, pay_payables
 from ledger.tables import Account, Budget, Funder, JournalEntry
 from ledger.verify import verify
 from ledger.vocabulary import EntryKind

@@ -15,7 +15,7 @@ from ledger.database import Database
 from ledger.errors import Conflict, InvalidInput
 from ledger.money import AMOUNT_PENCE_MAX
 from ledger.parties import HolderSpec, create_holder
-from ledger.payables import payables_of
+from ledger.payable_views import payables_of
 from ledger.pools import approve_pooled_cost, change_shares, create_pool, pool_split, pools_of
 from ledger.tables import Budget
 from ledger.verify import verify

@@ -19,15 +19,9 @@ from rich.table import Table
 from ledger import budgets, parties
 from ledger.errors import InvalidInput, LedgerError
 from ledger.money import format_amount, format_gbp, parse_amount, to_pence
-from ledger.payables import (
-    LineSpec,
-    PayableView,
-    PaymentResult,
-    approve_invoice,
-    cancel_payable,
-    pay_payables,
-    payables_of,
-)
+from ledger.payable_lines import LineSpec
+from ledger.payable_views import PayableView, payables_of
+from ledger.payables import PaymentResult, approve_invoice, cancel_payable, pay_payables
 from ledger.payroll_runs import PayrollRunResult, approve_and_pay, import_payroll_run
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout
 from web.clock import today_in_england

@@ -1,5 +1,5 @@
 """Money coming into a budget, recorded through the funder-payment services
-(``ledger.funder_payments``): the demo works out each receipt's postings for its running
+(``ledger.funder_receipts``, ``ledger.contributions``): the demo works out each receipt's postings for its running
 balances, and the service must post exactly those.
 
 - Funder payments, in advance, on each funder's schedule. Each payment is what the funder
@@ -31,13 +31,15 @@ from sqlalchemy.orm import Session
 from ledger import parties
 from ledger.accounts import holder_account_code
 from ledger.budgets import budget_by_reference
+from ledger.contributions import record_contribution
 from ledger.demo.book import CREATED_BY, DemoBook, ServiceEntry
 from ledger.demo.dates import add_months, working_day_on_or_before
 from ledger.demo.plan_figures import CONTRIBUTION, PlannedLine, VersionFigures
 from ledger.demo.recipes import PaidBy, Schedule, UnidentifiedPayment
 from ledger.demo.story import BudgetStory, Priority, Timetable
-from ledger.funder_payments import ReceiptView, ShareView, attribute_unallocated, record_contribution, record_funder_receipt
+from ledger.funder_receipts import ReceiptView, attribute_unallocated, record_funder_receipt
 from ledger.money import split_pence
+from ledger.receipt_shares import ShareView
 from ledger.vocabulary import AccountKind
 
 FOUR_WEEKS = timedelta(weeks=4)

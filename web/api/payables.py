@@ -16,17 +16,9 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, Strict
 
 from ledger import budgets, parties
-from ledger.payables import (
-    ApprovalResult,
-    LineSpec,
-    PayableView,
-    PaymentResult,
-    approve_invoice,
-    approve_wages,
-    cancel_payable,
-    pay_payables,
-    payables_of,
-)
+from ledger.payable_lines import LineSpec
+from ledger.payable_views import PayableView, payables_of
+from ledger.payables import ApprovalResult, PaymentResult, approve_invoice, approve_wages, cancel_payable, pay_payables
 from ledger.payroll_runs import PayrollRunResult, approve_and_pay, import_payroll_run
 from ledger.pools import PoolView, approve_pooled_cost, change_shares, create_pool, get_pool, pools_of
 from web.api.common import ERROR_RESPONSES, AmountPence, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database

@@ -14,22 +14,10 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from ledger import budgets, parties
-from ledger.funder_payments import (
-    AttributionView,
-    ContributionView,
-    ExpectedPaymentView,
-    PaymentFrequency,
-    ReceiptView,
-    Recorded,
-    ShareView,
-    attribute_unallocated,
-    contributions_of,
-    expected_payments,
-    funder_receipts,
-    record_contribution,
-    record_funder_receipt,
-    schedule_expected_payments,
-)
+from ledger.contributions import ContributionView, contributions_of, record_contribution
+from ledger.expected_payments import ExpectedPaymentView, PaymentFrequency, expected_payments, schedule_expected_payments
+from ledger.funder_receipts import AttributionView, ReceiptView, attribute_unallocated, funder_receipts, record_funder_receipt
+from ledger.receipt_shares import Recorded, ShareView
 from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, amount_text, database
 
 router = APIRouter(tags=["receipts"], responses=ERROR_RESPONSES)
