@@ -266,7 +266,7 @@ def schedule(
             loads.append(ScheduledLoad(part.part_id, period, 0, status, version_id))
             continue
         accounted += amount
-        held = to_withhold.take(period.starts_on, amount) if status is LoadStatus.DUE else 0
+        held = to_withhold.take(period.starts_on, amount) if offsets and status is LoadStatus.DUE else 0
         loads.append(ScheduledLoad(part.part_id, period, amount - held, status, version_id, held))
     return loads
 
