@@ -5,7 +5,9 @@ found mid-year) or a closed one. (Offsetting it against the next loads is
 
 The surplus is held funds − committed − unspent transition, as ``ledger.position`` works it
 out (the contingency has its own account, so it is never in held funds; transition money is
-never surplus). Every decision is checked against it under the book's lock, so two racing
+never surplus while it can still be spent). Once the budget is closed, what it holds can no
+longer be spent, so a return may take all of it — unspent transition money too — and leave
+nothing. Every decision is checked against it under the book's lock, so two racing
 decisions cannot both spend the same surplus.
 
 Returning posts debit ``B:returned:F`` for each funder, credit ``B:cash`` (``surplus_return``),
@@ -31,10 +33,10 @@ from ledger.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting,
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.journal import load_entry, lock_book, post_entry
 from ledger.money import AMOUNT_PENCE_MAX, format_gbp, split_pence
-from ledger.position import budget_figures
+from ledger.position import MoneyFigures, budget_figures
 from ledger.tables import Account, Budget, Funder, SupportPlanVersion
 from ledger.tables.closing import SurplusDecision
-from ledger.vocabulary import AccountKind, EntryKind, PlanStatus
+from ledger.vocabulary import AccountKind, BudgetStatus, EntryKind, PlanStatus
 
 DECISION_ACTIONS = ("accept", "reallocate", "return")
 """What ``record_surplus_decision`` takes; ``offset`` is recorded by the load offsets."""
@@ -77,7 +79,7 @@ def return_surplus(
     replay = _earlier_return(session, budget, on, reason, amount_pence)
     if replay is not None:
         return replay
-    surplus = budget_figures(session, budget).surplus_pence
+    surplus = _returnable(budget, budget_figures(session, budget))
     amount = surplus if amount_pence is None else amount_pence
     if amount <= 0:
         raise Conflict(f"{budget.reference} has no surplus to return", code="no_surplus", details={"surplus_pence": surplus})
@@ -188,6 +190,15 @@ def _check_amount(amount_pence: int, field: str) -> None:
         raise InvalidInput(
             f"{field} must be more than £0.00 and at most {format_gbp(AMOUNT_PENCE_MAX)}", code="amount_out_of_range", field=field
         )
+
+
+def _returnable(budget: Budget, figures: MoneyFigures) -> int:
+    """The surplus; for a closed budget, everything in held funds not committed. Unspent
+    transition money is never surplus while it can still be spent, but once the budget is
+    closed it cannot, so it goes back to the funders with the rest and leaves nothing."""
+    if budget.status == BudgetStatus.CLOSED:
+        return max(0, figures.held_pence - figures.committed_pence)
+    return figures.surplus_pence
 
 
 def _refuse_beyond_surplus(budget: Budget, amount: int, surplus: int) -> None:

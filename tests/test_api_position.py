@@ -90,7 +90,8 @@ def test_close_then_return_the_surplus_and_record_decisions(client: TestClient, 
     again = ok(client.post(f"{API}/budgets/{budget_id}/close", json=close_body | {"closed_on": "2026-06-01"}))
     assert again["id"] == closure["id"] and again["closed_on"] == "2026-05-01"
     assert ok(client.post(f"{API}/drawdowns/run", json={"as_of": "2026-06-01T12:00:00Z"}))["posted"] == 0
-    too_much = client.post(f"{API}/budgets/{budget_id}/surplus-returns", json={"amount": "8060.01", "on": "2026-05-02", "reason": "x", "decided_by": "ICB"})
+    # closed: the £1,440 of transition money can no longer be spent, so it goes back with the surplus
+    too_much = client.post(f"{API}/budgets/{budget_id}/surplus-returns", json={"amount": "9500.01", "on": "2026-05-02", "reason": "x", "decided_by": "ICB"})
     assert too_much.status_code == 409 and too_much.json()["code"] == "beyond_surplus"
     body = {"amount": "1000.00", "on": "2026-05-02", "reason": "Council share", "decided_by": "ICB",
             "shares": [{"funder_id": world["council"]["id"], "amount": "1000.00"}]}  # fmt: skip
@@ -101,13 +102,14 @@ def test_close_then_return_the_surplus_and_record_decisions(client: TestClient, 
     assert client.post(f"{API}/budgets/{budget_id}/surplus-returns", json=twice).status_code == 422
     rest = ok(client.post(f"{API}/budgets/{budget_id}/surplus-returns", json={"on": "2026-05-03", "reason": "The rest", "decided_by": "ICB"}), 201)
     # closing released what was never received, so pro rata now means to what each paid in
-    assert rest["amount"] == "7060.00" and [(s["funder"], s["amount"]) for s in rest["shares"]] == [("icb-devon", "7060.00")]
+    assert rest["amount"] == "8500.00" and [(s["funder"], s["amount"]) for s in rest["shares"]] == [("icb-devon", "8500.00")]
     decisions = client.post(f"{API}/budgets/{budget_id}/surplus-decisions",
                             json={"action": "accept", "amount": "1.00", "reason": "x", "decided_by": "ICB", "decided_on": "2026-05-04"})  # fmt: skip
     assert decisions.status_code == 409 and decisions.json()["code"] == "beyond_surplus"
     listed = ok(client.get(f"{API}/budgets/{budget_id}/surplus-decisions"))
-    assert [(d["action"], d["amount"]) for d in listed] == [("return", "1000.00"), ("return", "7060.00")]
-    assert ok(client.get(f"{API}/budgets/{budget_id}/position"))["figures"]["surplus"] == "0.00"
+    assert [(d["action"], d["amount"]) for d in listed] == [("return", "1000.00"), ("return", "8500.00")]
+    figures = ok(client.get(f"{API}/budgets/{budget_id}/position"))["figures"]
+    assert (figures["surplus"], figures["held"]) == ("0.00", "0.00")
 
 
 def test_decisions_accept_and_reallocate(client: TestClient, world: dict[str, Any]) -> None:  # noqa: F811

@@ -108,13 +108,16 @@ def test_a_closed_budget_returns_what_closing_left(db: Database, world: Setup) -
     with db.write() as session:
         post(session, world, "wages-paid", date(2026, 10, 1), "payable_paid", ("payable", 80_000), ("cash", -80_000))
         closure = close_budget(session, world.budget.id, closed_on=date(2026, 10, 2), reason="Moved away", closed_by="ICB")
+    assert closure.surplus_pence == SURPLUS  # transition money is not surplus ...
     with db.write() as session:
         result = return_surplus(session, world.budget.id, on=ON, reason="Closed", decided_by="ICB")
-    assert result.decision.amount_pence == closure.surplus_pence == SURPLUS
+    # ... but a closed budget can no longer spend it, so the return takes it too and leaves nothing
+    assert result.decision.amount_pence == SURPLUS + TRANSITION_PENCE - 120_000
+    assert sum(share.amount_pence for share in result.shares) == result.decision.amount_pence
     with db.read() as session:
         figures = budget_position(session, world.budget.id).figures
         assert verify(session) == []
-    assert figures.held_pence == TRANSITION_PENCE - 120_000  # only unspent transition money stays
+    assert figures.held_pence == 0
 
 
 def test_named_shares_must_add_up_and_name_this_budgets_funders(db: Database, world: Setup) -> None:
