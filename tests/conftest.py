@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,17 @@ from ledger.database import Database
 from tests.support.databases import PostgresTestDatabase, SqliteTemplate, require_postgres
 
 BACKENDS = ("sqlite", "postgresql")
+RUN_SLOW_ENV = "PHB_LEDGER_RUN_SLOW"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow soak tests run in CI (``CI=true``) or when asked (``PHB_LEDGER_RUN_SLOW=1``)."""
+    if os.environ.get("CI") == "true" or os.environ.get(RUN_SLOW_ENV) == "1":
+        return
+    skip = pytest.mark.skip(reason=f"slow soak test: runs in CI (CI=true) or with {RUN_SLOW_ENV}=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,21 @@ from pydantic import BaseModel
 
 from ledger import migrate
 from ledger.database import Database
-from web.api import balances, budget_money, budgets, closing, drawdowns, journal, parties, payables, plans, position, receipts, reviews
+from web.api import (
+    balances,
+    budget_money,
+    budgets,
+    closing,
+    drawdowns,
+    journal,
+    parties,
+    payables,
+    plans,
+    position,
+    receipts,
+    reviews,
+    statements,
+)
 from web.errors import install_error_handlers
 from web.limits import BodySizeLimit
 from web.scheduler import SchedulerService
@@ -61,7 +75,7 @@ def create_app(database: Database, *, migrate_on_start: bool = True, run_schedul
     )
     app.state.database = database
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit)
+    app.add_middleware(BodySizeLimit, overrides=[(statements.STATEMENT_UPLOAD_PATH, statements.UPLOAD_BYTES_MAX)])
     api = APIRouter(prefix=API_PREFIX)
 
     @api.get("/", response_model=ServiceOut, tags=["service"])
@@ -74,7 +88,7 @@ def create_app(database: Database, *, migrate_on_start: bool = True, run_schedul
             openapi=f"{API_PREFIX}/openapi.json",
         )
 
-    for module in (parties, budgets, plans, journal, balances, drawdowns, receipts, payables, budget_money, position, closing, reviews):
+    for module in (parties, budgets, plans, journal, balances, drawdowns, receipts, payables, budget_money, position, closing, reviews, statements):
         api.include_router(module.router)
     app.include_router(api)
 

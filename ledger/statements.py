@@ -1,0 +1,352 @@
+"""Storing an imported statement against one ledger account: all of it or none of it, each
+real transaction once, every line traceable to its file.
+
+The account is where the statement's money is in the ledger:
+
+- a budget's prepaid card (``B:card``): the card provider's statement;
+- a budget's cash (``B:cash``): the bank account a direct-payment holder keeps for the person
+  (its ledger balance is cash + ring-fenced contingency, which is still in that bank);
+- the holder's ``holder:H:unallocated``, which stands for the provider's client bank account
+  (its ledger balance is every budget's cash and contingency plus the money not yet
+  attributed; see ``ledger.accounts``).
+
+:func:`store_statement` takes the holder's book lock, so two imports into one holder's
+accounts never interleave, then reads the lines as the parser yields them (a 100 MB file is
+never held as a million objects), stores them in batches and keeps one row for the import.
+A line is new unless its key (``ledger.statement_keys``) is already stored for the account.
+It never commits: the caller does, or rolls back for a dry run or on any error — a file
+that fails on its last line leaves nothing behind.
+
+The parsed statement is read structurally (``StatementLike``): ``ledger`` never imports
+``importers``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+
+from moneyed import Money
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from ledger.balances import natural, signed_sums
+from ledger.errors import InvalidInput, NotFound
+from ledger.journal import lock_book
+from ledger.money import format_gbp
+from ledger.statement_keys import LineKeys
+from ledger.statement_totals import StatementTally
+from ledger.tables import Account
+from ledger.tables.statements import StatementImport, StatementLineRecord
+from ledger.vocabulary import AccountKind
+
+STATEMENT_ACCOUNT_KINDS = (AccountKind.CARD, AccountKind.CASH, AccountKind.UNALLOCATED)
+BATCH_LINES = 2000
+DESCRIPTION_LENGTH_MAX = 500
+PAYEE_LENGTH_MAX = 300
+BANK_ID_LENGTH_MAX = 200
+KIND_LENGTH_MAX = 60
+WARNINGS_KEPT_MAX = 50
+_PENNY = Decimal("0.01")
+
+
+class LineLike(Protocol):
+    line_no: int
+    posted_on: date
+    amount: Money
+    description: str
+    payee: str | None
+    mcc: str | None
+    bank_id: str | None
+    balance: Money | None
+    kind: str | None
+    is_fee: bool
+    part: int
+    raw: str
+
+
+class AccountNamesLike(Protocol):
+    def describe(self) -> str: ...
+
+
+class StatementLike(Protocol):
+    format: str
+    currency: str
+    lines: Iterable[LineLike]
+    account: AccountNamesLike
+    layout: str | None
+    period_start: date | None
+    period_end: date | None
+    opening_balance: Money | None
+    closing_balance: Money | None
+    closing_balance_on: date | None
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    name: str
+    sha256: str
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    import_id: int
+    account_id: int
+    account_code: str
+    file_name: str
+    file_sha256: str
+    format: str
+    layout: str | None
+    account_in_file: str
+    lines: int
+    new: int
+    duplicates: int
+    lines_total_pence: int
+    new_total_pence: int
+    period_start: date | None
+    period_end: date | None
+    opening_pence: int | None
+    closing_pence: int | None
+    closing_on: date | None
+    balances_stated: bool
+    ledger_closing_pence: int | None
+    warnings: tuple[str, ...]
+    imported_by: str
+
+    @classmethod
+    def of(cls, row: StatementImport, account: Account) -> ImportResult:
+        assert row.id is not None and account.id is not None
+        return cls(
+            import_id=row.id, account_id=account.id, account_code=account.code, file_name=row.file_name,
+            file_sha256=row.file_sha256, format=row.format, layout=row.layout, account_in_file=row.account_in_file,
+            lines=row.line_count, new=row.new_count, duplicates=row.duplicate_count,
+            lines_total_pence=row.lines_total_pence, new_total_pence=row.new_total_pence,
+            period_start=row.period_start, period_end=row.period_end, opening_pence=row.opening_pence,
+            closing_pence=row.closing_pence, closing_on=row.closing_on, balances_stated=row.balances_stated,
+            ledger_closing_pence=row.ledger_closing_pence, warnings=tuple(json.loads(row.warnings)),
+            imported_by=row.imported_by,
+        )  # fmt: skip
+
+
+def statement_account(session: Session, account_id: int) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id}", code="account_not_found", field="account")
+    if account.kind not in STATEMENT_ACCOUNT_KINDS:
+        raise InvalidInput(
+            f"account {account.code} is a {account.kind} account; statements are imported into a budget's card or"
+            " cash account, or a holder's unallocated account (its client bank account)",
+            code="account_not_for_statements",
+            field="account",
+        )
+    return account
+
+
+def store_statement(
+    session: Session,
+    *,
+    account_id: int,
+    statement: StatementLike,
+    source: SourceFile,
+    imported_by: str,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    account = statement_account(session, account_id)
+    if statement.currency != "GBP":
+        raise InvalidInput(
+            f"{source.name} is a statement in {statement.currency}; this ledger keeps pounds sterling (GBP) only",
+            code="currency_not_gbp",
+            field="currency",
+        )
+    lock_book(session, account.holder_id)
+    row = StatementImport(
+        account_id=account_id, holder_id=account.holder_id, file_name=source.name[:500], file_sha256=source.sha256,
+        file_bytes=source.size_bytes, format=statement.format, layout=statement.layout, currency=statement.currency,
+        account_in_file=statement.account.describe()[:300], imported_by=imported_by,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    tally = StatementTally()
+    stored = _LineWriter(session, import_id=row.id, account_id=account_id)
+    keys = LineKeys()
+    batch: list[dict[str, Any]] = []
+    for line in statement.lines:
+        amount_pence = _pence(line.amount)
+        balance_pence = None if line.balance is None else _pence(line.balance)
+        tally.add(line_no=line.line_no, posted_on=line.posted_on, amount_pence=amount_pence, balance_pence=balance_pence)
+        key = keys.key(
+            posted_on=line.posted_on, amount_pence=amount_pence, description=line.description,
+            payee=line.payee, part=line.part, bank_id=line.bank_id,
+        )  # fmt: skip
+        batch.append(_line_row(line, amount_pence, balance_pence, key, row.id, account_id))
+        if len(batch) >= BATCH_LINES:
+            stored.write(batch)
+            batch = []
+            if progress is not None:
+                progress(tally.count)
+    stored.write(batch)
+    if progress is not None:
+        progress(tally.count)
+
+    totals = tally.result(
+        stated_opening_pence=_optional_pence(statement.opening_balance),
+        stated_closing_pence=_optional_pence(statement.closing_balance),
+    )
+    warnings = [*statement.warnings, *totals.warnings]
+    closing_on = statement.closing_balance_on or statement.period_end or totals.last_on
+    ledger_closing = None
+    if totals.closing_pence is not None and closing_on is not None:
+        ledger_closing = ledger_balance(session, account, as_of=closing_on)
+        if ledger_closing != totals.closing_pence:
+            warnings.append(
+                f"the statement's closing balance on {closing_on.isoformat()} is {format_gbp(totals.closing_pence)};"
+                f" the ledger's balance of {account.code} that day is {format_gbp(ledger_closing)}"
+                f" (a difference of {format_gbp(totals.closing_pence - ledger_closing)}) until its lines are reconciled"
+            )
+    if totals.count == 0:
+        warnings.append("the statement has no lines")
+    row.period_start = statement.period_start or totals.first_on
+    row.period_end = statement.period_end or totals.last_on
+    row.opening_pence, row.closing_pence = totals.opening_pence, totals.closing_pence
+    row.closing_on = closing_on if totals.closing_pence is not None else None
+    row.balances_stated = totals.balances_stated
+    row.line_count, row.new_count = totals.count, stored.new
+    row.duplicate_count = totals.count - stored.new
+    row.lines_total_pence, row.new_total_pence = totals.total_pence, stored.new_total_pence
+    row.ledger_closing_pence = ledger_closing
+    row.warnings = json.dumps(_capped(warnings))
+    session.flush()
+    return ImportResult.of(row, account)
+
+
+class _LineWriter:
+    """Inserts a batch's lines whose keys the account does not have yet."""
+
+    def __init__(self, session: Session, *, import_id: int, account_id: int) -> None:
+        self.session = session
+        self.import_id = import_id
+        self.account_id = account_id
+        self.new = 0
+        self.new_total_pence = 0
+
+    def write(self, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        table = StatementLineRecord.__table__
+        keys = [r["dedupe_key"] for r in rows]
+        existing = set(
+            self.session.scalars(
+                select(table.c.dedupe_key).where(table.c.account_id == self.account_id, table.c.dedupe_key.in_(keys))
+            )
+        )
+        fresh = [r for r in rows if r["dedupe_key"] not in existing]
+        if fresh:
+            self.session.execute(insert(table), fresh)
+        self.new += len(fresh)
+        self.new_total_pence += sum(r["amount_pence"] for r in fresh)
+
+
+def _line_row(line: LineLike, amount_pence: int, balance_pence: int | None, key: str, import_id: int, account_id: int) -> dict[str, Any]:
+    return {
+        "import_id": import_id,
+        "account_id": account_id,
+        "line_no": line.line_no,
+        "part": line.part,
+        "posted_on": line.posted_on,
+        "amount_pence": amount_pence,
+        "description": (line.description or "")[:DESCRIPTION_LENGTH_MAX],
+        "payee": line.payee[:PAYEE_LENGTH_MAX] if line.payee else None,
+        "mcc": line.mcc,
+        "bank_id": line.bank_id[:BANK_ID_LENGTH_MAX] if line.bank_id else None,
+        "balance_pence": balance_pence,
+        "kind": line.kind[:KIND_LENGTH_MAX] if line.kind else None,
+        "is_fee": line.is_fee,
+        "raw": line.raw,
+        "dedupe_key": key,
+    }
+
+
+def _pence(amount: Money) -> int:
+    value = amount.amount
+    assert value == value.quantize(_PENNY), f"importers hand over whole pence, not {value}"
+    return int(value.scaleb(2))
+
+
+def _optional_pence(amount: Money | None) -> int | None:
+    return None if amount is None else _pence(amount)
+
+
+def _capped(warnings: list[str]) -> list[str]:
+    if len(warnings) <= WARNINGS_KEPT_MAX:
+        return warnings
+    return [*warnings[:WARNINGS_KEPT_MAX], f"… and {len(warnings) - WARNINGS_KEPT_MAX} more warnings"]
+
+
+def ledger_balance(session: Session, account: Account, *, as_of: date) -> int:
+    """What the ledger says the statement's account holds at the end of ``as_of``."""
+    if account.kind == AccountKind.CARD:
+        members = [account]
+    elif account.kind == AccountKind.CASH:
+        members = list(
+            session.scalars(
+                select(Account).where(
+                    Account.budget_id == account.budget_id,
+                    Account.kind.in_([AccountKind.CASH, AccountKind.CONTINGENCY]),
+                )
+            )
+        )
+    else:
+        members = list(
+            session.scalars(
+                select(Account).where(
+                    Account.holder_id == account.holder_id,
+                    Account.kind.in_([AccountKind.CASH, AccountKind.CONTINGENCY, AccountKind.UNALLOCATED]),
+                )
+            )
+        )
+    sums = signed_sums(session, [m.id for m in members if m.id is not None], as_of=as_of)
+    return sum(natural(m.type, sums.get(m.id or 0, 0)) for m in members)
+
+
+def imports_of(session: Session, account_id: int) -> list[ImportResult]:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id}", code="account_not_found", field="account")
+    rows = session.scalars(
+        select(StatementImport).where(StatementImport.account_id == account_id).order_by(StatementImport.id.desc())
+    )
+    return [ImportResult.of(r, account) for r in rows]
+
+
+def statement_import(session: Session, import_id: int) -> ImportResult:
+    row = session.get(StatementImport, import_id)
+    if row is None:
+        raise NotFound(f"no statement import {import_id}", code="statement_import_not_found", field="import")
+    account = session.get(Account, row.account_id)
+    assert account is not None
+    return ImportResult.of(row, account)
+
+
+def lines_of_import(session: Session, import_id: int, *, offset: int = 0, limit: int = 500) -> list[StatementLineRecord]:
+    """The lines this import stored (not the duplicates it found), in file order."""
+    statement_import(session, import_id)
+    query = (
+        select(StatementLineRecord)
+        .where(StatementLineRecord.import_id == import_id)
+        .order_by(StatementLineRecord.line_no, StatementLineRecord.part)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def stored_line_count(session: Session, account_id: int) -> int:
+    table = StatementLineRecord.__table__
+    return int(session.scalar(select(func.count()).select_from(table).where(table.c.account_id == account_id)) or 0)
