@@ -100,11 +100,11 @@ def list_statements(account: AccountOption, db: DbOption = None, as_json: JsonOp
     if as_json:
         print_json([import_as_json(r) for r in results])
         return
-    table = Table("Import", "File", "SHA-256", "Format", "Period", "Lines", "New", "Duplicates", "By")
+    table = Table("Import", "File", "Format", "Period", "Lines", "New", "Dup.", title="Statement imports (--json for hashes and balances)")
     for r in results:
         table.add_row(
-            str(r.import_id), r.file_name, r.file_sha256[:12], r.format + (f" ({r.layout})" if r.layout else ""),
-            f"{r.period_start} to {r.period_end}", f"{r.lines:,}", f"{r.new:,}", f"{r.duplicates:,}", r.imported_by,
+            str(r.import_id), r.file_name, r.layout or r.format, f"{r.period_start} – {r.period_end}",
+            f"{r.lines:,}", f"{r.new:,}", f"{r.duplicates:,}",
         )  # fmt: skip
     stdout.print(table)
 
