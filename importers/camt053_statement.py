@@ -47,6 +47,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 from moneyed import Money
 
 from importers.amounts import check_currency, parse_date, parse_money
+from importers.accounts import account_identifiers, refuse_several_accounts
 from importers.errors import ImportRejected
 from importers.statement import AccountIdentifiers, ParsedStatement, StatementLine
 
@@ -58,8 +59,6 @@ _CLOSING_CODE = "CLBD"
 _NOT_A_REFERENCE = {"", "NOTPROVIDED", "NONREF"}
 _AMOUNT_RE = re.compile(r"[0-9]{1,18}(?:\.[0-9]{1,18})?")
 _ISO_DATE_RE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T+\-Z].*)?", re.DOTALL)
-_IBAN_RE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
-_UK_ACCOUNT_RE = re.compile(r"([0-9]{2})-?([0-9]{2})-?([0-9]{2})[ /-]?([0-9]{8})")
 _STATUS_NAMES = {"PDNG": "pending", "INFO": "information only", "FUTR": "future"}
 
 
@@ -70,7 +69,7 @@ def read(data: bytes) -> ParsedStatement:
     if not statements:
         raise ImportRejected("the camt.053 message holds no statement (no Stmt element)", code="statement_missing")
     accounts = [_account(statement) for statement in statements]
-    _refuse_several_accounts(accounts)
+    refuse_several_accounts(accounts)
     read_statements = [
         _read_statement(statement, account, positions) for statement, account in zip(statements, accounts, strict=True)
     ]
@@ -259,38 +258,6 @@ def _account(statement: Element) -> AccountIdentifiers:
     bic = _text(statement, "Acct", "Svcr", "FinInstnId", "BIC") or _text(statement, "Acct", "Svcr", "FinInstnId", "BICFI")
     found = account_identifiers(iban or other or "")
     return replace(found, bic=bic)
-
-
-def account_identifiers(text: str) -> AccountIdentifiers:
-    """An account as a bank writes it: an IBAN (a UK one also gives sort code and account
-    number), a UK sort code and account number (``309634 12345678``, ``30-96-34-12345678``),
-    or anything else, kept as written."""
-    written = " ".join(text.split())
-    compact = written.replace(" ", "").upper()
-    if _IBAN_RE.fullmatch(compact) and _iban_checks(compact):
-        if compact.startswith("GB") and len(compact) == 22:
-            return AccountIdentifiers(sort_code=compact[8:14], account_number=compact[14:], iban=compact)
-        return AccountIdentifiers(iban=compact)
-    uk = _UK_ACCOUNT_RE.fullmatch(written)
-    if uk:
-        return AccountIdentifiers(sort_code="".join(uk.groups()[:3]), account_number=uk[4])
-    return AccountIdentifiers(other=written or None)
-
-
-def _iban_checks(iban: str) -> bool:
-    rearranged = iban[4:] + iban[:4]
-    return int("".join(str(int(character, 36)) for character in rearranged)) % 97 == 1
-
-
-def _refuse_several_accounts(accounts: list[AccountIdentifiers]) -> None:
-    distinct = list(dict.fromkeys(replace(account, bic=None) for account in accounts))
-    if len(distinct) > 1:
-        raise ImportRejected(
-            "the file holds statements for more than one account ("
-            + "; ".join(account.describe() for account in distinct)
-            + "); import one file per account",
-            code="several_accounts",
-        )
 
 
 def _currency(statement: Element, line: int | None) -> str:

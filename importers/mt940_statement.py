@@ -46,6 +46,8 @@ import mt940
 from moneyed import Money
 
 from importers.amounts import check_currency, parse_decimal
+from importers.accounts import account_identifiers as identifiers_of
+from importers.accounts import refuse_several_accounts
 from importers.errors import ImportRejected
 from importers.statement import AccountIdentifiers, ParsedStatement, StatementLine
 from importers.text import decode
@@ -61,9 +63,7 @@ _CLOSING_TAGS = ("62F", "62M", "62")
 _BALANCE_TAGS = (*_OPENING_TAGS, *_CLOSING_TAGS, "64", "65")
 _NO_REFERENCE = {"", "NONREF"}
 _SIGN_BY_MARK = {"C": 1, "D": -1, "RC": -1, "RD": 1}
-_IBAN_RE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 _CURRENCY_SUFFIX_RE = re.compile(r"(.+?)[ /]?[A-Z]{3}")
-_UK_ACCOUNT_RE = re.compile(r"([0-9]{2})-?([0-9]{2})-?([0-9]{2})[ /-]?([0-9]{8})")
 _DETAILS_LINES_MAX = 60
 """SWIFT allows six lines of :86: details (some banks write more); past this many the text is
 not a statement's."""
@@ -77,15 +77,8 @@ def read(data: bytes) -> ParsedStatement:
             "the file holds no MT940 statement (no :20: field starting one)", code="statement_missing"
         )
     accounts = [_account(message) for message in messages]
-    distinct = list(dict.fromkeys(accounts))
-    if len(distinct) > 1:
-        raise ImportRejected(
-            "the file holds statements for more than one account ("
-            + "; ".join(account.describe() for account in distinct)
-            + "); import one file per account",
-            code="several_accounts",
-        )
-    return _merge([_read_message(message) for message in messages], distinct[0])
+    refuse_several_accounts(accounts)
+    return _merge([_read_message(message) for message in messages], accounts[0])
 
 
 # --- fields and messages ----------------------------------------------------------------------
@@ -184,31 +177,13 @@ def account_identifiers(text: str) -> AccountIdentifiers:
     number), a UK sort code and account number, or anything else, kept as written. Some
     banks add the currency (``NL91RABO0123456789EUR``); it is dropped when what is left is
     an IBAN or a sort code and account number."""
-    found = _identifiers(text)
+    found = identifiers_of(text)
     suffixed = _CURRENCY_SUFFIX_RE.fullmatch(found.other or "")
     if suffixed:
-        without = _identifiers(suffixed[1])
+        without = identifiers_of(suffixed[1])
         if without.other is None:
             return without
     return found
-
-
-def _identifiers(text: str) -> AccountIdentifiers:
-    written = " ".join(text.split())
-    compact = written.replace(" ", "").upper()
-    if _IBAN_RE.fullmatch(compact) and _iban_checks(compact):
-        if compact.startswith("GB") and len(compact) == 22:
-            return AccountIdentifiers(sort_code=compact[8:14], account_number=compact[14:], iban=compact)
-        return AccountIdentifiers(iban=compact)
-    uk = _UK_ACCOUNT_RE.fullmatch(written)
-    if uk:
-        return AccountIdentifiers(sort_code="".join(uk.groups()[:3]), account_number=uk[4])
-    return AccountIdentifiers(other=written)
-
-
-def _iban_checks(iban: str) -> bool:
-    rearranged = iban[4:] + iban[:4]
-    return int("".join(str(int(character, 36)) for character in rearranged)) % 97 == 1
 
 
 # --- one statement ----------------------------------------------------------------------------
