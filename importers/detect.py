@@ -10,6 +10,7 @@ from importers.errors import ImportRejected
 
 _SNIFF_BYTES = 8192
 _MT940_RE = re.compile(r"^(\{[1-4]:|:20:)", re.MULTILINE)
+_SWIFT_TAG_RE = re.compile(r"^:[0-9]{2}[A-Z]?:")
 
 
 def detect_format(data: bytes) -> str:
@@ -29,7 +30,7 @@ def detect_format(data: bytes) -> str:
         )
     if upper.startswith(("!TYPE:", "!ACCOUNT", "!OPTION", "!CLEAR:")):
         return "qif"
-    if text.startswith(("{1:", "{2:", "{3:", "{4:", ":20:")) or (_MT940_RE.search(text[:2000]) and ":61:" in text):
+    if _SWIFT_TAG_RE.match(text) or text.startswith(("{1:", "{2:", "{3:", "{4:")) or (_MT940_RE.search(text[:2000]) and ":61:" in text):
         return "mt940"
     first_line = text.splitlines()[0] if text.splitlines() else ""
     if any(separator in first_line for separator in (",", ";", "\t")):
