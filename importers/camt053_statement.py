@@ -140,7 +140,11 @@ def _parse_xml(data: bytes) -> tuple[Element, _PositionRecorder]:
         reason = expat.ErrorString(code) if isinstance(code, int) else str(error)
         line = error.position[0] if getattr(error, "position", None) else None
         raise ImportRejected(f"the XML is not well formed: {reason}", code="xml_invalid", line=line) from None
-    except (ValueError, LookupError) as error:  # pyexpat refuses a multi-byte encoding it cannot map
+    except LookupError as error:  # the declaration names an encoding Python does not know
+        raise ImportRejected(
+            f"the XML cannot be read: {error}", code="encoding_unknown", line=1, field="encoding"
+        ) from None
+    except ValueError as error:  # pyexpat refuses a multi-byte encoding it cannot map
         raise ImportRejected(f"the XML cannot be read: {error}", code="xml_invalid") from None
     return root, recorder
 

@@ -43,6 +43,12 @@ CASES = {
     "not a statement": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "format_unknown", None, None),
     "truncated XML": ((DATA / "camt053" / "uk_gbp_truncated.xml").read_bytes(), "xml_invalid", 80, None),
     "truncated CSV (cut inside a quoted cell)": (STARLING + b'03/10/2019,"Shop', "columns_too_few", 4, "Reference"),
+    "an unknown encoding": (
+        (DATA / "camt053" / "uk_gbp_statement.xml").read_bytes().replace(b'encoding="UTF-8"', b'encoding="klingon-8"', 1),
+        "encoding_unknown",
+        1,
+        "encoding",
+    ),
     "not valid in its encoding": (STARLING.replace(b"Landlord", b"Landl\x81rd"), "encoding_invalid", 3, None),
     "mixed currencies": (_mixed_currencies(), "currency_mixed", 3, "Currency"),
     "a date that does not parse": (STARLING.replace(b"02/10/2019", b"31/02/2019"), "date_invalid", 3, "Date"),

@@ -232,7 +232,7 @@ def test_other_xml_is_not_a_camt053_statement(xml: bytes, named: str) -> None:
         (b"", "xml_invalid"),
         (b"<Document>&nbsp;</Document>", "xml_invalid"),
         (b'<?xml version="1.0" encoding="shift_jis"?><Document/>', "xml_invalid"),
-        (b'<?xml version="1.0" encoding="no-such-encoding"?><Document/>', "xml_invalid"),
+        (b'<?xml version="1.0" encoding="no-such-encoding"?><Document/>', "encoding_unknown"),
     ],
 )
 def test_unreadable_xml(xml: bytes, code: str) -> None:
