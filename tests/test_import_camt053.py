@@ -28,7 +28,8 @@ from moneyed import Money
 from importers import read_statement
 from importers.camt053_statement import read
 from importers.errors import ImportRejected
-from importers.statement import AccountIdentifiers, ParsedStatement
+from importers.statement import AccountIdentifiers
+from tests.support.statement_reading import read_fully
 
 DATA = Path(__file__).parent / "data" / "statements" / "camt053"
 MEMORY_BYTES_MAX = 2 * 1024 * 1024
@@ -497,21 +498,10 @@ SEEDS = [path.read_bytes() for path in sorted(DATA.iterdir())]
 _TEXT_NODE_RE = re.compile(rb">([^<]*)<")
 
 
-def read_fully(data: bytes) -> ParsedStatement | None:
-    try:
-        statement = read(data)
-    except ImportRejected as rejected:
-        assert rejected.code and re.fullmatch(r"[a-z0-9_]+", rejected.code)
-        return None
-    for line in statement.lines:
-        assert isinstance(line.amount, Money)
-    return statement
-
-
 @settings(max_examples=300, deadline=timedelta(seconds=2))
 @given(st.binary(max_size=2000))
 def test_random_bytes_only_raise_import_rejected(data: bytes) -> None:
-    read_fully(data)
+    read_fully(read, data)
 
 
 @settings(max_examples=300, deadline=timedelta(seconds=2))
@@ -541,4 +531,4 @@ def test_mutated_files_only_raise_import_rejected(
         else:  # duplicate a piece (an element twice, a statement twice)
             start = choices.randrange(len(data) + 1)
             data[start:start] = data[start : start + choices.randrange(1, 400)]
-    read_fully(bytes(data))
+    read_fully(read, bytes(data))

@@ -13,7 +13,6 @@ the robustness properties feed random bytes and mutated real files and accept on
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -27,7 +26,8 @@ from moneyed import Money
 from importers import read_statement
 from importers.errors import ImportRejected
 from importers.mt940_statement import account_identifiers, read
-from importers.statement import AccountIdentifiers, ParsedStatement
+from importers.statement import AccountIdentifiers
+from tests.support.statement_reading import read_fully
 
 DATA = Path(__file__).parent / "data" / "statements" / "mt940"
 
@@ -424,27 +424,16 @@ FRAGMENTS = [
 ]
 
 
-def read_fully(data: bytes) -> ParsedStatement | None:
-    try:
-        statement = read(data)
-    except ImportRejected as rejected:
-        assert re.fullmatch(r"[a-z0-9_]+", rejected.code)
-        return None
-    for line in statement.lines:
-        assert isinstance(line.amount, Money)
-    return statement
-
-
 @settings(max_examples=300, deadline=timedelta(seconds=2))
 @given(st.binary(max_size=2000))
 def test_random_bytes_only_raise_import_rejected(data: bytes) -> None:
-    read_fully(data)
+    read_fully(read, data)
 
 
 @settings(max_examples=300, deadline=timedelta(seconds=2))
 @given(st.text(alphabet=":0123456789CDRF,/-\nNTRFGBPEUR ?", max_size=600))
 def test_random_mt940_like_text_only_raises_import_rejected(text: str) -> None:
-    read_fully(text.encode())
+    read_fully(read, text.encode())
 
 
 @settings(max_examples=300, deadline=timedelta(seconds=2))
@@ -462,4 +451,4 @@ def test_mutated_files_only_raise_import_rejected(seed: bytes, choices: random.R
             del data[start : start + choices.randrange(1, 80)]
         else:  # duplicate a piece (a line twice, a statement twice)
             data[start:start] = data[start : start + choices.randrange(1, 300)]
-    read_fully(bytes(data))
+    read_fully(read, bytes(data))
