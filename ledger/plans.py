@@ -40,7 +40,7 @@ from ledger.tables import (
     SupportPlanVersion,
     utcnow,
 )
-from ledger.vocabulary import FunderKind, Holding, ManagementOption, PlanLineKind, PlanStatus, TRANSITION_CATEGORY
+from ledger.vocabulary import FunderKind, Holding, ManagementOption, PlanLineKind, PlanStatus, TRANSITION_CATEGORY, UNCATEGORISED_CATEGORY
 
 LONDON = ZoneInfo("Europe/London")
 LINES_MAX = 200
@@ -95,6 +95,8 @@ class PlanVersionSpec:
     next_review_on: date | None = None
     change_reason: str | None = None
     notes: str | None = None
+    cash_withdrawal_daily_cap_pence: int | None = None
+    """None: the plan allows no cash from machines; otherwise up to this much a day."""
 
 
 @dataclass(frozen=True)
@@ -280,6 +282,8 @@ def _write_content(session: Session, budget: Budget, version: SupportPlanVersion
     version.top_slice_basis_points, version.top_slice_pence = _top_slice(spec)
     version.speaks_for_representative_id = spec.speaks_for_representative_id
     version.review_every_months = spec.review_every_months
+    cap = spec.cash_withdrawal_daily_cap_pence
+    version.cash_withdrawal_daily_cap_pence = None if cap is None else _non_negative(cap, "cash_withdrawal_daily_cap")
     version.next_review_on = spec.next_review_on
     version.change_reason = checks.text(spec.change_reason, "change_reason", max_length=1000, required=False)
     version.notes = checks.text(spec.notes, "notes", max_length=4000, required=False)
@@ -408,6 +412,12 @@ def _write_lines(
     for position, spec in enumerate(lines, 1):
         where = f"lines[{position - 1}]"
         category = category_by_code(session, budget.holder_id, spec.category, field=f"{where}.category")
+        if category.code == UNCATEGORISED_CATEGORY[0]:
+            raise InvalidInput(
+                f"{where}.category: {category.code!r} is where spend waits to be sorted, not something a plan pays for",
+                code="category_not_plannable",
+                field=f"{where}.category",
+            )
         kind = checks.choice(spec.kind, PlanLineKind, f"{where}.kind")
         _check_line_dates(budget, spec, kind, category.code == TRANSITION_CATEGORY, where)
         part_id = None

@@ -185,6 +185,12 @@ class EntryKind(StrEnum):
     DRAWDOWN = "drawdown"
     CARD_PURCHASE = "card_purchase"
     CARD_REFUND = "card_refund"
+    BANK_SPEND = "bank_spend"
+    """A payment out of a budget's own bank account (a direct payment), posted from its statement."""
+    RECATEGORISATION = "recategorisation"
+    """Spend moved from one category to another, when a person re-categorises it."""
+    RECOVERY = "recovery"
+    """Money repaid after a flag's recovery was requested: the spend it undoes."""
     PAYABLE_APPROVED = "payable_approved"
     PAYABLE_PAID = "payable_paid"
     FEE = "fee"
@@ -213,3 +219,6 @@ STANDARD_CATEGORIES: tuple[tuple[str, str, str], ...] = (
     ("transition", "Transition", "Getting ready to move"),
 )
 TRANSITION_CATEGORY = "transition"
+UNCATEGORISED_CATEGORY = ("uncategorised", "Not yet categorised", "Not sorted yet")
+"""Where spend waits until someone (or a rule) says what it was for; never a plan line's."""
+SEEDED_CATEGORIES = (*STANDARD_CATEGORIES, UNCATEGORISED_CATEGORY)

@@ -41,6 +41,8 @@ class SupportPlanVersion(SQLModel, table=True):
     top_slice_pence: int = Field(default=0, sa_type=Pence)
     """The top-slice in money: the fixed sum, or the percentage worked out."""
     speaks_for_representative_id: int | None = Field(default=None, foreign_key="representative.id")
+    cash_withdrawal_daily_cap_pence: int | None = Field(default=None, sa_type=Pence)
+    """Cash from a machine is allowed only where the plan says so, up to this much a day."""
     review_every_months: int | None = None
     next_review_on: date | None = None
     change_reason: str | None = Field(default=None, max_length=1000)

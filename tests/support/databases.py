@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from ledger import migrate
 from ledger.database import Database
 from ledger.tables import metadata
-from ledger.vocabulary import STANDARD_CATEGORIES
+from ledger.vocabulary import SEEDED_CATEGORIES
 
 REVIEW_INTERVAL_SEED = importlib.import_module("ledger.migrations.versions.0007_reviews").SEED
 
@@ -97,7 +97,7 @@ class PostgresTestDatabase:
             with connection.cursor() as cursor:
                 cursor.executemany(
                     "INSERT INTO category (holder_id, code, name, plain_name) VALUES (NULL, %s, %s, %s)",
-                    list(STANDARD_CATEGORIES),
+                    list(SEEDED_CATEGORIES),
                 )
             connection.execute(REVIEW_INTERVAL_SEED)
 

@@ -82,6 +82,9 @@ class PlanVersionIn(Schema):
     outcomes: list[Annotated[str, Field(max_length=1000)]] = Field(default_factory=list, max_length=50)
     speaks_for_representative_id: Int | None = Field(default=None, ge=1, le=2_147_483_647)
     review_every_months: Int | None = Field(default=None, ge=1, le=24)
+    cash_withdrawal_daily_cap: AmountPence | None = Field(
+        default=None, description="Cash from machines is allowed only if set: at most this much a day"
+    )
     next_review_on: IsoDate | None = None
     change_reason: str | None = Field(default=None, max_length=1000)
     notes: str | None = Field(default=None, max_length=4000)
@@ -116,6 +119,7 @@ class PlanVersionIn(Schema):
             outcomes=self.outcomes,
             speaks_for_representative_id=self.speaks_for_representative_id,
             review_every_months=self.review_every_months,
+            cash_withdrawal_daily_cap_pence=self.cash_withdrawal_daily_cap,
             next_review_on=self.next_review_on,
             change_reason=self.change_reason,
             notes=self.notes,
@@ -173,6 +177,7 @@ class PlanVersionOut(BaseModel):
     outcomes: list[str]
     speaks_for_representative_id: int | None
     review_every_months: int | None
+    cash_withdrawal_daily_cap: str | None
     next_review_on: date | None
     change_reason: str | None
     notes: str | None
@@ -233,6 +238,7 @@ def version_out(session, version: SupportPlanVersion) -> PlanVersionOut:  # type
         outcomes=[o.description for o in view.outcomes],
         speaks_for_representative_id=version.speaks_for_representative_id,
         review_every_months=version.review_every_months,
+        cash_withdrawal_daily_cap=_optional_amount(version.cash_withdrawal_daily_cap_pence),
         next_review_on=version.next_review_on,
         change_reason=version.change_reason,
         notes=version.notes,
