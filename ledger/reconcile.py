@@ -1,0 +1,532 @@
+"""Reconciliation: turning imported statement lines into a ledger that agrees with the bank
+and the card to the penny (DESIGN.md §4: importers → statements → **reconcile** → flags).
+
+For each line no match stands for yet, oldest first, in an order fixed by the lines
+themselves (so the order files were imported in changes nothing):
+
+1. an entry already in the ledger with the same bank amount, dated within the window: a card
+   load the drawdown service posted, a funder payment or a bank payment recorded by hand, a
+   purchase posted before;
+2. on the client bank account, money in: the remittance advice whose reference the line
+   carries, else the one combination of outstanding receivables that adds up exactly
+   (``ledger.funder_receipts`` records it); money out: one day's card loads in one transfer,
+   else the one combination of approved payables (a payroll run over many budgets, a
+   supplier's invoices) that adds up exactly (``ledger.payables`` pays them). More than one
+   combination fitting is a question for a person, never a guess;
+3. on a card or a budget's own bank account: fees post to ``B:fees``; purchases post to the
+   spend category the rules choose (``ledger.categorise``) or to ``uncategorised``; a card
+   credit that is no load is a refund, to the category of the last purchase there;
+4. anything else waits in the unmatched queue (``ledger.reconcile_queue``) with suggestions.
+
+A line is matched once (the database refuses a second active match), every match records
+how it was made, every categorisation the rule and version that made it. Reconciling again
+finds nothing new to do. Lines in a locked reconciled period or a closed quarter are left
+alone. The caller owns the transaction; the holder's book is locked for the whole run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from ledger.accounts import budget_account_code
+from ledger.categorise import Categorised, Categoriser, spend_accounts
+from ledger.entries import NewEntry, NewPosting, Provenance
+from ledger.errors import InvalidInput
+from ledger.journal import lock_book, post_entries
+from ledger.money import format_gbp
+from ledger.periods import closed_quarter_containing
+from ledger.reconcile_combinations import bank_credit_match, bank_debit_match
+from ledger.reconcile_ledger_side import Candidate, Scope, StatementKind, scope_of, unmatched_candidates
+from ledger.rules import merchant_key
+from ledger.tables import Account, Budget, ClosedPeriod
+from ledger.tables.reconciliation import Categorisation, ReconciliationMatch, ReconciliationMatchPart, ReconciliationLock
+from ledger.tables.statements import StatementImport, StatementLineRecord
+from ledger.vocabulary import AccountKind, EntryKind
+
+RECONCILER = "reconcile"
+"""Who made the matches reconciliation made on its own (beside the person who ran it)."""
+LOAD_WINDOW_DAYS = 3
+MATCH_WINDOW_DAYS = 5
+WINDOW_DAYS_MAX = 31
+_FEE_KINDS = frozenset({"fee", "fees", "srvchg", "charge", "charges", "chg", "bank charge", "service charge"})
+_LOAD_WORDS = re.compile(r"\b(load|loaded|top ?up|topup|funds? added|card funding)\b", re.IGNORECASE)
+
+
+class MatchMethod:
+    EXISTING_ENTRY = "existing_entry"
+    BULK_LOADS = "bulk_loads"
+    REMITTANCE = "remittance"
+    RECEIVABLES = "receivables"
+    PAYABLES = "payables"
+    SPEND = "spend"
+    REFUND = "refund"
+    FEE = "fee"
+    MANUAL = "manual"
+    SPLIT = "split"
+
+    POSTING_HERE = frozenset({SPEND, REFUND, FEE, SPLIT})
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileOptions:
+    load_window_days: int = LOAD_WINDOW_DAYS
+    """How far a card load's date may be from its drawdown's."""
+    match_window_days: int = MATCH_WINDOW_DAYS
+    """How far any other line's date may be from the entry it stands for."""
+
+    def checked(self) -> ReconcileOptions:
+        for name in ("load_window_days", "match_window_days"):
+            value = getattr(self, name)
+            if type(value) is not int or not 0 <= value <= WINDOW_DAYS_MAX:
+                raise InvalidInput(f"{name} must be a whole number of days from 0 to {WINDOW_DAYS_MAX}", code="window_invalid", field=name)
+        return self
+
+
+@dataclass(slots=True)
+class ReconcileResult:
+    account_ids: list[int]
+    lines_seen: int = 0
+    matched_existing: int = 0
+    bulk_loads: int = 0
+    funder_receipts: int = 0
+    payments: int = 0
+    posted_spend: int = 0
+    posted_refunds: int = 0
+    posted_fees: int = 0
+    uncategorised: int = 0
+    unmatched: int = 0
+    ambiguous: int = 0
+    locked: int = 0
+    in_closed_quarter: int = 0
+    flags_raised: int = 0
+    matched_line_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        counts = {name: getattr(self, name) for name in self.__slots__ if name not in ("account_ids", "matched_line_ids")}  # type: ignore[attr-defined]
+        return {"accounts": self.account_ids, "matched": len(self.matched_line_ids), **counts}
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A stored statement line with what reconciliation needs of its import."""
+
+    id: int
+    account_id: int
+    posted_on: date
+    amount_pence: int
+    description: str
+    payee: str | None
+    mcc: str | None
+    kind: str | None
+    is_fee: bool
+    dedupe_key: str
+    line_no: int
+    file_name: str
+    format: str
+    layout: str | None
+
+    @property
+    def merchant(self) -> str:
+        return self.payee or self.description
+
+    @property
+    def looks_like_fee(self) -> bool:
+        return self.is_fee or (self.kind or "").strip().casefold() in _FEE_KINDS
+
+    @property
+    def looks_like_load(self) -> bool:
+        return "load" in (self.kind or "").casefold() or bool(_LOAD_WORDS.search(f"{self.payee or ''} {self.description}"))
+
+    def provenance(self) -> Provenance:
+        return Provenance(self.file_name[:500], self.line_no, self.format, (self.layout or self.format)[:80])
+
+
+@dataclass(slots=True)
+class _Decided:
+    """A line's match, before its rows are written."""
+
+    line: Line
+    method: str
+    parts: list[tuple[int | None, int, int | None, bool]]
+    """(entry id or None while its entry is unposted, pence, budget id, posted here)."""
+    entry: NewEntry | None = None
+    category: Categorised | None = None
+    budget_id: int | None = None
+
+
+def reconcile_accounts(
+    session: Session, account_ids: Sequence[int], *, actor: str, options: ReconcileOptions = ReconcileOptions()
+) -> ReconcileResult:
+    """Reconcile every unmatched line of the statement accounts given (one holder's or
+    several holders'), then raise the flags the new matches call for."""
+    from ledger import flags  # flags reads matches; reconciliation calls it when done
+
+    options = options.checked()
+    accounts = _accounts(session, account_ids)
+    result = ReconcileResult(sorted({a.id for a in accounts if a.id is not None}))
+    by_holder: dict[int, list[Account]] = {}
+    for account in accounts:
+        by_holder.setdefault(account.holder_id, []).append(account)
+    for holder_id in sorted(by_holder):
+        lock_book(session, holder_id)
+        scopes = [scope_of(session, account) for account in by_holder[holder_id]]
+        matched = _reconcile_holder(session, holder_id, scopes, actor, options, result)
+        result.flags_raised += flags.raise_flags(session, holder_id, line_ids=matched, actor=actor).raised
+    return result
+
+
+def _accounts(session: Session, account_ids: Sequence[int]) -> list[Account]:
+    if not account_ids:
+        raise InvalidInput("name at least one account to reconcile", code="no_accounts", field="account")
+    found = list(session.scalars(select(Account).where(Account.id.in_(sorted(set(account_ids))))))
+    missing = sorted(set(account_ids) - {a.id for a in found})
+    if missing:
+        from ledger.errors import NotFound
+
+        raise NotFound(f"there is no account {missing[0]}", code="account_not_found")
+    return sorted(found, key=lambda a: a.id or 0)
+
+
+def _reconcile_holder(
+    session: Session, holder_id: int, scopes: list[Scope], actor: str, options: ReconcileOptions, result: ReconcileResult
+) -> list[int]:
+    lines = unmatched_lines(session, [s.account_id for s in scopes])
+    result.lines_seen += sum(len(v) for v in lines.values())
+    candidates = unmatched_candidates(session, scopes)
+    locked = locked_through(session, [s.account_id for s in scopes])
+    closed = [(p.quarter, p.starts_on, p.ends_on) for p in session.scalars(select(ClosedPeriod).where(ClosedPeriod.book_id == holder_id))]
+    categoriser = Categoriser(session, holder_id)
+    decided: list[_Decided] = []
+    for scope in scopes:
+        pool = _Pool(candidates[scope.account_id])
+        for line in lines[scope.account_id]:
+            through = locked.get(scope.account_id)
+            if through is not None and line.posted_on <= through:
+                result.locked += 1
+                continue
+            if closed_quarter_containing(closed, line.posted_on):
+                result.in_closed_quarter += 1
+                continue
+            found = _decide(session, scope, line, pool, categoriser, actor, options, result)
+            if found is None:
+                result.unmatched += 1
+            else:
+                decided.append(found)
+    _post_and_record(session, holder_id, decided, categoriser, actor, result)
+    return [d.line.id for d in decided]
+
+
+def unmatched_lines(session: Session, account_ids: Sequence[int], *, line_ids: Sequence[int] | None = None) -> dict[int, list[Line]]:
+    """The lines of each account no active match stands for, in reconciliation order."""
+    query = (
+        select(StatementLineRecord, StatementImport.file_name, StatementImport.format, StatementImport.layout)
+        .join(StatementImport, StatementImport.id == StatementLineRecord.import_id)
+        .outerjoin(ReconciliationMatch, ReconciliationMatch.active_line_id == StatementLineRecord.id)
+        .where(StatementLineRecord.account_id.in_(sorted(set(account_ids))), ReconciliationMatch.id.is_(None))
+    )
+    if line_ids is not None:
+        query = query.where(StatementLineRecord.id.in_(sorted(set(line_ids))))
+    found: dict[int, list[Line]] = {account_id: [] for account_id in account_ids}
+    for record, file_name, format_, layout in session.execute(query):
+        found[record.account_id].append(
+            Line(
+                record.id, record.account_id, record.posted_on, record.amount_pence, record.description, record.payee,
+                record.mcc, record.kind, record.is_fee, record.dedupe_key, record.line_no, file_name, format_, layout,
+            )
+        )  # fmt: skip
+    for account_lines in found.values():
+        account_lines.sort(key=lambda line: (line.posted_on, line.amount_pence, line.dedupe_key))
+    return found
+
+
+def locked_through(session: Session, account_ids: Sequence[int]) -> dict[int, date]:
+    """The last day of each account's standing reconciliation lock."""
+    found: dict[int, date] = {}
+    query = select(ReconciliationLock.account_id, ReconciliationLock.through_on).where(
+        ReconciliationLock.account_id.in_(sorted(set(account_ids))), ReconciliationLock.reopened_at.is_(None)
+    )
+    for account_id, through_on in session.execute(query):
+        found[account_id] = max(through_on, found.get(account_id, through_on))
+    return found
+
+
+class _Pool:
+    """A scope's unmatched entries, by bank amount; each is taken once."""
+
+    def __init__(self, candidates: Iterable[Candidate]) -> None:
+        self.by_amount: dict[int, list[Candidate]] = {}
+        self.all: list[Candidate] = []
+        for candidate in candidates:
+            self.by_amount.setdefault(candidate.bank_pence, []).append(candidate)
+            self.all.append(candidate)
+        self.taken: set[int] = set()
+
+    def closest(self, amount: int, day: date, window_days: int, kinds: frozenset[str] | None = None) -> Candidate | None:
+        best: tuple[int, date, int] | None = None
+        found: Candidate | None = None
+        for candidate in self.by_amount.get(amount, ()):
+            if candidate.entry_id in self.taken or (kinds is not None and candidate.kind not in kinds):
+                continue
+            distance = abs((candidate.entry_date - day).days)
+            if distance > window_days:
+                continue
+            rank = (distance, candidate.entry_date, candidate.entry_id)
+            if best is None or rank < best:
+                best, found = rank, candidate
+        return found
+
+    def available(self) -> list[Candidate]:
+        return [c for c in self.all if c.entry_id not in self.taken]
+
+    def take(self, candidates: Iterable[Candidate]) -> None:
+        self.taken.update(c.entry_id for c in candidates)
+
+
+_LOAD_KINDS = frozenset({EntryKind.DRAWDOWN, EntryKind.CONTINGENCY_USE, EntryKind.MANUAL, EntryKind.TRANSFER})
+
+
+def _decide(
+    session: Session, scope: Scope, line: Line, pool: _Pool, categoriser: Categoriser, actor: str,
+    options: ReconcileOptions, result: ReconcileResult,
+) -> _Decided | None:  # fmt: skip
+    window = options.match_window_days
+    if scope.kind == StatementKind.CARD and line.amount_pence > 0:
+        window = options.load_window_days if line.looks_like_load else window
+    existing = pool.closest(line.amount_pence, line.posted_on, window)
+    if existing is not None:
+        pool.take([existing])
+        result.matched_existing += 1
+        return _Decided(line, MatchMethod.EXISTING_ENTRY, [(existing.entry_id, line.amount_pence, _single_budget(existing), False)])
+    if scope.kind == StatementKind.CLIENT_BANK:
+        return _client_bank(session, scope, line, pool, actor, options, result)
+    return _budget_account(scope, line, categoriser, result)
+
+
+def _single_budget(candidate: Candidate) -> int | None:
+    budgets = [b for b, _ in candidate.by_budget if b]
+    return budgets[0] if len(budgets) == 1 else None
+
+
+def _client_bank(
+    session: Session, scope: Scope, line: Line, pool: _Pool, actor: str, options: ReconcileOptions, result: ReconcileResult
+) -> _Decided | None:
+    if line.amount_pence > 0:
+        outcome = bank_credit_match(session, scope.holder_id, line, actor)
+    else:
+        outcome = bank_debit_match(session, scope.holder_id, line, pool.available(), options.match_window_days, actor)
+    if outcome.ambiguous:
+        result.ambiguous += 1
+    if outcome.method is None:
+        return None
+    if outcome.taken:
+        pool.take(outcome.taken)
+    counter = {
+        MatchMethod.BULK_LOADS: "bulk_loads", MatchMethod.REMITTANCE: "funder_receipts",
+        MatchMethod.RECEIVABLES: "funder_receipts", MatchMethod.PAYABLES: "payments",
+    }[outcome.method]  # fmt: skip
+    setattr(result, counter, getattr(result, counter) + 1)
+    return _Decided(line, outcome.method, list(outcome.parts))
+
+
+def _budget_account(scope: Scope, line: Line, categoriser: Categoriser, result: ReconcileResult) -> _Decided | None:
+    assert scope.budget_id is not None
+    if line.amount_pence > 0 and (scope.kind != StatementKind.CARD or line.looks_like_load):
+        return None  # money in that the ledger has no entry for: a person must say what it is
+    if line.looks_like_fee:
+        result.posted_fees += 1
+        return _Decided(line, MatchMethod.FEE, [], budget_id=scope.budget_id)
+    category = categoriser.categorise(line.mcc, line.merchant)
+    if category is None:
+        category = categoriser.uncategorised()
+        result.uncategorised += 1
+    if line.amount_pence > 0:
+        result.posted_refunds += 1
+        return _Decided(line, MatchMethod.REFUND, [], category=category, budget_id=scope.budget_id)
+    result.posted_spend += 1
+    return _Decided(line, MatchMethod.SPEND, [], category=category, budget_id=scope.budget_id)
+
+
+# --- posting and recording ----------------------------------------------------------------
+
+
+def _post_and_record(
+    session: Session, holder_id: int, decided: list[_Decided], categoriser: Categoriser, actor: str, result: ReconcileResult
+) -> None:
+    if not decided:
+        return
+    _refund_categories(session, decided, categoriser)
+    to_post = [d for d in decided if d.method in MatchMethod.POSTING_HERE]
+    if to_post:
+        generations = _generations(session, [d.line.id for d in to_post])
+        accounts = _posting_accounts(session, holder_id, to_post)
+        for item in to_post:
+            item.entry = _entry_for(holder_id, item, accounts, generations.get(item.line.id, 0), actor)
+        outcomes = post_entries(session, [item.entry for item in to_post if item.entry is not None])
+        for item, outcome in zip(to_post, outcomes):
+            assert not outcome.outcome.is_conflict, f"reconciliation key reused for other content: {item.entry}"
+            item.parts = [(outcome.entry.id, item.line.amount_pence, item.budget_id, True)]
+    record_matches(session, holder_id, decided, actor=actor, created_by=f"{RECONCILER} ({actor})"[:200])
+    result.matched_line_ids.extend(d.line.id for d in decided)
+
+
+def _generations(session: Session, line_ids: list[int]) -> dict[int, int]:
+    """How many times each line was matched before (and unmatched)."""
+    found: dict[int, int] = {}
+    from ledger.journal_rows import chunks
+
+    for chunk in chunks(sorted(line_ids)):
+        for line_id, generation in session.execute(
+            select(ReconciliationMatch.statement_line_id, ReconciliationMatch.generation).where(ReconciliationMatch.statement_line_id.in_(chunk))
+        ):
+            found[line_id] = max(found.get(line_id, 0), generation + 1)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _PostingAccounts:
+    spend: dict[tuple[int, int], int]
+    fixed: dict[tuple[int, str], int]
+    """(budget id, kind) → account id for card, cash and fees."""
+
+
+def _posting_accounts(session: Session, holder_id: int, items: list[_Decided]) -> _PostingAccounts:
+    budget_ids = sorted({item.budget_id for item in items if item.budget_id is not None})
+    category_ids = sorted({item.category.category_id for item in items if item.category is not None})
+    spend = spend_accounts(session, holder_id, budget_ids, category_ids) if category_ids else {}
+    fixed: dict[tuple[int, str], int] = {}
+    query = select(Account.budget_id, Account.kind, Account.id).where(
+        Account.holder_id == holder_id, Account.kind.in_([AccountKind.CARD, AccountKind.CASH, AccountKind.FEES])
+    )
+    wanted = set(budget_ids)
+    for budget_id, kind, account_id in session.execute(query):
+        if budget_id in wanted:
+            fixed[(budget_id, kind)] = account_id
+    return _PostingAccounts(spend, fixed)
+
+
+def _entry_for(holder_id: int, item: _Decided, accounts: _PostingAccounts, generation: int, actor: str) -> NewEntry:
+    line, budget = item.line, item.budget_id
+    assert budget is not None
+    holding = accounts.fixed[(budget, AccountKind.CARD if _on_card(item, accounts) else AccountKind.CASH)]
+    amount = line.amount_pence
+    words = line.merchant.strip()[:200] or "(no description)"
+    if item.method == MatchMethod.FEE:
+        other, kind, description = accounts.fixed[(budget, AccountKind.FEES)], EntryKind.FEE, f"Fee: {words}"
+    else:
+        assert item.category is not None
+        other = accounts.spend[(budget, item.category.category_id)]
+        on_card = holding == accounts.fixed.get((budget, AccountKind.CARD))
+        if item.method == MatchMethod.REFUND:
+            kind, description = EntryKind.CARD_REFUND, f"Card refund: {words}"
+        else:
+            kind = EntryKind.CARD_PURCHASE if on_card else EntryKind.BANK_SPEND
+            description = f"{'Card purchase' if on_card else 'Paid from the bank account'}: {words}"
+    return NewEntry(
+        book_id=holder_id,
+        entry_date=line.posted_on,
+        description=f"{description} ({format_gbp(abs(amount))})"[:500],
+        idempotency_key=f"reconcile:account-{line.account_id}:{line.dedupe_key}:{generation}",
+        postings=(NewPosting(holding, amount), NewPosting(other, -amount)),
+        kind=kind,
+        provenance=line.provenance(),
+        created_by=actor,
+    )
+
+
+def _on_card(item: _Decided, accounts: _PostingAccounts) -> bool:
+    assert item.budget_id is not None
+    card = accounts.fixed.get((item.budget_id, AccountKind.CARD))
+    return card is not None and card == item.line.account_id
+
+
+def _refund_categories(session: Session, decided: list[_Decided], categoriser: Categoriser) -> None:
+    """A refund goes back to the category of the latest purchase at the same merchant on the
+    same budget, when there is one (otherwise the rules' choice stands)."""
+    refunds = [d for d in decided if d.method == MatchMethod.REFUND and d.budget_id is not None]
+    if not refunds:
+        return
+    earlier: dict[tuple[int, str], Categorised] = {}
+    for item in decided:
+        if item.method == MatchMethod.SPEND and item.category is not None and item.budget_id is not None:
+            earlier[(item.budget_id, merchant_key(item.line.merchant))] = item.category
+    budget_ids = sorted({d.budget_id for d in refunds if d.budget_id is not None})
+    query = (
+        select(Categorisation.budget_id, Categorisation.merchant_key, Categorisation.category_id)
+        .where(Categorisation.budget_id.in_(budget_ids))
+        .order_by(Categorisation.id)
+    )
+    stored = {(b, k): c for b, k, c in session.execute(query)}
+    for refund in refunds:
+        assert refund.budget_id is not None
+        key = (refund.budget_id, merchant_key(refund.line.merchant))
+        if key in earlier:
+            refund.category = Categorised(earlier[key].category_id, earlier[key].category_code, "refund-of-purchase", "1")
+        elif key in stored:
+            category = categoriser.by_id[stored[key]]
+            assert category.id is not None
+            refund.category = Categorised(category.id, category.code, "refund-of-purchase", "1")
+
+
+def record_matches(session: Session, holder_id: int, decided: Sequence[_Decided], *, actor: str, created_by: str) -> list[int]:
+    """Write the match rows (and categorisations) for decided lines; return the match ids."""
+    if not decided:
+        return []
+    generations = _generations(session, [d.line.id for d in decided])
+    match_rows = [
+        {
+            "holder_id": holder_id, "account_id": d.line.account_id, "statement_line_id": d.line.id,
+            "active_line_id": d.line.id, "method": d.method, "generation": generations.get(d.line.id, 0),
+            "created_by": created_by[:200],
+        }  # fmt: skip
+        for d in decided
+    ]
+    match_ids = list(
+        session.scalars(insert(ReconciliationMatch).returning(ReconciliationMatch.id, sort_by_parameter_order=True), match_rows)
+    )
+    part_rows = []
+    for match_id, item in zip(match_ids, decided):
+        for entry_id, pence, budget_id, posted_here in item.parts:
+            assert entry_id is not None
+            part_rows.append(
+                {
+                    "match_id": match_id, "account_id": item.line.account_id, "entry_id": entry_id, "active_entry_id": entry_id,
+                    "budget_id": budget_id, "amount_pence": pence, "posted_here": posted_here,
+                }  # fmt: skip
+            )
+    part_ids = list(
+        session.scalars(insert(ReconciliationMatchPart).returning(ReconciliationMatchPart.id, sort_by_parameter_order=True), part_rows)
+    )
+    categorisations = []
+    position = 0
+    for item in decided:
+        for entry_id, _pence, budget_id, _posted in item.parts:
+            if item.category is not None and budget_id is not None:
+                categorisations.append(
+                    {
+                        "match_part_id": part_ids[position], "budget_id": budget_id, "category_id": item.category.category_id,
+                        "merchant_key": merchant_key(item.line.merchant)[:200], "rule_id": item.category.rule_id,
+                        "rule_version": item.category.rule_version, "decided_by": created_by[:200], "by_person": False,
+                        "entry_id": entry_id,
+                    }  # fmt: skip
+                )
+            position += 1
+    if categorisations:
+        session.execute(insert(Categorisation), categorisations)
+    return match_ids
+
+
+def budget_of_account(session: Session, account_id: int) -> Budget | None:
+    account = session.get(Account, account_id)
+    return None if account is None or account.budget_id is None else session.get(Budget, account.budget_id)
+
+
+__all__ = [
+    "Line", "MatchMethod", "ReconcileOptions", "ReconcileResult", "budget_account_code", "locked_through",
+    "reconcile_accounts", "record_matches", "unmatched_lines",
+]  # fmt: skip
