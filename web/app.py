@@ -27,6 +27,8 @@ from web.api import (
     plans,
     position,
     receipts,
+    flags,
+    reconciliation,
     reviews,
     statements,
 )
@@ -88,7 +90,7 @@ def create_app(database: Database, *, migrate_on_start: bool = True, run_schedul
             openapi=f"{API_PREFIX}/openapi.json",
         )
 
-    for module in (parties, budgets, plans, journal, balances, drawdowns, receipts, payables, budget_money, position, closing, reviews, statements):
+    for module in (parties, budgets, plans, journal, balances, drawdowns, receipts, payables, budget_money, position, closing, reviews, statements, reconciliation, flags):
         api.include_router(module.router)
     app.include_router(api)
 
