@@ -25,6 +25,9 @@ from ledger.demo.world import World
 from ledger.drawdown_runs import PartSchedule, budget_schedule, post_due_drawdowns
 from ledger.drawdowns import LoadStatus
 from ledger.errors import Conflict, InvalidInput
+from ledger.tables.flags import Flag
+from ledger.tables.reconciliation import ReconciliationMatch
+from ledger.tables.statements import StatementLineRecord
 from ledger.pauses import pauses_of
 from ledger.tables import Drawdown, JournalEntry, Posting, utcnow
 from ledger.tables.budget_money import TopSliceTaken
@@ -82,12 +85,30 @@ def test_the_demo_loads_holds_every_invariant_and_is_the_same_every_time(db: Dat
         check_never_overdrawn(session)
         check_card_loads_are_the_services(session)
         check_set_asides_are_the_services(session)
+        check_statements_reconciled_and_flagged(session, summary)
         # The reference is SQLite: on PostgreSQL this also shows both backends hold the same entries.
         assert content_hashes(session) == reference_hashes, "a second load (another database, same today) differs"
     check_nothing_left_to_load(db)
     check_the_scheduler_finds_nothing_to_post(db)
     assert ("budgets", summary.budgets, summary.budgets) in stages
-    assert stages[-1] == ("history", summary.holders, summary.holders)
+    assert ("history", summary.holders, summary.holders) in stages
+    assert stages[-1] == ("statements", 1, 1)
+
+
+def check_statements_reconciled_and_flagged(session: Session, summary: DemoSummary) -> None:
+    """Every statement line the demo imported is matched, every statement's closing balance
+    is the ledger's, and the planted purchases are flagged — nothing else as excluded."""
+    lines = session.scalar(select(func.count()).select_from(StatementLineRecord))
+    matched = session.scalar(select(func.count()).select_from(ReconciliationMatch).where(ReconciliationMatch.active_line_id.is_not(None)))
+    assert summary.statement_lines == lines == matched and lines > 3_000
+    codes = dict(session.execute(select(Flag.code, func.count()).group_by(Flag.code)).all())
+    assert "BALANCE_MISMATCH" not in codes and "UNCATEGORISED" not in codes
+    assert summary.flags == sum(codes.values())
+    venues = session.scalars(select(Flag.reason).where(Flag.code == "CHECK_VENUE")).all()
+    excluded = session.scalars(select(Flag.reason).where(Flag.code.in_(["EXCLUDED_MCC", "EXCLUDED_MERCHANT"]))).all()
+    assert len(venues) == 1 and "The Ship Inn" in venues[0]
+    assert len(excluded) == 1 and "Bargain Booze" in excluded[0]
+    assert codes.get("SURPLUS_HELD", 0) >= 2 and codes.get("OVER_PLAN_LINE") == 1
 
 
 def check_counts(session: Session, summary: DemoSummary) -> None:

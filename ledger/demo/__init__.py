@@ -75,6 +75,7 @@ from ledger.demo.history import play_history
 from ledger.demo.isf_stories import isf_stories
 from ledger.demo.managed_stories import managed_stories
 from ledger.demo.recipes import BudgetRecipe
+from ledger.demo.statements import import_and_reconcile
 from ledger.demo.timeline import Timeline
 from ledger.demo.world import AGREED_AT, Progress, build_world
 from ledger.errors import Conflict, InvalidInput
@@ -94,6 +95,8 @@ class DemoSummary:
     budgets: int
     entries: int
     postings: int
+    statement_lines: int = 0
+    flags: int = 0
 
 
 def demo_recipes(today: date) -> list[BudgetRecipe]:
@@ -115,6 +118,9 @@ def load_demo(database: Database, *, today: date, progress: Progress | None = No
         _refuse_non_empty(session)
         world = build_world(session, recipes, today=today, progress=report)
         posted = play_history(session, world, recipes, today=today, progress=report)
+        report("statements", 0, 1)
+        statements = import_and_reconcile(session, world.holder_ids.values(), today=today)
+        report("statements", 1, 1)
     return DemoSummary(
         funders=len(world.funder_ids),
         holders=len(world.holder_ids),
@@ -122,6 +128,8 @@ def load_demo(database: Database, *, today: date, progress: Progress | None = No
         budgets=len(world.budget_ids),
         entries=posted.entries + world.allocation_entries,
         postings=posted.postings + world.allocation_postings,
+        statement_lines=statements.lines,
+        flags=statements.flags,
     )
 
 
