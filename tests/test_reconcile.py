@@ -4,6 +4,7 @@ reconciling twice, or lines imported in another order, gives the same matches an
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -21,9 +22,17 @@ from ledger.reconcile import reconcile_accounts
 from ledger.reconcile_manual import SplitPart, recategorise, split_line, unmatch_line
 from ledger.reconcile_status import account_status, lock_reconciled, reopen_reconciled, unmatched_queue
 from ledger.statements import ledger_balance
-from ledger.tables import Account, Category
+from ledger.balances import signed_sums
+from ledger.tables import Account, Category, Posting
 from ledger.tables.flags import Flag
-from ledger.tables.reconciliation import Categorisation, CategoryRule, ReconciliationEvent, ReconciliationMatch, ReconciliationMatchPart
+from ledger.tables.reconciliation import (
+    Categorisation,
+    CategoryRule,
+    ReconciliationEvent,
+    ReconciliationMatch,
+    ReconciliationMatchPart,
+    RemittanceAdvice,
+)
 from ledger.tables.statements import StatementLineRecord
 from tests.support.builders import AGREED_AT, make_budget, make_person, make_world
 from tests.support.card_statements import CardLine, card_csv, import_card, post_drawdown
@@ -236,9 +245,11 @@ def test_one_payroll_bank_line_pays_its_run_over_twelve_budgets(db: Database) ->
         account = _import_bank(session, world.holder, [(date(2026, 5, 29), "PAYROLL SUNRISE", -run.total_pence)])
         result = reconcile_accounts(session, [account], actor=ACTOR)
         assert result.payments == 1 and result.unmatched == 0
-        payable_lines = session.scalar(select(func.count()).select_from(ReconciliationMatchPart))
-        assert payable_lines == 1
-        assert all(world.account_id(session, "payable", b) for b in budgets)
+        part = session.scalars(select(ReconciliationMatchPart)).one()
+        postings = session.scalars(select(Posting).where(Posting.entry_id == part.entry_id)).all()
+        assert part.amount_pence == -run.total_pence and len(postings) == 24  # a (payable, cash) pair for each of 12 budgets
+        for budget in budgets:
+            assert signed_sums(session, [world.account_id(session, "payable", budget)]).get(world.account_id(session, "payable", budget), 0) == 0
 
 
 # --- plans ------------------------------------------------------------------------------
@@ -353,3 +364,26 @@ def _plain_plan(world) -> plans.PlanVersionSpec:  # type: ignore[no-untyped-def]
         lines=[plans.PlanLineSpec("staff_pay", "PAs", "recurring", annual_amount_pence=900_000)], contingency_pence=100_000,
     )  # fmt: skip
 
+
+
+def test_a_remittance_advice_splits_its_payment_and_a_day_of_loads_is_one_transfer(db: Database) -> None:
+    with db.write() as session:
+        world, budgets = world_with_budgets(session, 3)
+        advice = RemittanceAdvice(
+            holder_id=world.holder.id, funder_id=world.icb.id, reference="REM-2026-04-77", total_pence=90_000,
+            lines=json.dumps([["ISF-0001", 50_000], ["ISF-0003", 40_000]]), created_by="t",
+        )  # fmt: skip
+        session.add(advice)
+        for number, budget in enumerate(budgets):
+            post_drawdown(session, world, budget, date(2026, 4, 6), 10_000 + number, f"bulk-{number}")
+        account = _import_bank(session, world.holder, [
+            (date(2026, 4, 2), "NHS DEVON ICB REM-2026-04-77", 90_000),
+            (date(2026, 4, 6), "ALLPAY BULK LOAD", -30_003),
+        ])  # fmt: skip
+        result = reconcile_accounts(session, [account], actor=ACTOR)
+        assert (result.funder_receipts, result.bulk_loads, result.unmatched) == (1, 1, 0)
+        assert advice.receipt_id is not None
+        cash = {b.reference: ledger_balance(session, session.get(Account, world.account_id(session, "cash", b)), as_of=date(2026, 4, 30)) for b in budgets}
+        assert cash == {"ISF-0001": 50_000 - 10_000, "ISF-0002": -10_001, "ISF-0003": 40_000 - 10_002}
+        parts = session.scalars(select(ReconciliationMatchPart).join(ReconciliationMatch).where(ReconciliationMatch.method == "bulk_loads")).all()
+        assert sorted(p.amount_pence for p in parts) == [-10_002, -10_001, -10_000]
