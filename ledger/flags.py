@@ -559,39 +559,71 @@ def _review_flags(session: Session, holder_id: int, budget_ids: set[int], today:
 
 
 def _balance_flags(session: Session, holder_id: int, line_ids: Sequence[int] | None) -> list[NewFlag]:
-    """A statement's closing balance that the ledger does not show on that day."""
-    from ledger.statements import ledger_balance
+    """The latest statement of each account whose closing balance the ledger does not show
+    on that day. One flag per statement: when the two come to agree (the rest of its lines
+    matched), the flag closes itself."""
+    from ledger.flag_workflow import close_by_system
 
+    latest = _latest_statements(session, holder_id, line_ids)
+    accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(sorted(latest))))} if latest else {}
+    ledger = _ledger_closing(session, list(latest.values()), accounts)
+    found = []
+    for statement in latest.values():
+        account = accounts[statement.account_id]
+        held, stated = ledger[statement.id], statement.closing_pence
+        assert statement.closing_on is not None and stated is not None
+        cause = f"BALANCE_MISMATCH:import-{statement.id}"
+        if held == stated:
+            for flag in session.scalars(select(Flag).where(Flag.cause_key == cause, Flag.state != FlagState.CLOSED)):
+                close_by_system(session, flag.id or 0, f"the ledger now shows {format_gbp(held)}, as the statement does")
+            continue
+        found.append(
+            NewFlag(
+                cause, FlagCode.BALANCE_MISMATCH, account.budget_id,
+                f"The statement {statement.file_name} says {account.name} held {format_gbp(stated)} at the end of"
+                f" {statement.closing_on:%d %B %Y}; the ledger shows {format_gbp(held)}"
+                f" ({format_gbp(abs(held - stated))} {'more' if held > stated else 'less'}) when it was checked.",
+                statement.closing_on, "balance-mismatch", BUILTIN_RULES_VERSION, amount_pence=abs(held - stated), account_id=account.id,
+            )  # fmt: skip
+        )
+    return found
+
+
+def _latest_statements(session: Session, holder_id: int, line_ids: Sequence[int] | None) -> dict[int, StatementImport]:
+    """The latest import with a closing balance of each account (of the lines given)."""
     query = select(StatementImport).where(StatementImport.holder_id == holder_id, StatementImport.closing_pence.is_not(None))
     if line_ids is not None:
-        import_ids: set[int] = set()
+        accounts: set[int] = set()
         for chunk in chunks(sorted(set(line_ids))):
-            import_ids.update(session.scalars(select(StatementLineRecord.import_id).where(StatementLineRecord.id.in_(chunk)).distinct()))
-        # The latest import of each account touched is the one whose closing balance matters now.
-        accounts = set()
-        for chunk in chunks(sorted(import_ids)):
-            accounts.update(session.scalars(select(StatementImport.account_id).where(StatementImport.id.in_(chunk))))
+            accounts.update(session.scalars(select(StatementLineRecord.account_id).where(StatementLineRecord.id.in_(chunk)).distinct()))
+        if not accounts:
+            return {}
         query = query.where(StatementImport.account_id.in_(sorted(accounts)))
     latest: dict[int, StatementImport] = {}
     for statement in session.scalars(query.order_by(StatementImport.closing_on, StatementImport.id)):
         latest[statement.account_id] = statement
-    found = []
-    for statement in latest.values():
-        account = session.get(Account, statement.account_id)
-        assert account is not None and statement.closing_on is not None and statement.closing_pence is not None
-        ledger = ledger_balance(session, account, as_of=statement.closing_on)
-        if ledger == statement.closing_pence:
-            continue
-        found.append(
-            NewFlag(
-                f"BALANCE_MISMATCH:import-{statement.id}:ledger-{ledger}", FlagCode.BALANCE_MISMATCH, account.budget_id,
-                f"The statement {statement.file_name} says {account.name} held {format_gbp(statement.closing_pence)} at the end of"
-                f" {statement.closing_on:%d %B %Y}; the ledger shows {format_gbp(ledger)}"
-                f" ({format_gbp(abs(ledger - statement.closing_pence))} {'more' if ledger > statement.closing_pence else 'less'}).",
-                statement.closing_on, "balance-mismatch", BUILTIN_RULES_VERSION,
-                amount_pence=abs(ledger - statement.closing_pence), account_id=account.id,
-            )  # fmt: skip
+    return latest
+
+
+def _ledger_closing(session: Session, statements: list[StatementImport], accounts: dict[int | None, Account]) -> dict[int | None, int]:
+    """What the ledger holds on each statement's closing day: one query for all the cards
+    (a card's statement shows its one account), ``ledger_balance`` for bank accounts."""
+    from ledger.statements import ledger_balance
+
+    found: dict[int | None, int] = {}
+    cards = [s.id for s in statements if accounts[s.account_id].kind == AccountKind.CARD]
+    for chunk in chunks(sorted(i for i in cards if i is not None)):
+        query = (
+            select(StatementImport.id, func.coalesce(func.sum(Posting.amount_pence), 0))
+            .outerjoin(Posting, and_(Posting.account_id == StatementImport.account_id, Posting.entry_date <= StatementImport.closing_on))
+            .where(StatementImport.id.in_(chunk))
+            .group_by(StatementImport.id)
         )
+        found.update({import_id: int(total) for import_id, total in session.execute(query)})
+    for statement in statements:
+        if statement.id not in found:
+            assert statement.closing_on is not None
+            found[statement.id] = ledger_balance(session, accounts[statement.account_id], as_of=statement.closing_on)
     return found
 
 

@@ -387,3 +387,22 @@ def test_a_remittance_advice_splits_its_payment_and_a_day_of_loads_is_one_transf
         assert cash == {"ISF-0001": 50_000 - 10_000, "ISF-0002": -10_001, "ISF-0003": 40_000 - 10_002}
         parts = session.scalars(select(ReconciliationMatchPart).join(ReconciliationMatch).where(ReconciliationMatch.method == "bulk_loads")).all()
         assert sorted(p.amount_pence for p in parts) == [-10_002, -10_001, -10_000]
+
+
+def test_a_statement_the_ledger_disagrees_with_is_flagged_once_and_the_flag_closes_when_they_agree(db: Database) -> None:
+    with db.write() as session:
+        world = make_world(session)
+        card = world.account_id(session, "card")
+        import_card(session, world, world.budget, [
+            CardLine("L1", APRIL, "LOAD", "", "LOAD", 10_000),
+            CardLine("P1", APRIL + timedelta(days=1), "STAGECOACH SOUTH WEST", "4131", "PURCHASE", -450),
+        ])  # fmt: skip
+        first = reconcile_accounts(session, [card], actor=ACTOR)
+        assert (first.unmatched, first.posted_spend) == (1, 1)  # a load the ledger has no drawdown for
+        flag = session.scalars(select(Flag).where(Flag.code == "BALANCE_MISMATCH")).one()
+        assert flag.amount_pence == 10_000 and "£95.50" in flag.reason and "-£4.50" in flag.reason
+        reconcile_accounts(session, [card], actor=ACTOR)
+        assert session.scalar(select(func.count()).select_from(Flag).where(Flag.code == "BALANCE_MISMATCH")) == 1
+        post_drawdown(session, world, world.budget, APRIL, 10_000, "late-load")
+        reconcile_accounts(session, [card], actor=ACTOR)
+        assert flag.state == "closed"
