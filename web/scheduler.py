@@ -28,6 +28,8 @@ from ledger.database import Database
 from ledger.drawdown_runs import post_due_drawdowns
 from ledger.leases import release_lease, take_lease
 from ledger.money import format_gbp
+from ledger.flags import raise_flags
+from ledger.parties import list_holders
 from ledger.reviews import log_reviews_due
 from ledger.tables import APSCHEDULER_JOBS, utcnow
 from ledger.top_slice import due_contingency_ring_fences, take_due_top_slices
@@ -44,6 +46,10 @@ SET_ASIDE_HOUR = 5
 the card loads of 06:00 (and at once when a process takes the lease)."""
 REVIEWS_JOB_ID = "reviews-due"
 REVIEWS_HOUR = 7
+FLAGS_JOB_ID = "flags"
+FLAGS_HOUR, FLAGS_MINUTE = 7, 15
+"""The flag rules run daily at 07:15 in England: surplus held and reviews overdue change with
+the date, not only when statements arrive."""
 
 log = logging.getLogger("phb_ledger.scheduler")
 
@@ -92,6 +98,21 @@ def run_reviews_due() -> None:
     assert database is not None, "the scheduler runs jobs only after SchedulerService.start"
     with database.read() as session:
         log_reviews_due(session, today_in_england())
+
+
+def run_flag_rules() -> None:
+    """Run every flag rule for every holder, each holder in its own transaction."""
+    database = _active_database
+    assert database is not None, "the scheduler runs jobs only after SchedulerService.start"
+    today = today_in_england()
+    with database.read() as session:
+        holder_ids = [holder.id for holder in list_holders(session)]
+    raised = 0
+    for holder_id in holder_ids:
+        with database.write() as session:
+            raised += raise_flags(session, holder_id, as_of=today, actor="scheduler").raised
+    if raised:
+        log.info("flags: %d raised across %d holder(s)", raised, len(holder_ids))
 
 
 class SchedulerService:
@@ -164,6 +185,8 @@ class SchedulerService:
         _add_job(scheduler, run_due_drawdowns, DRAWDOWN_JOB_ID, "Post the card loads that are due", every)
         _add_job(scheduler, run_reviews_due, REVIEWS_JOB_ID, "List the reviews due and overdue",
                  CronTrigger(hour=REVIEWS_HOUR, minute=0, timezone=LONDON))  # fmt: skip
+        _add_job(scheduler, run_flag_rules, FLAGS_JOB_ID, "Run the flag rules",
+                 CronTrigger(hour=FLAGS_HOUR, minute=FLAGS_MINUTE, timezone=LONDON))  # fmt: skip
         scheduler.start()
         self._scheduler = scheduler
 
