@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ledger.flag_workflow import FlagState
+from ledger import journal_rows
+from ledger.journal import lock_book
 from ledger.journal_rows import chunks
 from ledger.money import format_gbp
 from ledger.periods import quarter_of
@@ -122,11 +124,16 @@ def raise_flags(
     budget_ids: Sequence[int] | None = None,
     as_of: date | None = None,
     actor: str = "system",
+    dated_rules: bool | None = None,
 ) -> FlagRun:
-    """Run every rule for one holder: the line rules over ``line_ids`` (every matched line
+    """Run the rules for one holder: the line rules over ``line_ids`` (every matched line
     when None), the budget rules over the budgets those lines touch plus ``budget_ids``
-    (every budget of the holder when both are None). Returns how many flags are new."""
+    (every budget of the holder when both are None). The rules that change with the date —
+    surplus held, reviews overdue — run when ``dated_rules`` (by default, when no lines are
+    given: the daily run, ``flags --run``); a reconciliation leaves them to those. Returns
+    how many flags are new."""
     today = as_of or london_date(datetime.now(UTC).replace(tzinfo=None))
+    lock_book(session, holder_id)
     budgets = {b.id: b for b in session.scalars(select(Budget).where(Budget.holder_id == holder_id)) if b.id is not None}
     context = _Context(session, budgets)
     spend_lines = _spend_lines(session, holder_id, line_ids)
@@ -142,8 +149,9 @@ def raise_flags(
         ids = sorted(touched)
         found += _spend_posting_flags(context, ids)
         found += _contingency_flags(session, budgets, ids)
-        found += _surplus_flags(session, holder_id, budgets, ids, today)
-        found += _review_flags(session, holder_id, set(ids), today)
+        if line_ids is None if dated_rules is None else dated_rules:
+            found += _surplus_flags(session, holder_id, budgets, ids, today)
+            found += _review_flags(session, holder_id, set(ids), today)
     found += _balance_flags(session, holder_id, line_ids)
     raised = store_flags(session, holder_id, found, budgets, actor)
     return FlagRun(raised, len(found))
@@ -255,8 +263,13 @@ def _line_flags(context: _Context, lines: list[_SpendLine]) -> list[NewFlag]:
     cash_by_day: dict[tuple[int, date], int] = defaultdict(int)
     for line in lines:
         spent = -line.amount_pence
+        hits = context.checks_for(line.budget_id).check(line.mcc, line.merchant)
+        settings = context.settings_for(line.budget_id)
+        large = spent > settings.large_spend_pence and line.id not in receipts
+        if not hits and not large:
+            continue
         where = f"{format_gbp(spent)} at {line.merchant.strip() or 'an unnamed merchant'} on {line.posted_on:%d %B %Y}"
-        for hit in context.checks_for(line.budget_id).check(line.mcc, line.merchant):
+        for hit in hits:
             code = FlagCode(hit.code)
             reason = f"{where}: {hit.reason}"
             if code is FlagCode.CASH_WITHDRAWAL:
@@ -269,8 +282,7 @@ def _line_flags(context: _Context, lines: list[_SpendLine]) -> list[NewFlag]:
                     else f"cash withdrawn that day comes to more than the plan's daily limit of {format_gbp(cap)}."
                 )  # fmt: skip
             found.append(_line_flag(line, code, reason, hit.rule_id, hit.rule_version, hit.severity))
-        settings = context.settings_for(line.budget_id)
-        if spent > settings.large_spend_pence and line.id not in receipts:
+        if large:
             reason = f"{where}: more than {format_gbp(settings.large_spend_pence)} with no receipt attached."
             found.append(_line_flag(line, FlagCode.LARGE_SPEND, reason, "large-spend", settings.version))
     return found
@@ -629,6 +641,12 @@ def _ledger_closing(session: Session, statements: list[StatementImport], account
 
 # --- storing ------------------------------------------------------------------------------
 
+FLAG_COLUMNS = (
+    "id", "cause_key", "holder_id", "budget_id", "funder_id", "code", "severity", "rule_id", "rule_version", "reason",
+    "amount_pence", "occurred_on", "account_id", "statement_line_id", "entry_id", "state", "raised_at", "state_changed_at",
+)  # fmt: skip
+EVENT_COLUMNS = ("flag_id", "action", "from_state", "to_state", "actor", "actor_role", "evidence_ids", "at")
+
 
 def store_flags(session: Session, holder_id: int, flags: list[NewFlag], budgets: dict[int, Budget], actor: str) -> int:
     """Insert the flags whose cause has none yet, each with its first history event."""
@@ -642,28 +660,22 @@ def store_flags(session: Session, holder_id: int, flags: list[NewFlag], budgets:
     new = [unique[key] for key in keys if key not in existing]
     if not new:
         return 0
-    now = datetime.now(UTC).replace(tzinfo=None)
+    encode_date, encode_timestamp = journal_rows.date_encoder(session)
+    now = encode_timestamp(datetime.now(UTC).replace(tzinfo=None))
+    ids = journal_rows.reserve_ids(session, "flag", len(new))
     rows = [
-        {
-            "cause_key": flag.cause_key, "holder_id": holder_id, "budget_id": flag.budget_id,
-            "funder_id": budgets[flag.budget_id].lead_funder_id if flag.budget_id in budgets else None,
-            "code": str(flag.code), "severity": str(flag.severity or SEVERITY[flag.code]), "rule_id": flag.rule_id[:80],
-            "rule_version": flag.rule_version[:80], "reason": flag.reason, "amount_pence": flag.amount_pence,
-            "occurred_on": flag.occurred_on, "account_id": flag.account_id, "statement_line_id": flag.statement_line_id,
-            "entry_id": flag.entry_id, "state": FlagState.OPEN, "raised_at": now, "state_changed_at": now,
-        }  # fmt: skip
-        for flag in new
+        (
+            flag_id, flag.cause_key, holder_id, flag.budget_id,
+            budgets[flag.budget_id].lead_funder_id if flag.budget_id in budgets else None,
+            str(flag.code), str(flag.severity or SEVERITY[flag.code]), flag.rule_id[:80], flag.rule_version[:80], flag.reason,
+            flag.amount_pence, encode_date(flag.occurred_on), flag.account_id, flag.statement_line_id, flag.entry_id,
+            str(FlagState.OPEN), now, now,
+        )  # fmt: skip
+        for flag_id, flag in zip(ids, new)
     ]
-    # Under the holder's book lock (taken by every caller that posts), no one else raises
-    # flags for these causes meanwhile; the unique cause key is the database's guarantee.
-    ids = list(session.scalars(insert(Flag).returning(Flag.id, sort_by_parameter_order=True), rows))
-    if ids:
-        session.execute(
-            FlagEvent.__table__.insert(),
-            [
-                {"flag_id": flag_id, "action": "raised", "from_state": None, "to_state": FlagState.OPEN, "actor": actor[:200],
-                 "actor_role": "system", "evidence_ids": "[]", "at": now}  # fmt: skip
-                for flag_id in ids
-            ],
-        )
+    # Under the holder's book lock no one else raises flags for these causes meanwhile; the
+    # unique cause key is the database's guarantee.
+    journal_rows.insert_rows(session, "flag", FLAG_COLUMNS, rows)
+    events = [(flag_id, "raised", None, str(FlagState.OPEN), actor[:200], "system", "[]", now) for flag_id in ids]
+    journal_rows.insert_rows(session, "flag_event", EVENT_COLUMNS, events)
     return len(ids)

@@ -56,11 +56,15 @@ def chunks(items: Sequence, size: int = SQLITE_IN_CHUNK) -> Iterable[Sequence]:
         yield items[start : start + size]
 
 
+RESERVABLE_TABLES = frozenset({"journal_entry", "reconciliation_match", "reconciliation_match_part", "flag"})
+"""Tables whose rows are never deleted, so that on SQLite max(id) + 1 is never an id used before."""
+
+
 def reserve_ids(session: Session, table: str, count: int) -> list[int]:
-    """``count`` fresh entry ids. On SQLite the caller holds the write lock
-    (BEGIN IMMEDIATE), so max(id) cannot move under it; journal rows are never deleted, so
+    """``count`` fresh ids of ``table``. On SQLite the caller holds the write lock
+    (BEGIN IMMEDIATE), so max(id) cannot move under it; these rows are never deleted, so
     ids are never reused. On PostgreSQL each id comes from the table's sequence."""
-    assert table == "journal_entry", table
+    assert table in RESERVABLE_TABLES, table
     if count == 0:
         return []
     if is_sqlite(session):

@@ -31,9 +31,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger import journal_rows
 from ledger.accounts import budget_account_code
 from ledger.categorise import Categorised, Categoriser, spend_accounts
 from ledger.entries import NewEntry, NewPosting, Provenance
@@ -44,7 +45,7 @@ from ledger.periods import closed_quarter_containing
 from ledger.reconcile_combinations import bank_credit_match, bank_debit_match
 from ledger.reconcile_ledger_side import Candidate, Scope, StatementKind, scope_of, unmatched_candidates
 from ledger.rules import merchant_key
-from ledger.tables import Account, Budget, ClosedPeriod
+from ledger.tables import Account, Budget, ClosedPeriod, utcnow
 from ledger.tables.reconciliation import Categorisation, ReconciliationMatch, ReconciliationMatchPart, ReconciliationLock
 from ledger.tables.statements import StatementImport, StatementLineRecord
 from ledger.vocabulary import AccountKind, EntryKind
@@ -224,22 +225,21 @@ def _reconcile_holder(
 
 def unmatched_lines(session: Session, account_ids: Sequence[int], *, line_ids: Sequence[int] | None = None) -> dict[int, list[Line]]:
     """The lines of each account no active match stands for, in reconciliation order."""
+    line = StatementLineRecord.__table__.c
     query = (
-        select(StatementLineRecord, StatementImport.file_name, StatementImport.format, StatementImport.layout)
-        .join(StatementImport, StatementImport.id == StatementLineRecord.import_id)
-        .outerjoin(ReconciliationMatch, ReconciliationMatch.active_line_id == StatementLineRecord.id)
-        .where(StatementLineRecord.account_id.in_(sorted(set(account_ids))), ReconciliationMatch.id.is_(None))
-    )
+        select(
+            line.id, line.account_id, line.posted_on, line.amount_pence, line.description, line.payee, line.mcc, line.kind,
+            line.is_fee, line.dedupe_key, line.line_no, StatementImport.file_name, StatementImport.format, StatementImport.layout,
+        )
+        .join(StatementImport, StatementImport.id == line.import_id)
+        .outerjoin(ReconciliationMatch, ReconciliationMatch.active_line_id == line.id)
+        .where(line.account_id.in_(sorted(set(account_ids))), ReconciliationMatch.id.is_(None))
+    )  # fmt: skip
     if line_ids is not None:
-        query = query.where(StatementLineRecord.id.in_(sorted(set(line_ids))))
+        query = query.where(line.id.in_(sorted(set(line_ids))))
     found: dict[int, list[Line]] = {account_id: [] for account_id in account_ids}
-    for record, file_name, format_, layout in session.execute(query):
-        found[record.account_id].append(
-            Line(
-                record.id, record.account_id, record.posted_on, record.amount_pence, record.description, record.payee,
-                record.mcc, record.kind, record.is_fee, record.dedupe_key, record.line_no, file_name, format_, layout,
-            )
-        )  # fmt: skip
+    for row in session.execute(query):
+        found[row[1]].append(Line(*row))
     for account_lines in found.values():
         account_lines.sort(key=lambda line: (line.posted_on, line.amount_pence, line.dedupe_key))
     return found
@@ -362,8 +362,8 @@ def _post_and_record(
         return
     _refund_categories(session, decided, categoriser)
     to_post = [d for d in decided if d.method in MatchMethod.POSTING_HERE]
+    generations = _generations(session, [d.line.id for d in decided])
     if to_post:
-        generations = _generations(session, [d.line.id for d in to_post])
         accounts = _posting_accounts(session, holder_id, to_post)
         for item in to_post:
             item.entry = _entry_for(holder_id, item, accounts, generations.get(item.line.id, 0), actor)
@@ -371,7 +371,7 @@ def _post_and_record(
         for item, outcome in zip(to_post, outcomes):
             assert not outcome.outcome.is_conflict, f"reconciliation key reused for other content: {item.entry}"
             item.parts = [(outcome.entry.id, item.line.amount_pence, item.budget_id, True)]
-    record_matches(session, holder_id, decided, actor=actor, created_by=f"{RECONCILER} ({actor})"[:200])
+    record_matches(session, holder_id, decided, actor=actor, created_by=f"{RECONCILER} ({actor})"[:200], generations=generations)
     result.matched_line_ids.extend(d.line.id for d in decided)
 
 
@@ -473,51 +473,47 @@ def _refund_categories(session: Session, decided: list[_Decided], categoriser: C
             refund.category = Categorised(category.id, category.code, "refund-of-purchase", "1")
 
 
-def record_matches(session: Session, holder_id: int, decided: Sequence[_Decided], *, actor: str, created_by: str) -> list[int]:
-    """Write the match rows (and categorisations) for decided lines; return the match ids."""
+MATCH_COLUMNS = ("id", "holder_id", "account_id", "statement_line_id", "active_line_id", "method", "generation", "created_by", "created_at")
+PART_COLUMNS = ("id", "match_id", "account_id", "entry_id", "active_entry_id", "budget_id", "amount_pence", "posted_here")
+CATEGORISATION_COLUMNS = (
+    "match_part_id", "budget_id", "category_id", "merchant_key", "rule_id", "rule_version", "decided_by", "by_person",
+    "entry_id", "created_at",
+)  # fmt: skip
+
+
+def record_matches(
+    session: Session, holder_id: int, decided: Sequence[_Decided], *, actor: str, created_by: str, generations: dict[int, int] | None = None
+) -> list[int]:
+    """Write the match rows (and categorisations) for decided lines; return the match ids.
+    Rows go straight to the driver with ids reserved first, as journal entries do: a
+    reconciliation of 100,000 lines writes 300,000 rows."""
     if not decided:
         return []
-    generations = _generations(session, [d.line.id for d in decided])
-    match_rows = [
-        {
-            "holder_id": holder_id, "account_id": d.line.account_id, "statement_line_id": d.line.id,
-            "active_line_id": d.line.id, "method": d.method, "generation": generations.get(d.line.id, 0),
-            "created_by": created_by[:200],
-        }  # fmt: skip
-        for d in decided
-    ]
-    match_ids = list(
-        session.scalars(insert(ReconciliationMatch).returning(ReconciliationMatch.id, sort_by_parameter_order=True), match_rows)
-    )
-    part_rows = []
+    if generations is None:
+        generations = _generations(session, [d.line.id for d in decided])
+    _encode_date, encode_timestamp = journal_rows.date_encoder(session)
+    now = encode_timestamp(utcnow())
+    by = created_by[:200]
+    match_ids = journal_rows.reserve_ids(session, "reconciliation_match", len(decided))
+    match_rows, part_rows, categorisations = [], [], []
+    parts = [(match_id, item, part) for match_id, item in zip(match_ids, decided) for part in item.parts]
+    part_ids = journal_rows.reserve_ids(session, "reconciliation_match_part", len(parts))
     for match_id, item in zip(match_ids, decided):
-        for entry_id, pence, budget_id, posted_here in item.parts:
-            assert entry_id is not None
-            part_rows.append(
-                {
-                    "match_id": match_id, "account_id": item.line.account_id, "entry_id": entry_id, "active_entry_id": entry_id,
-                    "budget_id": budget_id, "amount_pence": pence, "posted_here": posted_here,
-                }  # fmt: skip
+        line = item.line
+        match_rows.append((match_id, holder_id, line.account_id, line.id, line.id, item.method, generations.get(line.id, 0), by, now))
+    for part_id, (match_id, item, (entry_id, pence, budget_id, posted_here)) in zip(part_ids, parts):
+        assert entry_id is not None
+        part_rows.append((part_id, match_id, item.line.account_id, entry_id, entry_id, budget_id, pence, posted_here))
+        if item.category is not None and budget_id is not None:
+            categorisations.append(
+                (
+                    part_id, budget_id, item.category.category_id, merchant_key(item.line.merchant)[:200], item.category.rule_id,
+                    item.category.rule_version, by, False, entry_id, now,
+                )  # fmt: skip
             )
-    part_ids = list(
-        session.scalars(insert(ReconciliationMatchPart).returning(ReconciliationMatchPart.id, sort_by_parameter_order=True), part_rows)
-    )
-    categorisations = []
-    position = 0
-    for item in decided:
-        for entry_id, _pence, budget_id, _posted in item.parts:
-            if item.category is not None and budget_id is not None:
-                categorisations.append(
-                    {
-                        "match_part_id": part_ids[position], "budget_id": budget_id, "category_id": item.category.category_id,
-                        "merchant_key": merchant_key(item.line.merchant)[:200], "rule_id": item.category.rule_id,
-                        "rule_version": item.category.rule_version, "decided_by": created_by[:200], "by_person": False,
-                        "entry_id": entry_id,
-                    }  # fmt: skip
-                )
-            position += 1
-    if categorisations:
-        session.execute(insert(Categorisation), categorisations)
+    journal_rows.insert_rows(session, "reconciliation_match", MATCH_COLUMNS, match_rows)
+    journal_rows.insert_rows(session, "reconciliation_match_part", PART_COLUMNS, part_rows)
+    journal_rows.insert_rows(session, "categorisation", CATEGORISATION_COLUMNS, categorisations)
     return match_ids
 
 
