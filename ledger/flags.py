@@ -234,7 +234,6 @@ def _spend_lines(session: Session, holder_id: int, line_ids: Sequence[int] | Non
         .join(ReconciliationMatchPart, ReconciliationMatchPart.match_id == ReconciliationMatch.id)
         .join(Account, Account.id == StatementLineRecord.account_id)
         .where(
-            ReconciliationMatch.holder_id == holder_id,
             Account.kind.in_([AccountKind.CARD, AccountKind.CASH]),
             StatementLineRecord.amount_pence < 0,
             StatementLineRecord.is_fee.is_(False),
@@ -248,7 +247,9 @@ def _spend_lines(session: Session, holder_id: int, line_ids: Sequence[int] | Non
     rows: dict[int, _SpendLine] = {}
     batches = [None] if line_ids is None else list(chunks(sorted(set(line_ids))))
     for batch in batches:
-        batch_query = query if batch is None else query.where(StatementLineRecord.id.in_(batch))
+        # Given lines, the query starts from them (a holder's every match is not read once a
+        # batch); otherwise from the holder's matches.
+        batch_query = query.where(ReconciliationMatch.holder_id == holder_id) if batch is None else query.where(StatementLineRecord.id.in_(batch))
         for row in session.execute(batch_query):
             line_id, account_id, budget_id, entry_id, posted_on, amount, mcc, payee, description, key = row
             if line_id not in rows:  # a split line: its first part stands for it
