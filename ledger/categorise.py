@@ -23,6 +23,7 @@ from ledger.vocabulary import UNCATEGORISED_CATEGORY, AccountKind
 UNCATEGORISED = UNCATEGORISED_CATEGORY[0]
 NO_RULE = ("none", "-")
 NGRAM_WORDS_MAX = 6
+_UNSEEN = object()
 
 
 class RuleOrigin(StrEnum):
@@ -76,6 +77,7 @@ class Categoriser:
             else:
                 self._merchant.setdefault(rule.pattern, rule)
         self.shipped = shipped_category_rules()
+        self._chosen: dict[tuple[str | None, str], Categorised | None] = {}
 
     def uncategorised(self) -> Categorised:
         category = self.categories[UNCATEGORISED]
@@ -83,6 +85,16 @@ class Categoriser:
         return Categorised(category.id, category.code, *NO_RULE)
 
     def categorise(self, mcc: str | None, merchant: str) -> Categorised | None:
+        """The category for a spend, from the first rule that places it (remembered for the
+        run: a card's merchants repeat)."""
+        remembered = self._chosen.get((mcc, merchant), _UNSEEN)
+        if remembered is not _UNSEEN:
+            return remembered  # type: ignore[return-value]
+        chosen = self._categorise(mcc, merchant)
+        self._chosen[(mcc, merchant)] = chosen
+        return chosen
+
+    def _categorise(self, mcc: str | None, merchant: str) -> Categorised | None:
         key = merchant_key(merchant)
         rule = self._holder_rule(mcc, key)
         if rule is not None:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
@@ -125,18 +126,25 @@ def raise_flags(
     as_of: date | None = None,
     actor: str = "system",
     dated_rules: bool | None = None,
+    entry_ids: Sequence[int] | None = None,
+    spend_lines: Sequence[SpendLine] = (),
 ) -> FlagRun:
     """Run the rules for one holder: the line rules over ``line_ids`` (every matched line
     when None), the budget rules over the budgets those lines touch plus ``budget_ids``
     (every budget of the holder when both are None). The rules that change with the date —
     surplus held, reviews overdue — run when ``dated_rules`` (by default, when no lines are
-    given: the daily run, ``flags --run``); a reconciliation leaves them to those. Returns
-    how many flags are new."""
+    given: the daily run, ``flags --run``); a reconciliation leaves them to those. With
+    ``entry_ids`` (what a reconciliation just posted or matched) only those entries are
+    looked at for uncategorised and out-of-plan spend, and ``spend_lines`` are purchases it
+    already knows (the rest of ``line_ids`` are read). Returns how many flags are new."""
     today = as_of or london_date(datetime.now(UTC).replace(tzinfo=None))
     lock_book(session, holder_id)
     budgets = {b.id: b for b in session.scalars(select(Budget).where(Budget.holder_id == holder_id)) if b.id is not None}
     context = _Context(session, budgets)
-    spend_lines = _spend_lines(session, holder_id, line_ids)
+    known = {line.id for line in spend_lines}
+    to_read = None if line_ids is None else [line_id for line_id in line_ids if line_id not in known]
+    read = _spend_lines(session, holder_id, to_read) if to_read is None or to_read else []
+    spend_lines = sorted([*spend_lines, *(line for line in read if line.id not in known)], key=lambda line: (line.posted_on, line.dedupe_key))
     found: list[NewFlag] = []
     found += _line_flags(context, spend_lines)
     found += _duplicate_flags(session, context, spend_lines)
@@ -147,7 +155,7 @@ def raise_flags(
         touched.update(budgets)
     if touched:
         ids = sorted(touched)
-        found += _spend_posting_flags(context, ids)
+        found += _spend_posting_flags(context, ids, entry_ids)
         found += _contingency_flags(session, budgets, ids)
         if line_ids is None if dated_rules is None else dated_rules:
             found += _surplus_flags(session, holder_id, budgets, ids, today)
@@ -206,8 +214,9 @@ def spend_checks_of(session: Session, funder_ids: Iterable[int]) -> dict[int, Sp
 # --- statement lines --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _SpendLine:
+class SpendLine(NamedTuple):
+    """A matched purchase on a card or a budget's own bank account, as the line rules see it."""
+
     id: int
     account_id: int
     budget_id: int | None
@@ -219,7 +228,7 @@ class _SpendLine:
     dedupe_key: str
 
 
-def _spend_lines(session: Session, holder_id: int, line_ids: Sequence[int] | None) -> list[_SpendLine]:
+def _spend_lines(session: Session, holder_id: int, line_ids: Sequence[int] | None) -> list[SpendLine]:
     """Matched money-out lines on cards and budgets' own bank accounts that bought
     something (their entry puts money into a spend category): not fees, loads or payments of
     wages approved before."""
@@ -244,7 +253,7 @@ def _spend_lines(session: Session, holder_id: int, line_ids: Sequence[int] | Non
             .exists(),
         )
     )  # fmt: skip
-    rows: dict[int, _SpendLine] = {}
+    rows: dict[int, SpendLine] = {}
     batches = [None] if line_ids is None else list(chunks(sorted(set(line_ids))))
     for batch in batches:
         # Given lines, the query starts from them (a holder's every match is not read once a
@@ -253,11 +262,11 @@ def _spend_lines(session: Session, holder_id: int, line_ids: Sequence[int] | Non
         for row in session.execute(batch_query):
             line_id, account_id, budget_id, entry_id, posted_on, amount, mcc, payee, description, key = row
             if line_id not in rows:  # a split line: its first part stands for it
-                rows[line_id] = _SpendLine(line_id, account_id, budget_id, entry_id, posted_on, amount, mcc, payee or description, key)
+                rows[line_id] = SpendLine(line_id, account_id, budget_id, entry_id, posted_on, amount, mcc, payee or description, key)
     return sorted(rows.values(), key=lambda line: (line.posted_on, line.dedupe_key))
 
 
-def _line_flags(context: _Context, lines: list[_SpendLine]) -> list[NewFlag]:
+def _line_flags(context: _Context, lines: list[SpendLine]) -> list[NewFlag]:
     found: list[NewFlag] = []
     receipts = _lines_with_receipts(context.session, [line.id for line in lines])
     cash_allowance = _cash_allowances(context.session, {line.budget_id for line in lines if line.budget_id})
@@ -289,7 +298,7 @@ def _line_flags(context: _Context, lines: list[_SpendLine]) -> list[NewFlag]:
     return found
 
 
-def _line_flag(line: _SpendLine, code: FlagCode, reason: str, rule_id: str, rule_version: str, severity: str | None = None) -> NewFlag:
+def _line_flag(line: SpendLine, code: FlagCode, reason: str, rule_id: str, rule_version: str, severity: str | None = None) -> NewFlag:
     return NewFlag(
         f"{code}:line-{line.id}", code, line.budget_id, reason, line.posted_on, rule_id, rule_version,
         amount_pence=-line.amount_pence, account_id=line.account_id, statement_line_id=line.id, entry_id=line.entry_id,
@@ -325,7 +334,7 @@ def _cash_allowances(session: Session, budget_ids: set[int | None]) -> dict[int,
     return found
 
 
-def _duplicate_flags(session: Session, context: _Context, lines: list[_SpendLine]) -> list[NewFlag]:
+def _duplicate_flags(session: Session, context: _Context, lines: list[SpendLine]) -> list[NewFlag]:
     """The same merchant and amount on the same account within the funder's window: the
     later one (in date, then line order) asks whether it was charged twice."""
     if not lines:
@@ -385,23 +394,40 @@ class _Spend:
     kind: str
 
 
-def _spend_postings(session: Session, budget_ids: list[int]) -> list[_Spend]:
-    """Postings on budgets' spend accounts, leaving out entries reversed and reversals."""
+def _spend_postings(session: Session, budget_ids: list[int], entry_ids: Sequence[int] | None = None) -> list[_Spend]:
+    """Postings on budgets' spend accounts (of ``entry_ids`` only, if given), leaving out
+    entries reversed and reversals."""
     reversal = aliased(JournalEntry)
+    query = (
+        select(Posting.entry_id, Account.budget_id, Account.category_id, Posting.entry_date, Posting.amount_pence, JournalEntry.kind)
+        .join(Account, Account.id == Posting.account_id)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .outerjoin(reversal, reversal.reverses_entry_id == JournalEntry.id)
+        .where(Account.kind == AccountKind.SPEND, JournalEntry.reverses_entry_id.is_(None), reversal.id.is_(None))
+    )
     found = []
+    if entry_ids is None:
+        for chunk in chunks(budget_ids):
+            found.extend(_Spend(*row) for row in session.execute(query.where(Account.budget_id.in_(chunk))))
+    else:
+        wanted = set(budget_ids)
+        for chunk in chunks(sorted(set(entry_ids))):
+            found.extend(_Spend(*row) for row in session.execute(query.where(Posting.entry_id.in_(chunk))) if row[1] in wanted)
+    return found
+
+
+def _spend_totals(session: Session, budget_ids: list[int]) -> dict[tuple[int, int], int]:
+    """What each budget has spent in each category (a reversal and its original cancel out)."""
+    totals: dict[tuple[int, int], int] = {}
     for chunk in chunks(budget_ids):
         query = (
-            select(Posting.entry_id, Account.budget_id, Account.category_id, Posting.entry_date, Posting.amount_pence, JournalEntry.kind)
-            .join(Account, Account.id == Posting.account_id)
-            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-            .outerjoin(reversal, reversal.reverses_entry_id == JournalEntry.id)
-            .where(
-                Account.budget_id.in_(chunk), Account.kind == AccountKind.SPEND,
-                JournalEntry.reverses_entry_id.is_(None), reversal.id.is_(None),
-            )
-        )  # fmt: skip
-        found.extend(_Spend(*row) for row in session.execute(query))
-    return found
+            select(Account.budget_id, Account.category_id, func.sum(Posting.amount_pence))
+            .join(Posting, Posting.account_id == Account.id)
+            .where(Account.budget_id.in_(chunk), Account.kind == AccountKind.SPEND)
+            .group_by(Account.budget_id, Account.category_id)
+        )
+        totals.update({(budget_id, category_id): int(total) for budget_id, category_id, total in session.execute(query)})
+    return totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,15 +468,13 @@ def _in_force(versions: list[_PlanVersion], day: date) -> _PlanVersion | None:
     return max(in_force, key=lambda v: (v.effective_from, v.version)) if in_force else (versions[0] if versions else None)
 
 
-def _spend_posting_flags(context: _Context, budget_ids: list[int]) -> list[NewFlag]:
+def _spend_posting_flags(context: _Context, budget_ids: list[int], entry_ids: Sequence[int] | None) -> list[NewFlag]:
     session = context.session
     categories = {c.id: c for c in session.scalars(select(Category))}
     uncategorised = next(c.id for c in categories.values() if c.code == UNCATEGORISED_CATEGORY[0] and c.holder_id is None)
     versions = _agreed_versions(session, budget_ids)
     found: list[NewFlag] = []
-    totals: dict[tuple[int, int], int] = defaultdict(int)
-    for spend in _spend_postings(session, budget_ids):
-        totals[(spend.budget_id, spend.category_id)] += spend.pence
+    for spend in _spend_postings(session, budget_ids, entry_ids):
         if spend.pence <= 0 or spend.kind not in _SPEND_ENTRY_KINDS:
             continue
         name = categories[spend.category_id].name
@@ -473,7 +497,7 @@ def _spend_posting_flags(context: _Context, budget_ids: list[int]) -> list[NewFl
                     spend.entry_date, "out-of-plan-category", BUILTIN_RULES_VERSION, amount_pence=spend.pence, entry_id=spend.entry_id,
                 )  # fmt: skip
             )
-    for (budget_id, category_id), spent in sorted(totals.items()):
+    for (budget_id, category_id), spent in sorted(_spend_totals(session, budget_ids).items()):
         latest = versions.get(budget_id, [])
         if not latest or category_id == uncategorised:
             continue
@@ -581,14 +605,14 @@ def _balance_flags(session: Session, holder_id: int, line_ids: Sequence[int] | N
     accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(sorted(latest))))} if latest else {}
     ledger = _ledger_closing(session, list(latest.values()), accounts)
     found = []
+    agreeing: dict[str, int] = {}
     for statement in latest.values():
         account = accounts[statement.account_id]
         held, stated = ledger[statement.id], statement.closing_pence
         assert statement.closing_on is not None and stated is not None
         cause = f"BALANCE_MISMATCH:import-{statement.id}"
         if held == stated:
-            for flag in session.scalars(select(Flag).where(Flag.cause_key == cause, Flag.state != FlagState.CLOSED)):
-                close_by_system(session, flag.id or 0, f"the ledger now shows {format_gbp(held)}, as the statement does")
+            agreeing[cause] = held
             continue
         found.append(
             NewFlag(
@@ -599,6 +623,9 @@ def _balance_flags(session: Session, holder_id: int, line_ids: Sequence[int] | N
                 statement.closing_on, "balance-mismatch", BUILTIN_RULES_VERSION, amount_pence=abs(held - stated), account_id=account.id,
             )  # fmt: skip
         )
+    for chunk in chunks(sorted(agreeing)):
+        for flag in session.scalars(select(Flag).where(Flag.cause_key.in_(chunk), Flag.state != FlagState.CLOSED)):
+            close_by_system(session, flag.id or 0, f"the ledger now shows {format_gbp(agreeing[flag.cause_key])}, as the statement does")
     return found
 
 

@@ -32,15 +32,15 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import journal_rows
+from ledger import flags, journal_rows
 from ledger.accounts import budget_account_code
 from ledger.categorise import Categorised, Categoriser, spend_accounts
 from ledger.entries import NewEntry, NewPosting, Provenance
 from ledger.errors import InvalidInput
-from ledger.journal import lock_book, post_entries
+from ledger.journal import collector_paused, lock_book, post_entries
 from ledger.money import format_gbp
 from ledger.periods import closed_quarter_containing
 from ledger.reconcile_combinations import bank_credit_match, bank_debit_match
@@ -167,8 +167,6 @@ def reconcile_accounts(
 ) -> ReconcileResult:
     """Reconcile every unmatched line of the statement accounts given (one holder's or
     several holders'), then raise the flags the new matches call for."""
-    from ledger import flags  # flags reads matches; reconciliation calls it when done
-
     options = options.checked()
     accounts = _accounts(session, account_ids)
     result = ReconcileResult(sorted({a.id for a in accounts if a.id is not None}))
@@ -178,9 +176,36 @@ def reconcile_accounts(
     for holder_id in sorted(by_holder):
         lock_book(session, holder_id)
         scopes = [scope_of(session, account) for account in by_holder[holder_id]]
-        matched = _reconcile_holder(session, holder_id, scopes, actor, options, result)
-        result.flags_raised += flags.raise_flags(session, holder_id, line_ids=matched, actor=actor).raised
+        with collector_paused(_line_count(session, [s.account_id for s in scopes])):
+            decided = _reconcile_holder(session, holder_id, scopes, actor, options, result)
+            if decided:
+                result.flags_raised += flags.raise_flags(
+                    session, holder_id, line_ids=[d.line.id for d in decided], spend_lines=_purchases(decided),
+                    entry_ids=[part[0] for d in decided for part in d.parts if part[0] is not None], actor=actor,
+                ).raised  # fmt: skip
     return result
+
+
+def _purchases(decided: list[_Decided]) -> list[flags.SpendLine]:
+    """The purchases this run posted, as the flag rules see them (what else was matched,
+    they read for themselves)."""
+    return [
+        flags.SpendLine(
+            d.line.id, d.line.account_id, d.budget_id, d.parts[0][0], d.line.posted_on, d.line.amount_pence, d.line.mcc,
+            d.line.merchant, d.line.dedupe_key,
+        )  # fmt: skip
+        for d in decided
+        if d.method == MatchMethod.SPEND and d.line.amount_pence < 0
+    ]
+
+
+def _line_count(session: Session, account_ids: list[int]) -> int:
+    """How many lines the accounts' statements hold: the size of the run, near enough."""
+    table = StatementLineRecord.__table__
+    return sum(
+        int(session.scalar(select(func.count()).select_from(table).where(table.c.account_id.in_(chunk))) or 0)
+        for chunk in journal_rows.chunks(sorted(account_ids))
+    )
 
 
 def _accounts(session: Session, account_ids: Sequence[int]) -> list[Account]:
@@ -197,9 +222,13 @@ def _accounts(session: Session, account_ids: Sequence[int]) -> list[Account]:
 
 def _reconcile_holder(
     session: Session, holder_id: int, scopes: list[Scope], actor: str, options: ReconcileOptions, result: ReconcileResult
-) -> list[int]:
+) -> list[_Decided]:
+    """Reconcile one holder's accounts; return what was decided for each line matched."""
     lines = unmatched_lines(session, [s.account_id for s in scopes])
-    result.lines_seen += sum(len(v) for v in lines.values())
+    seen = sum(len(v) for v in lines.values())
+    result.lines_seen += seen
+    if not seen:
+        return []
     candidates = unmatched_candidates(session, scopes)
     locked = locked_through(session, [s.account_id for s in scopes])
     closed = [(p.quarter, p.starts_on, p.ends_on) for p in session.scalars(select(ClosedPeriod).where(ClosedPeriod.book_id == holder_id))]
@@ -221,7 +250,7 @@ def _reconcile_holder(
             else:
                 decided.append(found)
     _post_and_record(session, holder_id, decided, categoriser, actor, result)
-    return [d.line.id for d in decided]
+    return decided
 
 
 def unmatched_lines(session: Session, account_ids: Sequence[int], *, line_ids: Sequence[int] | None = None) -> dict[int, list[Line]]:
