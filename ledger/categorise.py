@@ -7,7 +7,7 @@ re-categorisations, then the shipped rules (merchant names before MCCs; see
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -127,10 +127,13 @@ class Categoriser:
         return None
 
 
-def spend_accounts(session: Session, holder_id: int, budget_ids: Sequence[int], category_ids: Sequence[int]) -> dict[tuple[int, int], int]:
-    """The spend account of each (budget, category), made where a holder's category arrived
-    after the budget was set up."""
-    wanted = {(b, c) for b in budget_ids for c in category_ids}
+def spend_accounts(session: Session, holder_id: int, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """The spend account of each (budget, category) asked for, made where a holder's
+    category arrived after the budget was set up."""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    budget_ids = sorted({b for b, _ in wanted})
     found = _spend_accounts(session, holder_id, budget_ids)
     missing = wanted - found.keys()
     if missing:
@@ -138,8 +141,7 @@ def spend_accounts(session: Session, holder_id: int, budget_ids: Sequence[int], 
         categories = {c.id: c for c in session.scalars(select(Category).where(Category.id.in_(sorted({c for _, c in missing}))))}
         specs = []
         for budget_id, category_id in sorted(missing):
-            budget, category = budgets[budget_id], categories[category_id]
-            specs.extend(s for s in budget_fixed_specs(budget, [category]) if s.kind == AccountKind.SPEND)
+            specs.extend(s for s in budget_fixed_specs(budgets[budget_id], [categories[category_id]]) if s.kind == AccountKind.SPEND)
         ensure_accounts(session, specs)
         found = _spend_accounts(session, holder_id, budget_ids)
     return found

@@ -32,7 +32,7 @@ from ledger.plans import london_date
 from ledger.rules import SpendChecks, load_spend_checks, merchant_key, shipped_spend_checks
 from ledger.tables import Account, Budget, Category, Funder, JournalEntry, PlanLine, Posting, SupportPlanVersion
 from ledger.tables.budget_money import ContingencyUse
-from ledger.tables.flags import Evidence, Flag, FlagEvent, FlagSettings, FunderRuleSet
+from ledger.tables.flags import Evidence, Flag, FlagSettings, FunderRuleSet
 from ledger.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
 from ledger.tables.statements import StatementImport, StatementLineRecord
 from ledger.vocabulary import UNCATEGORISED_CATEGORY, AccountKind, EntryKind, PlanStatus

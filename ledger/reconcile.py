@@ -36,18 +36,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger import flags, journal_rows
-from ledger.accounts import budget_account_code
 from ledger.categorise import Categorised, Categoriser, spend_accounts
 from ledger.entries import NewEntry, NewPosting, Provenance
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, NotFound
 from ledger.journal import collector_paused, lock_book, post_entries
 from ledger.money import format_gbp
 from ledger.periods import closed_quarter_containing
 from ledger.reconcile_combinations import bank_credit_match, bank_debit_match
 from ledger.reconcile_ledger_side import Candidate, Scope, StatementKind, scope_of, unmatched_candidates
 from ledger.rules import merchant_key
-from ledger.tables import Account, Budget, ClosedPeriod, utcnow
-from ledger.tables.reconciliation import Categorisation, ReconciliationMatch, ReconciliationMatchPart, ReconciliationLock
+from ledger.tables import Account, ClosedPeriod, utcnow
+from ledger.tables.reconciliation import Categorisation, ReconciliationLock, ReconciliationMatch
 from ledger.tables.statements import StatementImport, StatementLineRecord
 from ledger.vocabulary import AccountKind, EntryKind
 
@@ -150,7 +149,7 @@ class Line(NamedTuple):
 
 
 @dataclass(slots=True)
-class _Decided:
+class Decided:
     """A line's match, before its rows are written."""
 
     line: Line
@@ -186,7 +185,7 @@ def reconcile_accounts(
     return result
 
 
-def _purchases(decided: list[_Decided]) -> list[flags.SpendLine]:
+def _purchases(decided: list[Decided]) -> list[flags.SpendLine]:
     """The purchases this run posted, as the flag rules see them (what else was matched,
     they read for themselves)."""
     return [
@@ -214,15 +213,13 @@ def _accounts(session: Session, account_ids: Sequence[int]) -> list[Account]:
     found = list(session.scalars(select(Account).where(Account.id.in_(sorted(set(account_ids))))))
     missing = sorted(set(account_ids) - {a.id for a in found})
     if missing:
-        from ledger.errors import NotFound
-
         raise NotFound(f"there is no account {missing[0]}", code="account_not_found")
     return sorted(found, key=lambda a: a.id or 0)
 
 
 def _reconcile_holder(
     session: Session, holder_id: int, scopes: list[Scope], actor: str, options: ReconcileOptions, result: ReconcileResult
-) -> list[_Decided]:
+) -> list[Decided]:
     """Reconcile one holder's accounts; return what was decided for each line matched."""
     lines = unmatched_lines(session, [s.account_id for s in scopes])
     seen = sum(len(v) for v in lines.values())
@@ -233,7 +230,7 @@ def _reconcile_holder(
     locked = locked_through(session, [s.account_id for s in scopes])
     closed = [(p.quarter, p.starts_on, p.ends_on) for p in session.scalars(select(ClosedPeriod).where(ClosedPeriod.book_id == holder_id))]
     categoriser = Categoriser(session, holder_id)
-    decided: list[_Decided] = []
+    decided: list[Decided] = []
     for scope in scopes:
         pool = _Pool(candidates[scope.account_id])
         for line in lines[scope.account_id]:
@@ -324,7 +321,7 @@ _LOAD_KINDS = frozenset({EntryKind.DRAWDOWN, EntryKind.CONTINGENCY_USE, EntryKin
 def _decide(
     session: Session, scope: Scope, line: Line, pool: _Pool, categoriser: Categoriser, actor: str,
     options: ReconcileOptions, result: ReconcileResult,
-) -> _Decided | None:  # fmt: skip
+) -> Decided | None:  # fmt: skip
     window = options.match_window_days
     if scope.kind == StatementKind.CARD and line.amount_pence > 0:
         window = options.load_window_days if line.looks_like_load else window
@@ -332,7 +329,7 @@ def _decide(
     if existing is not None:
         pool.take([existing])
         result.matched_existing += 1
-        return _Decided(line, MatchMethod.EXISTING_ENTRY, [(existing.entry_id, line.amount_pence, _single_budget(existing), False)])
+        return Decided(line, MatchMethod.EXISTING_ENTRY, [(existing.entry_id, line.amount_pence, _single_budget(existing), False)])
     if scope.kind == StatementKind.CLIENT_BANK:
         return _client_bank(session, scope, line, pool, actor, options, result)
     return _budget_account(scope, line, categoriser, result)
@@ -345,7 +342,7 @@ def _single_budget(candidate: Candidate) -> int | None:
 
 def _client_bank(
     session: Session, scope: Scope, line: Line, pool: _Pool, actor: str, options: ReconcileOptions, result: ReconcileResult
-) -> _Decided | None:
+) -> Decided | None:
     if line.amount_pence > 0:
         outcome = bank_credit_match(session, scope.holder_id, line, actor)
     else:
@@ -361,32 +358,32 @@ def _client_bank(
         MatchMethod.RECEIVABLES: "funder_receipts", MatchMethod.PAYABLES: "payments",
     }[outcome.method]  # fmt: skip
     setattr(result, counter, getattr(result, counter) + 1)
-    return _Decided(line, outcome.method, list(outcome.parts))
+    return Decided(line, outcome.method, list(outcome.parts))
 
 
-def _budget_account(scope: Scope, line: Line, categoriser: Categoriser, result: ReconcileResult) -> _Decided | None:
+def _budget_account(scope: Scope, line: Line, categoriser: Categoriser, result: ReconcileResult) -> Decided | None:
     assert scope.budget_id is not None
     if line.amount_pence > 0 and (scope.kind != StatementKind.CARD or line.looks_like_load):
         return None  # money in that the ledger has no entry for: a person must say what it is
     if line.looks_like_fee:
         result.posted_fees += 1
-        return _Decided(line, MatchMethod.FEE, [], budget_id=scope.budget_id)
+        return Decided(line, MatchMethod.FEE, [], budget_id=scope.budget_id)
     category = categoriser.categorise(line.mcc, line.merchant)
     if category is None:
         category = categoriser.uncategorised()
         result.uncategorised += 1
     if line.amount_pence > 0:
         result.posted_refunds += 1
-        return _Decided(line, MatchMethod.REFUND, [], category=category, budget_id=scope.budget_id)
+        return Decided(line, MatchMethod.REFUND, [], category=category, budget_id=scope.budget_id)
     result.posted_spend += 1
-    return _Decided(line, MatchMethod.SPEND, [], category=category, budget_id=scope.budget_id)
+    return Decided(line, MatchMethod.SPEND, [], category=category, budget_id=scope.budget_id)
 
 
 # --- posting and recording ----------------------------------------------------------------
 
 
 def _post_and_record(
-    session: Session, holder_id: int, decided: list[_Decided], categoriser: Categoriser, actor: str, result: ReconcileResult
+    session: Session, holder_id: int, decided: list[Decided], categoriser: Categoriser, actor: str, result: ReconcileResult
 ) -> None:
     if not decided:
         return
@@ -425,10 +422,10 @@ class _PostingAccounts:
     """(budget id, kind) → account id for card, cash and fees."""
 
 
-def _posting_accounts(session: Session, holder_id: int, items: list[_Decided]) -> _PostingAccounts:
+def _posting_accounts(session: Session, holder_id: int, items: list[Decided]) -> _PostingAccounts:
     budget_ids = sorted({item.budget_id for item in items if item.budget_id is not None})
-    category_ids = sorted({item.category.category_id for item in items if item.category is not None})
-    spend = spend_accounts(session, holder_id, budget_ids, category_ids) if category_ids else {}
+    pairs = {(item.budget_id, item.category.category_id) for item in items if item.category is not None and item.budget_id is not None}
+    spend = spend_accounts(session, holder_id, pairs)
     fixed: dict[tuple[int, str], int] = {}
     query = select(Account.budget_id, Account.kind, Account.id).where(
         Account.holder_id == holder_id, Account.kind.in_([AccountKind.CARD, AccountKind.CASH, AccountKind.FEES])
@@ -440,7 +437,7 @@ def _posting_accounts(session: Session, holder_id: int, items: list[_Decided]) -
     return _PostingAccounts(spend, fixed)
 
 
-def _entry_for(holder_id: int, item: _Decided, accounts: _PostingAccounts, generation: int, actor: str) -> NewEntry:
+def _entry_for(holder_id: int, item: Decided, accounts: _PostingAccounts, generation: int, actor: str) -> NewEntry:
     line, budget = item.line, item.budget_id
     assert budget is not None
     holding = accounts.fixed[(budget, AccountKind.CARD if _on_card(item, accounts) else AccountKind.CASH)]
@@ -469,13 +466,13 @@ def _entry_for(holder_id: int, item: _Decided, accounts: _PostingAccounts, gener
     )
 
 
-def _on_card(item: _Decided, accounts: _PostingAccounts) -> bool:
+def _on_card(item: Decided, accounts: _PostingAccounts) -> bool:
     assert item.budget_id is not None
     card = accounts.fixed.get((item.budget_id, AccountKind.CARD))
     return card is not None and card == item.line.account_id
 
 
-def _refund_categories(session: Session, decided: list[_Decided], categoriser: Categoriser) -> None:
+def _refund_categories(session: Session, decided: list[Decided], categoriser: Categoriser) -> None:
     """A refund goes back to the category of the latest purchase at the same merchant on the
     same budget, when there is one (otherwise the rules' choice stands)."""
     refunds = [d for d in decided if d.method == MatchMethod.REFUND and d.budget_id is not None]
@@ -512,7 +509,7 @@ CATEGORISATION_COLUMNS = (
 
 
 def record_matches(
-    session: Session, holder_id: int, decided: Sequence[_Decided], *, actor: str, created_by: str, generations: dict[int, int] | None = None
+    session: Session, holder_id: int, decided: Sequence[Decided], *, actor: str, created_by: str, generations: dict[int, int] | None = None
 ) -> list[int]:
     """Write the match rows (and categorisations) for decided lines; return the match ids.
     Rows go straight to the driver with ids reserved first, as journal entries do: a
@@ -547,12 +544,3 @@ def record_matches(
     return match_ids
 
 
-def budget_of_account(session: Session, account_id: int) -> Budget | None:
-    account = session.get(Account, account_id)
-    return None if account is None or account.budget_id is None else session.get(Budget, account.budget_id)
-
-
-__all__ = [
-    "Line", "MatchMethod", "ReconcileOptions", "ReconcileResult", "budget_account_code", "locked_through",
-    "reconcile_accounts", "record_matches", "unmatched_lines",
-]  # fmt: skip

@@ -90,10 +90,12 @@ def bank_credit_match(session: Session, holder_id: int, line: Line, actor: str) 
     proposals, gave_up = receivables_proposals(session, holder_id, line)
     if len(proposals) != 1 or gave_up:
         return Outcome(ambiguous=len(proposals) > 1 or gave_up)
-    return Outcome("receivables", (_record_proposal(session, holder_id, line, proposals[0], actor),))
+    return Outcome("receivables", (record_receivables(session, holder_id, line, proposals[0], actor),))
 
 
-def _record_proposal(session: Session, holder_id: int, line: Line, proposal: ReceivablesProposal, actor: str) -> tuple[int | None, int, int | None, bool]:
+def record_receivables(session: Session, holder_id: int, line: Line, proposal: ReceivablesProposal, actor: str) -> tuple[int | None, int, int | None, bool]:
+    """Record the funder's payment a line is, split as the combination says (reconciliation's
+    one fitting combination, or the one a person confirmed)."""
     references = dict(session.execute(select(Budget.id, Budget.reference).where(Budget.id.in_([b for b, _ in proposal.shares]))).all())
     recorded = record_funder_receipt(
         session, holder_id, proposal.funder_id, received_on=line.posted_on, amount_pence=line.amount_pence,
@@ -102,11 +104,6 @@ def _record_proposal(session: Session, holder_id: int, line: Line, proposal: Rec
     )  # fmt: skip
     single = proposal.shares[0][0] if len(proposal.shares) == 1 else None
     return (recorded.receipt.entry_id, line.amount_pence, single, False)
-
-
-def record_receivables(session: Session, holder_id: int, line: Line, proposal: ReceivablesProposal, actor: str) -> tuple[int | None, int, int | None, bool]:
-    """A person's confirmation of one combination (the manual match)."""
-    return _record_proposal(session, holder_id, line, proposal, actor)
 
 
 def _remittance_advice(session: Session, holder_id: int, line: Line) -> RemittanceAdvice | None:

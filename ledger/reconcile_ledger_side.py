@@ -18,12 +18,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from ledger.journal_rows import chunks
 from ledger.errors import InvalidInput
-from ledger.tables import Account, Budget, JournalEntry, Posting
+from ledger.tables import Account, JournalEntry, Posting
 from ledger.tables.reconciliation import ReconciliationMatchPart
 from ledger.vocabulary import AccountKind
 
@@ -149,23 +149,3 @@ def _budget_of_account(session: Session, account_ids: list[int]) -> dict[int, in
             if budget_id is not None:
                 found[account_id] = budget_id
     return found
-
-
-def bank_amount_of_entries(session: Session, scope: Scope, entry_ids: Sequence[int]) -> dict[int, int]:
-    """Each entry's bank amount on the scope's accounts (0 when it does not touch them)."""
-    found = {entry_id: 0 for entry_id in entry_ids}
-    for chunk in chunks(sorted(set(entry_ids))):
-        query = (
-            select(Posting.entry_id, func.sum(Posting.amount_pence))
-            .where(Posting.entry_id.in_(chunk), Posting.account_id.in_(sorted(scope.member_ids)))
-            .group_by(Posting.entry_id)
-        )
-        found.update({entry_id: int(total) for entry_id, total in session.execute(query)})
-    return found
-
-
-def budgets_of_holder(session: Session, holder_id: int) -> dict[int, Budget]:
-    return {b.id: b for b in session.scalars(select(Budget).where(Budget.holder_id == holder_id)) if b.id is not None}
-
-
-

@@ -25,7 +25,7 @@ from ledger.entries import NewEntry, NewPosting
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.journal import lock_book, post_entries, post_entry, reverse_entry
 from ledger.money import format_gbp
-from ledger.reconcile import Line, MatchMethod, _Decided, locked_through, record_matches, unmatched_lines
+from ledger.reconcile import Line, MatchMethod, Decided, locked_through, record_matches, unmatched_lines
 from ledger.reconcile_combinations import PayablesProposal, ReceivablesProposal, pay_proposal, record_receivables
 from ledger.reconcile_ledger_side import StatementKind, scope_of, unmatched_candidates
 from ledger.rules import merchant_key
@@ -129,10 +129,10 @@ def match_line(
         decided = _to_entries(session, scope, line, entry_ids)
     elif payable_ids:
         _require(scope.kind == StatementKind.CLIENT_BANK and line.amount_pence < 0, "payables are paid from the client bank account", "payable_ids")
-        decided = _Decided(line, MatchMethod.PAYABLES, [pay_proposal(session, account.holder_id, line, PayablesProposal(tuple(payable_ids)), actor)])
+        decided = Decided(line, MatchMethod.PAYABLES, [pay_proposal(session, account.holder_id, line, PayablesProposal(tuple(payable_ids)), actor)])
     elif receivables is not None:
         _require(scope.kind == StatementKind.CLIENT_BANK and line.amount_pence > 0, "funder payments arrive on the client bank account", "receivables")
-        decided = _Decided(line, MatchMethod.RECEIVABLES, [record_receivables(session, account.holder_id, line, receivables, actor)])
+        decided = Decided(line, MatchMethod.RECEIVABLES, [record_receivables(session, account.holder_id, line, receivables, actor)])
     else:
         assert category is not None
         return split_line(session, line_id, [SplitPart(abs(line.amount_pence), category)], actor=actor, reason=note or "categorised by hand")
@@ -147,7 +147,7 @@ def _require(condition: bool, message: str, field: str) -> None:
         raise InvalidInput(message, code="match_target_wrong", field=field)
 
 
-def _to_entries(session: Session, scope, line: Line, entry_ids: Sequence[int]) -> _Decided:  # type: ignore[no-untyped-def]
+def _to_entries(session: Session, scope, line: Line, entry_ids: Sequence[int]) -> Decided:  # type: ignore[no-untyped-def]
     wanted = sorted(set(entry_ids))
     available = {c.entry_id: c for c in unmatched_candidates(session, [scope])[scope.account_id]}
     missing = [e for e in wanted if e not in available]
@@ -165,7 +165,7 @@ def _to_entries(session: Session, scope, line: Line, entry_ids: Sequence[int]) -
     for entry_id in wanted:
         budgets = [b for b, _ in available[entry_id].by_budget if b]
         parts.append((entry_id, available[entry_id].bank_pence, budgets[0] if len(budgets) == 1 else None, False))
-    return _Decided(line, MatchMethod.MANUAL, parts)
+    return Decided(line, MatchMethod.MANUAL, parts)
 
 
 # --- unmatch ------------------------------------------------------------------------------
@@ -220,7 +220,7 @@ def split_line(session: Session, line_id: int, parts: Sequence[SplitPart], *, ac
     holder_id = account.holder_id
     categories = {p.category: category_by_code(session, holder_id, p.category, field=f"parts[{i}].category") for i, p in enumerate(checked) if p.category}
     budget_ids = sorted({p.budget_id for p in checked if p.budget_id is not None})
-    spend = spend_accounts(session, holder_id, budget_ids, sorted(c.id for c in categories.values() if c.id is not None))
+    spend = spend_accounts(session, holder_id, {(p.budget_id, categories[p.category].id) for p in checked if p.category and p.budget_id})  # type: ignore[misc]
     fixed = {
         (b, k): a
         for b, k, a in session.execute(
@@ -249,7 +249,7 @@ def split_line(session: Session, line_id: int, parts: Sequence[SplitPart], *, ac
         )
         decided_parts.append((part.budget_id, pence, category))
     results = post_entries(session, entries)
-    decided = _Decided(line, MatchMethod.SPLIT, [(r.entry.id, pence, budget, True) for r, (budget, pence, _c) in zip(results, decided_parts)])
+    decided = Decided(line, MatchMethod.SPLIT, [(r.entry.id, pence, budget, True) for r, (budget, pence, _c) in zip(results, decided_parts)])
     match_id = record_matches(session, holder_id, [decided], actor=actor, created_by=actor)[0]
     part_rows = list(session.scalars(select(ReconciliationMatchPart).where(ReconciliationMatchPart.match_id == match_id).order_by(ReconciliationMatchPart.id)))
     key = merchant_key(line.merchant)[:200]
@@ -322,7 +322,7 @@ def recategorise(session: Session, line_id: int, category: str, *, actor: str, r
         raise InvalidInput("choose the category the spend belongs to", code="category_not_plannable", field="category")
     if old_category_id == new.id:
         raise Conflict(f"line {line_id} is already in {new.code}", code="already_in_category")
-    spend = spend_accounts(session, budget.holder_id, [budget.id], [old_category_id, new.id])  # type: ignore[list-item]
+    spend = spend_accounts(session, budget.holder_id, {(budget.id, old_category_id), (budget.id, new.id)})  # type: ignore[arg-type]
     moved = -part.amount_pence  # what the spend account was debited
     count = session.scalar(select(func.count()).select_from(Categorisation).where(Categorisation.match_part_id == part.id)) or 0
     posted = post_entry(
