@@ -517,11 +517,11 @@ RECONCILE_PHASES = (
     (flags, "_spend_lines", "flags: read spend lines"),
     (flags, "_line_flags", "flags: line rules (MCC, merchant, large)"),
     (flags, "_duplicate_flags", "flags: duplicate spend"),
-    (flags, "_spend_posting_flags", "flags: spend postings (uncategorised, out of plan)"),
-    (flags, "_contingency_flags", "flags: contingency"),
-    (flags, "_surplus_flags", "flags: surplus (holder positions)"),
-    (flags, "_review_flags", "flags: reviews due"),
-    (flags, "_balance_flags", "flags: statement balances"),
+    (flags, "spend_posting_flags", "flags: spend postings (uncategorised, out of plan)"),
+    (flags, "contingency_flags", "flags: contingency"),
+    (flags, "surplus_flags", "flags: surplus (holder positions)"),
+    (flags, "review_flags", "flags: reviews due"),
+    (flags, "balance_flags", "flags: statement balances"),
     (flags, "store_flags", "flags: insert flags and events"),
 ) + tuple((module, name, f"journal: {label}") for module, name, label in PHASES if (module, name) != (journal, "post_entries"))
 
