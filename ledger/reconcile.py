@@ -45,7 +45,7 @@ from ledger.periods import closed_quarter_containing
 from ledger.reconcile_combinations import bank_credit_match, bank_debit_match
 from ledger.reconcile_ledger_side import Candidate, Scope, StatementKind, scope_of, unmatched_candidates
 from ledger.rules import merchant_key
-from ledger.tables import Account, ClosedPeriod, utcnow
+from ledger.tables import Account, ClosedPeriod, Posting, utcnow
 from ledger.tables.reconciliation import Categorisation, ReconciliationLock, ReconciliationMatch
 from ledger.tables.statements import StatementImport, StatementLineRecord
 from ledger.vocabulary import AccountKind, EntryKind
@@ -388,6 +388,7 @@ def _post_and_record(
     if not decided:
         return
     _refund_categories(session, decided, categoriser)
+    _categories_as_posted(session, decided, categoriser)
     to_post = [d for d in decided if d.method in MatchMethod.POSTING_HERE]
     generations = _generations(session, [d.line.id for d in decided])
     if to_post:
@@ -400,6 +401,33 @@ def _post_and_record(
             item.parts = [(outcome.entry.id, item.line.amount_pence, item.budget_id, True)]
     record_matches(session, holder_id, decided, actor=actor, created_by=f"{RECONCILER} ({actor})"[:200], generations=generations)
     result.matched_line_ids.extend(d.line.id for d in decided)
+
+
+AS_POSTED = ("as-posted", "entry")
+"""The rule a categorisation names when the spend was in the ledger before its line came:
+the category it was posted to, by whoever posted it."""
+
+
+def _categories_as_posted(session: Session, decided: list[Decided], categoriser: Categoriser) -> None:
+    """A line matched to a purchase already in the ledger keeps the category that purchase
+    was posted to, recorded as such (the line's categorisation names where it came from)."""
+    existing = {
+        d.parts[0][0]: d for d in decided
+        if d.method == MatchMethod.EXISTING_ENTRY and d.line.amount_pence < 0 and len(d.parts) == 1 and d.parts[0][2] is not None
+    }  # fmt: skip
+    for chunk in journal_rows.chunks(sorted(e for e in existing if e is not None)):
+        query = (
+            select(Posting.entry_id, Account.category_id)
+            .join(Account, Account.id == Posting.account_id)
+            .where(Posting.entry_id.in_(chunk), Account.kind == AccountKind.SPEND, Posting.amount_pence > 0)
+        )
+        spent: dict[int, list[int]] = {}
+        for entry_id, category_id in session.execute(query):
+            spent.setdefault(entry_id, []).append(category_id)
+        for entry_id, categories in spent.items():
+            category = categoriser.by_id.get(categories[0]) if len(categories) == 1 else None
+            if category is not None and category.id is not None:
+                existing[entry_id].category = Categorised(category.id, category.code, *AS_POSTED)
 
 
 def _generations(session: Session, line_ids: list[int]) -> dict[int, int]:

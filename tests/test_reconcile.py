@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 
 from ledger import plans
 from ledger.database import Database
+from ledger.entries import NewEntry, NewPosting
+from ledger.journal import post_entry
 from ledger.errors import Conflict
 from ledger.expected_payments import add_expected_payment
 from ledger.flags import raise_flags
@@ -406,3 +408,25 @@ def test_a_statement_the_ledger_disagrees_with_is_flagged_once_and_the_flag_clos
         post_drawdown(session, world, world.budget, APRIL, 10_000, "late-load")
         reconcile_accounts(session, [card], actor=ACTOR)
         assert flag.state == "closed"
+
+
+def test_a_purchase_already_in_the_ledger_keeps_its_category_recorded_as_posted(db: Database) -> None:
+    with db.write() as session:
+        world = make_world(session)
+        card = world.account_id(session, "card")
+        posted = post_entry(
+            session,
+            NewEntry(
+                book_id=world.holder.id, entry_date=APRIL, description="Swimming", idempotency_key="swim-1",
+                postings=(NewPosting(world.account_id(session, "spend:activities"), 450), NewPosting(card, -450)),
+                kind="card_purchase", created_by="Sam",
+            ),  # fmt: skip
+        )
+        import_card(session, world, world.budget, [CardLine("S1", APRIL + timedelta(days=1), "PLYMOUTH LIFE CENTRE", "7997", "PURCHASE", -450)])
+        result = reconcile_accounts(session, [card], actor=ACTOR)
+        assert (result.matched_existing, result.posted_spend) == (1, 0)
+        row = session.execute(
+            select(Category.code, Categorisation.rule_id, Categorisation.rule_version, Categorisation.entry_id)
+            .join(Category, Category.id == Categorisation.category_id)
+        ).one()
+        assert tuple(row) == ("activities", "as-posted", "entry", posted.entry.id)
