@@ -5,6 +5,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+SYSTEM_STAMP := $(VENV)/.system-packages
+# Debian packages the reports need: fonts for the PDFs (Liberation Sans has Arial's
+# metrics, the NHS.UK fallback for Frutiger) and poppler-utils (pdftoppm, pdftotext), which
+# the tests use to read PDFs back and turn their pages into pictures.
+SYSTEM_PACKAGES := fonts-liberation2 poppler-utils
 
 .PHONY: run test bench clean
 
@@ -14,10 +20,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# The NHS.UK design system's compiled CSS and JS, from the lock file.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+$(SYSTEM_STAMP): $(STAMP)
+	@if command -v pdftoppm >/dev/null && fc-list | grep -q LiberationSans; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	else echo "Install these Debian packages for PDFs and their tests: $(SYSTEM_PACKAGES)"; exit 1; fi
+	touch $(SYSTEM_STAMP)
+
+run: $(STAMP) $(NODE_STAMP) $(SYSTEM_STAMP)
 	$(BIN)/phb-ledger serve --demo
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP) $(SYSTEM_STAMP)
 	$(BIN)/pytest
 
 # Quick benchmarks on the small data set (see benchmarks/README.md for the full sets).
@@ -26,4 +44,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_balances --db sqlite --set small --repeat 1
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis
+	rm -rf $(VENV) var node_modules .pytest_cache .hypothesis

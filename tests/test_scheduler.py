@@ -14,7 +14,7 @@ from ledger.database import Database
 from ledger.leases import release_lease, take_lease
 from ledger.tables import APSCHEDULER_JOBS, Drawdown
 from tests.support.builders import make_world
-from web.scheduler import DRAWDOWN_JOB_ID, FLAGS_JOB_ID, LEASE_NAME, REVIEWS_JOB_ID, SET_ASIDE_JOB_ID, SchedulerService
+from web.scheduler import DOCUMENTS_JOB_ID, DRAWDOWN_JOB_ID, FLAGS_JOB_ID, LEASE_NAME, REVIEWS_JOB_ID, SET_ASIDE_JOB_ID, SchedulerService
 
 FAST = {"lease_ttl": timedelta(seconds=1.5), "renew_every": timedelta(seconds=0.2)}
 
@@ -38,7 +38,7 @@ def test_the_leader_posts_due_loads_and_keeps_its_job_in_the_database(db: Databa
         assert service.is_leader
         with db.read() as session:
             job_ids = list(session.execute(select(APSCHEDULER_JOBS.c.id)).scalars())
-        assert sorted(job_ids) == sorted([DRAWDOWN_JOB_ID, SET_ASIDE_JOB_ID, REVIEWS_JOB_ID, FLAGS_JOB_ID])
+        assert sorted(job_ids) == sorted([DRAWDOWN_JOB_ID, SET_ASIDE_JOB_ID, REVIEWS_JOB_ID, FLAGS_JOB_ID, DOCUMENTS_JOB_ID])
         assert wait_for(lambda: _entries_of_kind(db, "contingency_ring_fence") == 1), "the contingency was not ring-fenced"
         assert wait_for(lambda: _flag_codes(db) >= {"UNREVIEWED"}), "the flag rules did not run"
     finally:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from ledger import migrate
@@ -29,6 +31,7 @@ from web.api import (
     receipts,
     flags,
     reconciliation,
+    reports,
     reviews,
     statements,
 )
@@ -37,6 +40,8 @@ from web.limits import BodySizeLimit
 from web.scheduler import SchedulerService
 
 API_PREFIX = "/api/v1"
+NHSUK_DIST = Path(__file__).resolve().parent.parent / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
+"""The NHS.UK design system's compiled files, installed from package-lock.json by the setup."""
 SERVICE_NAME = "phb-ledger"
 VERSION = "0.1.0"
 
@@ -90,9 +95,11 @@ def create_app(database: Database, *, migrate_on_start: bool = True, run_schedul
             openapi=f"{API_PREFIX}/openapi.json",
         )
 
-    for module in (parties, budgets, plans, journal, balances, drawdowns, receipts, payables, budget_money, position, closing, reviews, statements, reconciliation, flags):
+    for module in (parties, budgets, plans, journal, balances, drawdowns, receipts, payables, budget_money, position, closing, reviews, statements, reconciliation, flags, reports):
         api.include_router(module.router)
     app.include_router(api)
+    if NHSUK_DIST.is_dir():
+        app.mount("/assets/nhsuk", StaticFiles(directory=NHSUK_DIST), name="nhsuk")
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def home() -> RedirectResponse:

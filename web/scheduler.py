@@ -51,6 +51,12 @@ FLAGS_HOUR, FLAGS_MINUTE = 7, 15
 """The flag rules run daily at 07:15 in England: surplus held and reviews overdue change with
 the date, not only when statements arrive."""
 
+DOCUMENTS_JOB_ID = "documents"
+DOCUMENTS_HOUR, DOCUMENTS_MINUTE = 6, 30
+"""The quarter's review documents and NHS England returns, and the month's funder trackers,
+are made daily at 06:30 in England from the first working day after the period ends (each
+once: a day that finds them kept makes nothing), after the night's set-asides and loads."""
+
 log = logging.getLogger("phb_ledger.scheduler")
 
 _active_database: Database | None = None
@@ -113,6 +119,18 @@ def run_flag_rules() -> None:
             raised += raise_flags(session, holder_id, as_of=today, actor="scheduler").raised
     if raised:
         log.info("flags: %d raised across %d holder(s)", raised, len(holder_ids))
+
+
+def run_due_documents() -> None:
+    """Make and keep the quarter's and the month's documents that are due and not kept yet."""
+    from web.report_jobs import make_due_documents
+
+    database = _active_database
+    assert database is not None, "the scheduler runs jobs only after SchedulerService.start"
+    made = make_due_documents(database, today_in_england())
+    if made.made or made.failed:
+        log.info("documents: %d made and kept (%s), %d could not be made", made.made,
+                 ", ".join(f"{kind} {count}" for kind, count in made.by_kind.items()) or "none", len(made.failed))  # fmt: skip
 
 
 class SchedulerService:
@@ -187,6 +205,8 @@ class SchedulerService:
                  CronTrigger(hour=REVIEWS_HOUR, minute=0, timezone=LONDON))  # fmt: skip
         _add_job(scheduler, run_flag_rules, FLAGS_JOB_ID, "Run the flag rules",
                  CronTrigger(hour=FLAGS_HOUR, minute=FLAGS_MINUTE, timezone=LONDON))  # fmt: skip
+        _add_job(scheduler, run_due_documents, DOCUMENTS_JOB_ID, "Make the quarter's and the month's documents",
+                 CronTrigger(hour=DOCUMENTS_HOUR, minute=DOCUMENTS_MINUTE, timezone=LONDON))  # fmt: skip
         scheduler.start()
         self._scheduler = scheduler
 
