@@ -14,6 +14,7 @@ from ledger.database import Database
 from ledger.leases import release_lease, take_lease
 from ledger.tables import APSCHEDULER_JOBS, Drawdown
 from tests.support.builders import make_world
+from ledger.tables import utcnow
 from web.scheduler import DOCUMENTS_JOB_ID, DRAWDOWN_JOB_ID, FLAGS_JOB_ID, LEASE_NAME, REVIEWS_JOB_ID, SET_ASIDE_JOB_ID, SchedulerService
 
 FAST = {"lease_ttl": timedelta(seconds=1.5), "renew_every": timedelta(seconds=0.2)}
@@ -67,7 +68,9 @@ def test_one_process_at_a_time_runs_it_and_a_standby_takes_over(db: Database) ->
 
 
 def test_a_lapsed_lease_can_be_taken_and_a_held_one_cannot(db: Database) -> None:
-    now = datetime(2026, 11, 24, 12, 0)
+    # After any lease an earlier test's scheduler took on the real clock (the lease row is
+    # seeded once and kept between tests), so the first take finds it lapsed.
+    now = utcnow() + timedelta(days=1)
     ttl = timedelta(seconds=60)
     with db.write() as session:
         assert take_lease(session, LEASE_NAME, "a", ttl=ttl, now=now)

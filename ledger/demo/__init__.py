@@ -55,6 +55,11 @@ that arrives unidentified and is attributed, a few refunds, a surplus building (
 MA-0004), a transport line overspent (ISF-0004), a pub visit to explain and an off-licence
 purchase to refuse.
 
+Every quarter that has ended, the ISF provider holds a quarterly quality review with each
+person and their family (``ledger.demo.quality_reviews``): outcomes rated, actions agreed and
+carried, who attended, and for ISF-0006 a decision to keep part of its surplus for a short
+break; the latest reviews of ISF-0003 and ISF-0010 are still to be held (overdue).
+
 Everything is deterministic: dates follow ``today``, random choices come from a generator
 seeded per budget, and nothing reads the clock except ``plans.agree``'s own check that an
 agreement is not in the future (the drawdown service is told the story's own now: each load
@@ -75,6 +80,7 @@ from ledger.demo.history import play_history
 from ledger.demo.isf_stories import isf_stories
 from ledger.demo.managed_stories import managed_stories
 from ledger.demo.recipes import BudgetRecipe
+from ledger.demo.quality_reviews import record_demo_reviews
 from ledger.demo.statements import import_and_reconcile
 from ledger.demo.timeline import Timeline
 from ledger.demo.world import AGREED_AT, Progress, build_world
@@ -97,6 +103,7 @@ class DemoSummary:
     postings: int
     statement_lines: int = 0
     flags: int = 0
+    quality_reviews: int = 0
 
 
 def demo_recipes(today: date) -> list[BudgetRecipe]:
@@ -118,6 +125,7 @@ def load_demo(database: Database, *, today: date, progress: Progress | None = No
         _refuse_non_empty(session)
         world = build_world(session, recipes, today=today, progress=report)
         posted = play_history(session, world, recipes, today=today, progress=report)
+        reviews = record_demo_reviews(session, world, today=today)
         report("statements", 0, 1)
         statements = import_and_reconcile(session, world.holder_ids.values(), today=today)
         report("statements", 1, 1)
@@ -130,6 +138,7 @@ def load_demo(database: Database, *, today: date, progress: Progress | None = No
         postings=posted.postings + world.allocation_postings,
         statement_lines=statements.lines,
         flags=statements.flags,
+        quality_reviews=reviews,
     )
 
 
