@@ -25,7 +25,7 @@ has already left the closing balance.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -52,7 +52,7 @@ from reports.review_people import STATUS_WORDS
 from reports.review_status import flag_words
 from reports.statement_reads import ACCOUNT_WORDS, HELD_KINDS, HeldMoney, held_money, kind_words
 
-M, C, D, T, W = ValueKind.MONEY, ValueKind.COUNT, ValueKind.DATE, ValueKind.TEXT, ValueKind.WEEKS
+M, D, W = ValueKind.MONEY, ValueKind.DATE, ValueKind.WEEKS
 KIND = "monitoring-return"
 TENTHS = 10
 COUNCIL_KINDS = (FunderKind.COUNCIL_ADULT_SOCIAL_CARE, FunderKind.COUNCIL_CHILDREN_EDUCATION)

@@ -16,7 +16,7 @@ out between them add up to the difference.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from ledger.position import budget_figures
 from ledger.tables import Budget
 from ledger.vocabulary import AccountKind, Cadence, HolderKind
 from reports import budget_reads as reads
-from reports.document import Column, Document, EasyRead, Fact, Facts, PictureLine, Section, Table, ValueKind, table
+from reports.document import Column, Document, EasyRead, Fact, Facts, PictureLine, Section, ValueKind, table
 from reports.formatting import MONTHS, day_text, money_text
 from reports.monitoring_return import check_period_covers_budget
 from reports.params import Period, ReportParams
@@ -107,6 +107,10 @@ class ProviderStatement:
         return period_words(self.period)
 
     @property
+    def day_before(self) -> date:
+        return self.period.starts_on - timedelta(days=1)
+
+    @property
     def this(self) -> str:
         return "this month" if self.period.kind == "month" else "this quarter"
 
@@ -139,7 +143,7 @@ class ProviderStatement:
             f"This is your statement for {self.words}. It shows the support {'we ' if self.we == 'we' else ''}paid for, what you bought, "
             f"{'our fee' if self.we == 'we' else 'fees'} and the money you have left.",
             f"You have {money_text(f.money_left_pence)} left for the rest of your plan year, which ends on {day_text(self.budget.period_end)}.",
-            f"You had {money_text(held.opening_pence)} at the start of {self.words} and {money_text(held.closing_pence)} at the end.",
+            f"You had {money_text(held.opening_pence)} on {day_text(self.day_before)} and {money_text(held.closing_pence)} on {day_text(self.period.ends_on)}.",
         )
         sections = (self.support_section(), self.bought_section(), self.fee_section(), self.balance_section(), self.contacts_section())
         return Document(
@@ -169,7 +173,7 @@ class ProviderStatement:
             empty_text=f"No wages were paid from your budget {self.this}.",
         )  # fmt: skip
         other_table = table(
-            "other_support", "Other support we paid for",
+            "other_support", "Other support paid for",
             (Column("paid_on", "Paid on", D), Column("paid_to", "Paid to"), Column("what", "What for"), Column("amount", "Paid", M)),
             [(p.paid_on, p.paid_to, SHARED_PAYMENT if p.shared else p.description, p.amount_pence) for p in other],
             totals=True, empty_text=f"Nothing else was paid from your budget {self.this}.",
@@ -207,8 +211,8 @@ class ProviderStatement:
     def balance_section(self) -> Section:
         held, f = self.held, self.figures
         flow = Facts("money_flow", f"Your money in {self.words}", (
-            Fact(f"Money at the start of {self.words}", held.opening_pence, M), Fact("Money paid in", held.money_in_pence, M),
-            Fact("Money paid out", held.money_out_pence, M), Fact(f"Money at the end of {self.words}", held.closing_pence, M),
+            Fact(f"Money on {day_text(self.day_before)}", held.opening_pence, M), Fact("Money paid in", held.money_in_pence, M),
+            Fact("Money paid out", held.money_out_pence, M), Fact(f"Money on {day_text(self.period.ends_on)}", held.closing_pence, M),
         ))  # fmt: skip
         balance = Facts("balance", f"Your money on {day_text(self.period.ends_on)}", (
             Fact("Money left for the rest of your plan year", f.money_left_pence, M, f"Your plan year ends on {day_text(self.budget.period_end)}"),

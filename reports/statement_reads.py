@@ -169,7 +169,7 @@ def held_money(session: Session, budget_id: int, windows: list[AccountWindow], s
                 entry_id, entry_date, seq, kind, original_kind,
                 shared_words(kind, original_kind) if entry_id in shared else description,
                 net, tuple(ACCOUNT_WORDS[AccountKind(k)] for k in sorted(changes, key=_held_order) if changes[k]),
-                own_source + tuple(sources.get(entry_id, ())),
+                tuple(dict.fromkeys(own_source + tuple(sources.get(entry_id, ())))),
             )
         )  # fmt: skip
     moves.sort(key=lambda move: (move.entry_date, move.seq, move.entry_id))

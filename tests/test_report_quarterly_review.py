@@ -18,7 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ledger import budgets, notional, plans
@@ -166,6 +166,26 @@ def test_every_figure_of_a_demo_review_is_the_ledgers(demo: Database, reference:
         check_projection(document, oracle, end)
         check_flags(document, session, budget, start, end)
     assert document.period_start == start and document.period_end == end
+
+
+def test_every_demo_budget_every_quarter_agrees_with_the_ledger(demo: Database) -> None:
+    """The same checks over the whole demo: each budget, each quarter its plan overlaps."""
+    checked = 0
+    with demo.read() as session:
+        for budget in session.scalars(select(Budget).order_by(Budget.reference)).all():
+            for quarter in ("2025Q4", "2026Q1", "2026Q2", "2026Q3"):
+                q = parse_quarter(quarter)
+                if q.ends_on < budget.period_start or q.starts_on > budget.period_end:
+                    continue
+                _, document = review_of(session, budget.reference, quarter)
+                start, end = max(q.starts_on, budget.period_start), min(q.ends_on, budget.period_end)
+                oracle = Oracle(session, budget)
+                check_position(document, oracle, end)
+                check_plan_table(document, oracle, start, end)
+                check_contingency(document, oracle, start, end)
+                check_projection(document, oracle, end)
+                checked += 1
+    assert checked > 100
 
 
 def check_position(document: Document, oracle: Oracle, end: date) -> None:
