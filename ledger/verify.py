@@ -14,7 +14,7 @@ however large the journal.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -55,6 +55,8 @@ class _Context:
     accounts: dict[int, tuple[int, int | None]]
     """account id → (holder id, budget id)."""
     closed: dict[int, list[tuple[str, date, date, object]]]
+    fund_of: dict[int, int | None] = field(default_factory=dict)
+    """account id → budget id (its fund), worked out once per run, not once per entry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,7 @@ def check_accounts_in_book(read: _Read, ctx: _Context) -> Iterator[str]:
 
 def check_balanced_per_fund(read: _Read, ctx: _Context) -> Iterator[str]:
     postings = [p for p in read.entry.postings if p.account_id in ctx.accounts]
-    totals = fund_totals(postings, {a: facts[1] for a, facts in ctx.accounts.items()})
+    totals = fund_totals(postings, ctx.fund_of)
     for fund, total in totals.items():
         if total != 0:
             yield f"does not sum to zero within {'the holder fund' if fund is None else f'budget {fund}'}: off by {total} pence"
@@ -221,7 +223,7 @@ def _load_context(session: Session) -> _Context:
     closed: dict[int, list[tuple[str, date, date, object]]] = {}
     for period in session.execute(select(ClosedPeriod)).scalars():
         closed.setdefault(period.book_id, []).append((period.quarter, period.starts_on, period.ends_on, period.closed_at))
-    return _Context(accounts=accounts, closed=closed)
+    return _Context(accounts=accounts, closed=closed, fund_of={account_id: facts[1] for account_id, facts in accounts.items()})
 
 
 def _stream(session: Session) -> Iterator[_Read]:

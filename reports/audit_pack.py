@@ -36,10 +36,13 @@ from reports.formatting import day_text, money_text
 from reports.params import ReportParams
 from reports.render import Format, render
 
+PRINT_ROWS_MAX = 250
+"""The PDF of a pack prints each long table's first rows and its totals; every row is in the
+CSV, the XLSX and the ZIP (an ICB quarter's journal is thousands of pages otherwise)."""
 KIND = "audit-pack"
-HASH_SHOWN = 16
+HASH_SHOWN = 12
 """Characters of an entry's chain hash shown: enough to find it, short enough to read."""
-M, C, D, T = ValueKind.MONEY, ValueKind.COUNT, ValueKind.DATE, ValueKind.TEXT
+M, C, D = ValueKind.MONEY, ValueKind.COUNT, ValueKind.DATE
 WHOLE_BUDGETS_NOTE = (
     "This pack shows the whole ledger of every budget the funder pays for, including the other funders' shares of a jointly "
     "funded budget: an audit needs every posting. The funder's own share of each budget is in its funder summary and tracker."
@@ -93,7 +96,7 @@ def document(pack: Pack, now: datetime) -> Document:
     sections = (
         Section("budgets", "Budgets in this pack", (_budgets_table(pack),), intro=WHOLE_BUDGETS_NOTE),
         _trial_section(pack),
-        Section("journal", "Journal", (_journal_table(pack),)),
+        Section("journal", "Journal", _journal_tables(pack)),
         Section("flags", "Flags and their history", _flag_tables(pack)),
         _verify_section(pack),
         Section("unreconciled", "Not yet reconciled", _unreconciled_tables(pack)),
@@ -111,6 +114,7 @@ def document(pack: Pack, now: datetime) -> Document:
         summary=tuple(_summary(pack)),
         sections=sections,
         organisation=funder.name,
+        print_rows_max=PRINT_ROWS_MAX,
     )
 
 
@@ -163,11 +167,15 @@ def _trial_section(pack: Pack) -> Section:
         Fact("Balances on the debit side at the end", closing_debit, M),
         Fact("Balances on the credit side at the end", closing_credit, M),
         Fact("Debits equal credits", "Yes" if balanced else "No: see the ledger check below"),
+        Fact("Accounts", len(pack.trial), C, f"{sum(1 for t in pack.trial if t.postings)} with postings by the period's end"),
     ))  # fmt: skip
     rows = []
     for t in pack.trial:
-        side = "Debit" if AccountType(t.type).debit_normal else "Credit"
-        rows.append((t.budget, t.code, t.name, side, natural(t.type, t.opening_signed), t.debits, t.credits, natural(t.type, t.closing_signed)))
+        if t.postings:
+            side = "Debit" if AccountType(t.type).debit_normal else "Credit"
+            name = t.name.removeprefix(f"{t.budget} ")
+            rows.append((t.budget, t.code, name, side, natural(t.type, t.opening_signed), t.debits, t.credits, natural(t.type, t.closing_signed)))
+    never = len(pack.trial) - len(rows)
     columns = (
         Column("budget", "Budget"), Column("account", "Account"), Column("name", "Name"), Column("side", "Normal side"),
         Column("opening", "Opening balance", M), Column("debits", "Debits", M), Column("credits", "Credits", M), Column("closing", "Closing balance", M),
@@ -176,7 +184,9 @@ def _trial_section(pack: Pack) -> Section:
     block = table(
         "trial_balance", "Trial balance: every account of every budget", columns, rows, totals_row=totals,
         note="Balances are in each account's natural sign: assets and expenses are debit balances, liabilities and funds credit "
-        "balances. Debits and credits are the period's postings, both as positive amounts.",
+        "balances. Debits and credits are the period's postings, both as positive amounts. "
+        + (f"{never} account{'s' if never != 1 else ''} with no posting at all by the period's end (nothing in, nothing out, a zero balance) "
+           f"{'are' if never != 1 else 'is'} left out." if never else ""),
     )  # fmt: skip
     return Section("trial_balance", "Trial balance", (facts, block))
 
@@ -185,9 +195,12 @@ def _trial_section(pack: Pack) -> Section:
 
 
 JOURNAL_COLUMNS = (
-    Column("date", "Date", D), Column("book", "Book"), Column("seq", "Seq"), Column("entry", "Entry"), Column("kind", "Kind"),
+    Column("date", "Date", D), Column("book", "Book and seq"), Column("entry", "Entry"), Column("kind", "Kind"),
     Column("description", "Description"), Column("postings", "Postings on these budgets"), Column("amount", "Amount", M),
-    Column("key", "Idempotency key"), Column("hash", "Entry hash"), Column("source", "Posted from"), Column("statement", "On statement"),
+)  # fmt: skip
+PROVENANCE_COLUMNS = (
+    Column("entry", "Entry"), Column("key", "Idempotency key"), Column("hash", "Entry hash"),
+    Column("source", "Posted from"), Column("statement", "On statement"),
 )  # fmt: skip
 
 
@@ -195,28 +208,36 @@ def posting_words(account: str, amount_pence: int) -> str:
     return f"{account} {money_text(abs(amount_pence))} {'Dr' if amount_pence > 0 else 'Cr'}"
 
 
-def _journal_table(pack: Pack) -> Table:
-    """One row per entry: its postings on these budgets, and the amount they move (their
-    debits, which equal their credits: an entry balances within each budget)."""
-    rows = []
+def _journal_tables(pack: Pack) -> tuple[Table, Table]:
+    """One row per entry in each: what it moved on these budgets (its debits there, which
+    equal its credits: an entry balances within each budget), and where it came from. Two
+    tables, joined by the entry's number, so each fits a printed page."""
+    rows, provenance = [], []
     for entry_lines in _by_entry(pack.journal):
         line = entry_lines[0]
-        kind = f"{line.kind} (reverses entry {line.reverses_entry_id})" if line.reverses_entry_id else line.kind
-        source = f"{line.source_file} line {line.source_line}" if line.source_file else None
-        statements = "; ".join(f"{name} line {number}" for name, number in pack.on_statements.get(line.entry_id, ()))
+        kind = line.kind.replace("_", " ") + (f" (reverses entry {line.reverses_entry_id})" if line.reverses_entry_id else "")
         rows.append((
-            line.entry_date, line.book, str(line.seq), str(line.entry_id), kind, line.description,
+            line.entry_date, f"{line.book} {line.seq}", str(line.entry_id), kind, line.description,
             "; ".join(posting_words(l.account, l.amount_pence) for l in entry_lines), sum(l.amount_pence for l in entry_lines if l.amount_pence > 0),
-            line.idempotency_key, line.entry_hash[:HASH_SHOWN], source, statements or None,
         ))  # fmt: skip
-    totals = totals_of(JOURNAL_COLUMNS, rows) if rows else None
-    return table(
-        "journal", "Every entry on these budgets in the period", JOURNAL_COLUMNS, rows, totals_row=totals,
+        statements = "; ".join(f"{name} line {number}" for name, number in pack.on_statements.get(line.entry_id, ()))
+        provenance.append((
+            str(line.entry_id), line.idempotency_key, line.entry_hash[:HASH_SHOWN],
+            f"{line.source_file} line {line.source_line}" if line.source_file else None, statements or None,
+        ))  # fmt: skip
+    journal = table(
+        "journal", "Every entry on these budgets in the period", JOURNAL_COLUMNS, rows, totals_row=totals_of(JOURNAL_COLUMNS, rows) if rows else None,
         note="Postings: each posting on these budgets' accounts, debit (Dr) or credit (Cr). Amount: the entry's debits on these "
-        "budgets, which equal its credits. Posted from: the file and line an entry was made from; On statement: the bank or card "
-        "statement lines it is matched to. Entry hash: the start of its hash chain link.",
+        "budgets, which equal its credits.",
         empty_text="No entry in the period.",
     )  # fmt: skip
+    sources = table(
+        "journal_provenance", "Where each entry came from", PROVENANCE_COLUMNS, provenance,
+        note="Posted from: the file and line an entry was made from. On statement: the bank or card statement lines it is "
+        "matched to. Entry hash: the start of the entry's link in its book's hash chain.",
+        empty_text="No entry in the period.",
+    )  # fmt: skip
+    return journal, sources
 
 
 def _by_entry(lines: list[reads.JournalLine]) -> list[list[reads.JournalLine]]:
@@ -267,7 +288,7 @@ def _holder_ids(pack: Pack) -> set[int]:
 
 def _verify_words(pack: Pack) -> str:
     if not pack.problems:
-        return f"Ledger check: no problems found: {pack.entries_checked:,} entries checked in {pack.books} books, every hash chain intact."
+        return f"Ledger check: no problems found: {pack.entries_checked:,} entries checked in {pack.books} book{'s' if pack.books != 1 else ''}, every hash chain intact."
     ours = [p for p in pack.problems if p.book_id in _holder_ids(pack) or p.book_id is None]
     return (
         f"Ledger check: {len(pack.problems)} problem{'s' if len(pack.problems) != 1 else ''} found in {pack.entries_checked:,} entries, "

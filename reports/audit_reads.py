@@ -106,6 +106,8 @@ class TrialLine:
     debits: int
     credits: int
     """Both positive."""
+    postings: int
+    """Postings on the account by the window's end (none: it never moved)."""
 
     @property
     def closing_signed(self) -> int:
@@ -120,14 +122,17 @@ def trial_balance(session: Session, scope: AuditScope) -> list[TrialLine]:
     debits = func.coalesce(func.sum(case((and_(inside, posting.amount_pence > 0), posting.amount_pence), else_=0)), 0)
     credits = func.coalesce(func.sum(case((and_(inside, posting.amount_pence < 0), -posting.amount_pence), else_=0)), 0)
     rows = session.execute(
-        select(Account.id, Budget.reference, Account.code, Account.name, Account.type, opening, debits, credits)
+        select(Account.id, Budget.reference, Account.code, Account.name, Account.type, opening, debits, credits, func.count(posting.entry_id))
         .join(Budget, Budget.id == Account.budget_id)
         .outerjoin(Posting, and_(posting.account_id == Account.id, posting.entry_date <= scope.last))
         .where(Account.budget_id.in_(scope.budget_ids))
         .group_by(Account.id, Budget.reference, Account.code, Account.name, Account.type)
         .order_by(Budget.reference, Account.code)
     )
-    return [TrialLine(reference, account_id, code, name, kind, int(o), int(d), int(c)) for account_id, reference, code, name, kind, o, d, c in rows]
+    return [
+        TrialLine(reference, account_id, code, name, kind, int(o), int(d), int(c), int(n))
+        for account_id, reference, code, name, kind, o, d, c, n in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,12 +34,21 @@ class ReportKind:
     builder: str
     """``module:function`` taking (session, params, *, now, cache)."""
     period_required: bool = True
+    bundle: str | None = None
+    """``module:function`` making the report as a ZIP with its attachments (the audit pack)."""
 
     def build(self, session: Session, params: ReportParams, *, now: datetime, cache: dict | None = None) -> Document:
         self.check(params)
         module_name, function_name = self.builder.split(":")
         function: Builder = getattr(import_module(module_name), function_name)
         return function(session, params, now=now, cache=cache if cache is not None else {})
+
+    def build_bundle(self, session: Session, params: ReportParams, *, now: datetime) -> bytes:
+        if self.bundle is None:
+            raise InvalidInput(f"the {self.title.lower()} is not made as a ZIP: use html, pdf, csv or xlsx", code="format_not_offered", field="format")
+        self.check(params)
+        module_name, function_name = self.bundle.split(":")
+        return getattr(import_module(module_name), function_name)(session, params, now=now)
 
     def check(self, params: ReportParams) -> None:
         subject_id = {"budget": params.budget_id, "holder": params.holder_id, "funder": params.funder_id}[self.subject]
@@ -112,7 +121,7 @@ REPORTS: dict[str, ReportKind] = {
             "audit-pack", "Audit pack",
             "A funder's audit of a period: trial balance, journal with provenance, flags with their history, the ledger check, "
             "unreconciled items and the evidence attached.",
-            "funder", ("quarter", "month", "dates"), "reports.audit_pack:build",
+            "funder", ("quarter", "month", "dates"), "reports.audit_pack:build", bundle="reports.audit_pack:build_zip",
         ),
     )
 }  # fmt: skip

@@ -180,6 +180,9 @@ class Document:
     """When set, the CSV holds this table alone (a return with one table of rows)."""
     organisation: str = ""
     """Who it comes from (the holder or funder), shown in the header."""
+    print_rows_max: int | None = None
+    """In the PDF, a longer table shows this many rows, its totals, and where the rest is
+    (the CSV and XLSX hold every row): a journal of thousands of entries is not printed."""
 
     def blocks(self) -> Iterator[Block]:
         for section in self.sections:
@@ -336,6 +339,7 @@ def _decode_document(raw: dict[str, Any]) -> Document:
         period_start=_value(raw["period_start"]), period_end=_value(raw["period_end"]),  # type: ignore[arg-type]
         generated_at=datetime.fromisoformat(raw["generated_at"]["datetime"]), summary=tuple(raw["summary"]),
         sections=sections, style=raw["style"], primary_table=raw["primary_table"], organisation=raw["organisation"],
+        print_rows_max=raw.get("print_rows_max"),
     )  # fmt: skip
 
 

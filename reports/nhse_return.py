@@ -54,7 +54,7 @@ from reports.params import ReportParams
 
 KIND = "nhse-return"
 ADULT_FROM_YEARS = 18
-C, T = ValueKind.COUNT, ValueKind.TEXT
+C = ValueKind.COUNT
 
 OPTION_LABELS = {
     ManagementOption.NOTIONAL: "Notional",
@@ -251,7 +251,7 @@ def _document(funder: Funder, quarter: Quarter, counted: dict[str, list[Counted]
     first, last = financial_year_start(quarter), quarter.ends_on
     live, to_date = counted[LIVE], counted[YEAR_TO_DATE]
     summary = [
-        f"{len(live)} {_people(len(live))} had a personal health budget funded by {funder.name} at the end of {day_text(last)}.",
+        f"{len(live)} {_people(len(live))} had a personal health budget funded by {funder.name} on {day_text(last)}, the quarter's last day.",
         f"{len(to_date)} {_people(len(to_date))} had one at some time in the year to date ({day_text(first)} to {day_text(last)}).",
         "People are counted, not budgets: someone with two budgets in the year counts once.",
     ]
@@ -263,7 +263,7 @@ def _document(funder: Funder, quarter: Quarter, counted: dict[str, list[Counted]
         )
     sections = (
         Section("counts", "The counts", (_facts(counted, last),)),
-        Section("live", f"Live at the end of {day_text(last)}", (_cross_tab("live", counted[LIVE], counted),)),
+        Section("live", f"Live on {day_text(last)}", (_cross_tab("live", counted[LIVE], counted),)),
         Section("year_to_date", f"Year to date: {day_text(first)} to {day_text(last)}", (_cross_tab("year_to_date", counted[YEAR_TO_DATE], counted),)),
         Section("return", "The return, one row per group", (_return_table(funder, quarter, counted),)),
         Section("method", "How the return is counted", (Paragraphs("method", None, _method_lines(quarter)),)),

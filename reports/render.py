@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ledger.errors import InvalidInput
 from reports.branding import Branding, branding_from_environment
 from reports.document import Document
 from reports.render_csv import render_csv
@@ -19,6 +20,8 @@ class Format(StrEnum):
     PDF = "pdf"
     CSV = "csv"
     XLSX = "xlsx"
+    ZIP = "zip"
+    """A report with attachments (the audit pack with its evidence): see ``ReportKind.bundle``."""
 
 
 MEDIA_TYPES = {
@@ -26,7 +29,9 @@ MEDIA_TYPES = {
     Format.PDF: "application/pdf",
     Format.CSV: "text/csv; charset=utf-8",
     Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    Format.ZIP: "application/zip",
 }
+DOCUMENT_FORMATS = (Format.HTML, Format.PDF, Format.CSV, Format.XLSX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +50,9 @@ def render(document: Document, format: Format | str, *, branding: Branding | Non
         content = render_pdf(document, brand, version=version)
     elif chosen == Format.CSV:
         content = render_csv(document)
-    else:
+    elif chosen == Format.XLSX:
         content = render_xlsx(document)
+    else:
+        raise InvalidInput("a ZIP is made with its attachments by the report itself, not from a document", code="format_not_offered", field="format")
     suffix = f"-v{version}" if version else ""
     return Rendered(content, MEDIA_TYPES[chosen], f"{document.file_stem}{suffix}.{chosen.value}")

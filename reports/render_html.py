@@ -20,6 +20,8 @@ from reports.formatting import day_text, display, moment_text, whole_pounds_text
 from reports.pictures import picture_svg
 
 NHSUK_CSS_HREF = "/assets/nhsuk/nhsuk-frontend.min.css"
+WIDE_COLUMNS = 7
+"""A section with a table this wide prints on a landscape page."""
 
 
 @cache
@@ -63,6 +65,7 @@ def render_html(document: Document, branding: Branding, options: HtmlOptions = H
     environment.filters["table_title"] = lambda key: titles.get(key, key)
     charts = {block.key: chart_svg(block) for block in document.blocks() if isinstance(block, Chart)}
     as_at = day_text(document.period_end) if document.period_end else moment_text(document.generated_at)
+    wide = {s.key for s in document.sections if any(isinstance(b, Table) and len(b.columns) >= WIDE_COLUMNS for b in s.blocks)}
     return environment.get_template("document.html").render(
         document=document,
         branding=branding,
@@ -72,4 +75,6 @@ def render_html(document: Document, branding: Branding, options: HtmlOptions = H
         generated=moment_text(document.generated_at),
         as_at=as_at,
         version=options.version,
+        wide_sections=wide,
+        print_rows_max=document.print_rows_max if options.for_pdf else None,
     )

@@ -26,7 +26,7 @@ from ledger.report_documents import Trigger, list_documents
 from reports.catalogue import REPORTS, ReportKind
 from reports.generate import due_documents, generate, kept_version, make_document, render_kept
 from reports.params import ReportParams, parse_period
-from reports.render import Format, render
+from reports.render import MEDIA_TYPES, Format, Rendered, render
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, progress, reporting_errors, stderr, stdout
 from web.clock import ENGLAND, today_in_england
 from web.report_jobs import make_due_documents
@@ -73,7 +73,7 @@ def _command(kind: ReportKind):  # type: ignore[no-untyped-def]
         month: Annotated[str | None, typer.Option("--month", help="A month: 2026-10")] = None,
         start: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD), with --to")] = None,
         end: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD), with --from")] = None,
-        format: Annotated[Format, typer.Option("--format", help="html, pdf, csv or xlsx")] = Format.HTML,
+        format: Annotated[Format, typer.Option("--format", help="html, pdf, csv or xlsx (and zip for the audit pack: with its evidence)")] = Format.HTML,
         output: Annotated[str | None, typer.Option("--output", "-o", help="File to write (default: a name of its own here; - for standard output)")] = None,
         keep: Annotated[bool, typer.Option("--keep", help="Keep it as a new version (beside the older ones)")] = False,
         version: Annotated[int | None, typer.Option("--version", min=1, help="Write this kept version instead of making it now")] = None,
@@ -85,7 +85,12 @@ def _command(kind: ReportKind):  # type: ignore[no-untyped-def]
             database = open_database(db)
             params = resolve_params(database, kind, budget=budget, holder=holder, funder=funder, quarter=quarter, month=month, start=start, end=end)
             now = datetime.now(ENGLAND)
-            if version is not None:
+            if format == Format.ZIP:
+                with database.read() as session:
+                    bundle = kind.build_bundle(session, params, now=now)
+                rendered = Rendered(bundle, MEDIA_TYPES[Format.ZIP], f"{kind.name}-{params.key(kind.name).split('|', 1)[1].replace('|', '-').replace('=', '-')}.zip")
+                made = "live"
+            elif version is not None:
                 with database.read() as session:
                     row = kept_version(session, kind.name, params, version)
                     if row is None:

@@ -15,7 +15,7 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from ledger.budgets import get_budget
-from ledger.errors import NotFound
+from ledger.errors import InvalidInput, NotFound
 from ledger.parties import get_funder, get_holder
 from ledger.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, QualityReviewView, quality_review_of, record_quality_review
 from ledger.report_documents import Trigger, get_document, list_documents
@@ -23,7 +23,7 @@ from ledger.tables.report_documents import ReportDocument
 from reports.catalogue import REPORTS, report_kind
 from reports.generate import generate, kept_version, make_document, render_kept
 from reports.params import ReportParams, parse_period
-from reports.render import Format, render
+from reports.render import DOCUMENT_FORMATS, MEDIA_TYPES, Format, render
 from web.api.common import ERROR_RESPONSES, AmountPence, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 from web.clock import ENGLAND, today_in_england
 
@@ -61,7 +61,7 @@ class DocumentOut(BaseModel):
 
     @classmethod
     def of(cls, row: ReportDocument) -> DocumentOut:
-        links = {f.value: f"/api/v1/report-documents/{row.id}?format={f.value}" for f in Format}
+        links = {f.value: f"/api/v1/report-documents/{row.id}?format={f.value}" for f in DOCUMENT_FORMATS}
         return cls(
             id=row.id, kind=row.kind, version=row.version, title=row.title, subject=row.subject, period=row.period,
             budget_id=row.budget_id, holder_id=row.holder_id, funder_id=row.funder_id, trigger=row.trigger,
@@ -105,7 +105,8 @@ def _file_response(content: bytes, media_type: str, file_name: str, version: str
 def list_reports() -> list[ReportKindOut]:
     """Every report the service makes."""
     return [
-        ReportKindOut(name=k.name, title=k.title, description=k.description, subject=k.subject, periods=list(k.periods), formats=[f.value for f in Format])
+        ReportKindOut(name=k.name, title=k.title, description=k.description, subject=k.subject, periods=list(k.periods),
+                      formats=[f.value for f in DOCUMENT_FORMATS] + (["zip"] if k.bundle else []))
         for k in REPORTS.values()
     ]
 
@@ -129,6 +130,10 @@ def read_report(
     kind = report_kind(name)
     params = _params(request, budget_id, holder_id, funder_id, quarter, month, from_date, to_date)
     kind.check(params)
+    if format == Format.ZIP:
+        with database(request).read() as session:
+            bundle = kind.build_bundle(session, params, now=datetime.now(ENGLAND))
+        return _file_response(bundle, MEDIA_TYPES[Format.ZIP], f"{kind.name}-{params.key(kind.name).split('|', 1)[1].replace('|', '-').replace('=', '-')}.zip", "live", format)
     with database(request).read() as session:
         row = None if live and version is None else kept_version(session, kind.name, params, version)
         if version is not None and row is None:
@@ -174,6 +179,8 @@ def kept_documents(
 @router.get("/report-documents/{document_id}", response_class=Response)
 def kept_document(document_id: RecordId, request: Request, format: Format = Query(default=Format.HTML)) -> Response:
     """One kept version, in any format (all made from the same kept view model)."""
+    if format == Format.ZIP:
+        raise InvalidInput("a kept version is read as html, pdf, csv or xlsx; ask the report itself for its ZIP", code="format_not_offered", field="format")
     with database(request).read() as session:
         row = get_document(session, document_id)
         rendered = render_kept(row, format)
