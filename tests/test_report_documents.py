@@ -210,3 +210,31 @@ def test_the_cli_makes_what_is_due_once(db: Database, world: World) -> None:
     assert json.loads(second.stdout)["made"] == 0
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(ReportDocument)) == 4
+
+
+def test_the_cli_records_a_quality_review_from_a_file(db: Database, world: World, tmp_path: Path) -> None:
+    review = tmp_path / "review.json"
+    review.write_text(json.dumps({
+        "held_on": "2026-07-20", "recorded_by": "Sam Reed", "attendees": [{"name": "Alex Smith", "role": "The person"}],
+        "working": "Swimming", "actions": [{"who": "Team leader", "what": "Train a second worker", "by_when": "2026-09-01"}],
+    }))  # fmt: skip
+    made = runner.invoke(cli_app, ["reviews", "quality", "ISF-0001", "2026Q1", "--from-file", str(review), "--db", db.url, "--json"])
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.stdout)["actions"][0]["what"] == "Train a second worker"
+    review.write_text(json.dumps({"held_on": 20260720, "recorded_by": "Sam", "attendees": []}))
+    refused = runner.invoke(cli_app, ["reviews", "quality", "ISF-0001", "2026Q1", "--from-file", str(review), "--db", db.url])
+    assert refused.exit_code == 1 and "review.json, field held_on" in refused.stderr
+
+
+def test_only_the_audit_pack_comes_as_a_zip(client: TestClient, world: World) -> None:
+    import io
+    import zipfile
+
+    pack = client.get(f"{API}/reports/audit-pack", params={"funder_id": world.icb.id, "quarter": "2026Q1", "format": "zip"})
+    assert pack.status_code == 200 and pack.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(pack.content)).namelist()
+    assert "manifest.csv" in names and any(name.endswith(".xlsx") for name in names)
+    review = client.get(f"{API}/reports/quarterly-review", params={"budget_id": world.budget.id, "quarter": "2026Q1", "format": "zip"})
+    assert (review.status_code, review.json()["code"]) == (422, "format_not_offered")
+    formats = {k["name"]: k["formats"] for k in client.get(f"{API}/reports").json()}
+    assert formats["audit-pack"] == ["html", "pdf", "csv", "xlsx", "zip"] and "zip" not in formats["quarterly-review"]

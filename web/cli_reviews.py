@@ -3,6 +3,7 @@ family's request for a review."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -111,6 +112,42 @@ def request(
         print_json(request_as_json(made, budget))
         return
     stdout.print(f"Recorded {made.asked_by}'s request for a review of {budget}, asked on {made.asked_on}.", highlight=False, soft_wrap=True)
+
+
+@reviews_app.command("quality")
+def quality(
+    budget: Annotated[str, typer.Argument(help="The budget's reference")],
+    quarter: Annotated[str, typer.Argument(help="The quarter reviewed: 2026Q1 = April to June 2026")],
+    from_file: Annotated[Path, typer.Option("--from-file", help="The review as JSON (the body of POST /budgets/{id}/quality-reviews/{quarter})")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record the people's part of a quarterly quality review from a JSON file: outcomes rated,
+    what is working and not, actions, who attended, the decision about money left."""
+    from pydantic import ValidationError
+
+    from ledger.errors import InvalidInput
+    from ledger.quality_reviews import record_quality_review
+    from web.api.reports import QualityReviewIn, QualityReviewOut, quality_review_spec
+
+    with reporting_errors():
+        try:
+            body = QualityReviewIn.model_validate_json(from_file.read_bytes())
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise InvalidInput(f"{from_file.name}, field {where}: {first['msg']}", code="invalid_request", field=where) from None
+        database = open_database(db)
+        with database.write() as session:
+            view = record_quality_review(
+                session, budgets.budget_by_reference(session, budget).id, quarter, quality_review_spec(body), recorded_by=body.recorded_by, today=today_in_england()
+            )  # fmt: skip
+            out = QualityReviewOut.of(view)
+    if as_json:
+        print_json(out.model_dump(mode="json"))
+        return
+    stdout.print(f"Recorded the quarterly quality review of {budget} for {quarter} (revision {out.revision}): "
+                 f"{len(out.outcomes)} outcome(s), {len(out.actions)} action(s), {len(out.attendees)} attendee(s).", highlight=False, soft_wrap=True)  # fmt: skip
 
 
 def due_as_json(review: ReviewDue) -> dict[str, Any]:

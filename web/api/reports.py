@@ -263,7 +263,14 @@ class QualityReviewOut(BaseModel):
 def record_review(body: QualityReviewIn, budget_id: RecordId, request: Request, quarter: str = QuarterPath) -> QualityReviewOut:
     """Record the people's part of a quarterly quality review. Recording the quarter again
     makes a new revision; actions left open by the last review are carried."""
-    spec = QualityReviewSpec(
+    spec = quality_review_spec(body)
+    with database(request).write() as session:
+        view = record_quality_review(session, budget_id, quarter, spec, recorded_by=body.recorded_by, today=today_in_england())
+    return QualityReviewOut.of(view)
+
+
+def quality_review_spec(body: QualityReviewIn) -> QualityReviewSpec:
+    return QualityReviewSpec(
         held_on=body.held_on,
         attendees=tuple(AttendeeSpec(a.name, a.role) for a in body.attendees),
         outcomes=tuple(OutcomeRatingSpec(o.rating, o.plan_outcome_id, o.description, o.note) for o in body.outcomes),
@@ -271,9 +278,6 @@ def record_review(body: QualityReviewIn, budget_id: RecordId, request: Request, 
         actions=tuple(ActionSpec(a.who, a.what, a.by_when, a.status, a.carried_from_id, a.note) for a in body.actions),
         money_decision=body.money_decision, money_decision_amount_pence=body.money_decision_amount, money_decision_note=body.money_decision_note,
     )  # fmt: skip
-    with database(request).write() as session:
-        view = record_quality_review(session, budget_id, quarter, spec, recorded_by=body.recorded_by, today=today_in_england())
-    return QualityReviewOut.of(view)
 
 
 @router.get("/budgets/{budget_id}/quality-reviews/{quarter}", response_model=QualityReviewOut)
