@@ -34,7 +34,6 @@ from ledger.tables.statements import StatementLineRecord
 from ledger.vocabulary import TRANSITION_CATEGORY, AccountKind, EntryKind, PlanLineKind, PlanStatus
 from reports.budget_reads import CLOSED_FLAG_STATES
 
-OWN_KINDS = (AccountKind.ALLOCATION, AccountKind.RECEIVABLE, AccountKind.RETURNED)
 NOT_RECEIVED_KINDS = (EntryKind.ALLOCATION, EntryKind.NOTIONAL_COST)
 
 
@@ -222,15 +221,15 @@ def _kind_sums(session: Session, scope: Select, starts_on: date, ends_on: date) 
 def _agreed_plans(session: Session, scope: Select) -> dict[int, list[tuple[date, int, PlanFigures]]]:
     version = SupportPlanVersion
     one_offs = session.execute(
-        select(PlanLine.plan_version_id, Category.code == TRANSITION_CATEGORY, func.sum(PlanLine.amount_pence))
+        select(PlanLine.plan_version_id, Category.code, func.sum(PlanLine.amount_pence))
         .join(Category, Category.id == PlanLine.category_id).join(version, version.id == PlanLine.plan_version_id)
         .where(version.budget_id.in_(scope), version.status == PlanStatus.AGREED, PlanLine.kind == PlanLineKind.ONE_OFF)
-        .group_by(PlanLine.plan_version_id, Category.code == TRANSITION_CATEGORY)
+        .group_by(PlanLine.plan_version_id, Category.code)
     )  # fmt: skip
     transition: dict[int, int] = defaultdict(int)
     other: dict[int, int] = defaultdict(int)
-    for version_id, is_transition, total in one_offs:
-        (transition if is_transition else other)[version_id] += int(total)
+    for version_id, category, total in one_offs:
+        (transition if category == TRANSITION_CATEGORY else other)[version_id] += int(total)
     plans: dict[int, list[tuple[date, int, PlanFigures]]] = defaultdict(list)
     rows = session.execute(
         select(version.id, version.budget_id, version.effective_from, version.version, version.total_pence, version.contingency_pence, version.top_slice_pence)

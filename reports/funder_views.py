@@ -14,8 +14,9 @@ ends with the totals worked out again from the ledger directly (the funder's own
 the holder's balances), beside the table's totals, so the two can be seen to tie. A budget
 needs attention (an *exception*) when its held funds are above the warning level, it has
 open flags, a review is overdue, lines of its statements are not matched, or contingency was
-used in the period. Tables are split in two (money; held money, contingency, flags and
-reviews) with the same rows in the same order, so each fits an A4 page.
+used in the period; those come first, then the rest by reference. A budget's row is laid out
+over two tables in the same order (who and the money; held money, contingency, flags and
+reviews), so that each fits the width of a landscape A4 page.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from reports.formatting import day_text, money_text
 from reports.funder_view_reads import BudgetView, Share, budget_views, funder_names, funder_scope, holder_scope, own_account_totals
 from reports.params import Period, ReportParams
 
-M, C, T, W, P = ValueKind.MONEY, ValueKind.COUNT, ValueKind.TEXT, ValueKind.WEEKS, ValueKind.PERCENT
+M, C, W, P = ValueKind.MONEY, ValueKind.COUNT, ValueKind.WEEKS, ValueKind.PERCENT
 EXCEPTION = "exception"
 NAMED_IN_SUMMARY_MAX = 12
 BASIS_POINTS = 10_000
@@ -50,10 +51,15 @@ REVIEW_WORDS = {"plan": "plan", "quarterly_quality": "quarterly", "significant_c
 
 def period_words(period: Period) -> str:
     if period.kind == "month":
-        return f"{day_text(period.starts_on).split(' ', 1)[1]}"
+        return day_text(period.starts_on).split(" ", 1)[1]
     if period.kind == "quarter":
         return quarter_words(parse_quarter(period.label))
     return f"{day_text(period.starts_on)} to {day_text(period.ends_on)}"
+
+
+def period_in(period: Period) -> str:
+    """"in October 2026", "in Q2 2026/27 (July–September)", "from 1 April 2026 to 30 September 2026"."""
+    return f"from {period_words(period)}" if period.kind == "dates" else f"in {period_words(period)}"
 
 
 def review_day(period: Period, now: datetime) -> date:
@@ -103,7 +109,7 @@ def surplus_text(view: BudgetView) -> str:
     return "Not measured" if view.whole.weeks_held_tenths is None else SURPLUS_WORDS[view.whole.surplus_state]
 
 
-def attention_table(views: Sequence[BudgetView], *, with_holder: bool, period: str) -> Table:
+def attention_table(views: Sequence[BudgetView], *, with_holder: bool, period: Period) -> Table:
     columns = [Column("reference", "Ref"), Column("person", "Person")]
     columns += [Column("holder", "Holder")] if with_holder else []
     columns.append(Column("why", "Why"))
@@ -112,43 +118,36 @@ def attention_table(views: Sequence[BudgetView], *, with_holder: bool, period: s
         why = reasons(view)
         if why:
             rows.append((view.reference, view.person, *((view.holder_name,) if with_holder else ()), sentence("; ".join(why))))
-    return table("attention", "Budgets that need attention", columns, rows, empty_text=f"No budget needs attention in {period}.")
+    return table("attention", "Budgets that need attention", columns, rows, empty_text=f"No budget needs attention {period_in(period)}.")
 
 
-def status_table(views: Sequence[BudgetView], *, with_holder: bool, title: str, note: str) -> Table:
-    """Who, held by whom and how, flags and reviews: one row per budget, in the order given."""
+def money_table(views: Sequence[BudgetView], figures: Sequence[Share], *, with_holder: bool, title: str, spent_label: str, note: str, empty_text: str) -> Table:
+    """Who, held by whom and how, and the money: one row per budget, in the order given."""
     columns = [Column("reference", "Ref"), Column("person", "Person")]
     columns += [Column("holder", "Holder")] if with_holder else []
-    columns += [Column("option", "Option"), Column("open_flags", "Open flags", C), Column("new_flags", "New flags", C), Column("review", "Review")]
-    rows = [
-        (view.reference, view.person, *((view.holder_name,) if with_holder else ()), view.options, view.open_flags, view.flags_in_period, review_text(view))
-        for view in views
-    ]
-    return table("status", title, columns, rows, totals=True, row_marks=marks(views), note=note, empty_text="No budgets.")
-
-
-def money_table(views: Sequence[BudgetView], figures: Sequence[Share], *, title: str, spent_label: str, note: str, empty_text: str) -> Table:
-    columns = (
-        Column("reference", "Ref"), Column("person", "Person"), Column("allocated", "Allocated", M), Column("received", "Received", M),
+    columns += [
+        Column("option", "Option"), Column("allocated", "Allocated", M), Column("received", "Received", M),
         Column("spent_in_period", spent_label, M), Column("spent", "Spent to date", M), Column("left", "Money left", M),
-    )  # fmt: skip
+    ]  # fmt: skip
     rows = [
-        (view.reference, view.person, share.allocated_pence, share.received_pence, share.spent_in_period_pence, share.spent_pence, share.money_left_pence)
+        (view.reference, view.person, *((view.holder_name,) if with_holder else ()), view.options,
+         share.allocated_pence, share.received_pence, share.spent_in_period_pence, share.spent_pence, share.money_left_pence)
         for view, share in zip(views, figures, strict=True)
     ]  # fmt: skip
     return table("money", title, columns, rows, totals=True, row_marks=marks(views), note=note, empty_text=empty_text)
 
 
 def held_table(views: Sequence[BudgetView], figures: Sequence[Share], *, title: str, note: str) -> Table:
-    """Held money, card, committed, contingency and weeks held: one row per budget, in the order given."""
+    """Held money, contingency, weeks held, flags and reviews: one row per budget, in the order given."""
     columns = (
         Column("reference", "Ref"), Column("held", "Held", M), Column("card", "Card", M), Column("committed", "Committed", M),
         Column("contingency_used", "Contingency used", M), Column("contingency_left", "Contingency left", M),
-        Column("weeks", "Weeks held", W), Column("surplus", "Surplus"),
+        Column("weeks", "Weeks held", W), Column("surplus", "Surplus"), Column("open_flags", "Open flags", C),
+        Column("new_flags", "New flags", C), Column("review", "Review"),
     )  # fmt: skip
     rows = [
         (view.reference, share.held_pence, share.card_pence, share.committed_pence, share.contingency_used_in_period_pence,
-         share.contingency_left_pence, view.whole.weeks_held_tenths, surplus_text(view))
+         share.contingency_left_pence, view.whole.weeks_held_tenths, surplus_text(view), view.open_flags, view.flags_in_period, review_text(view))
         for view, share in zip(views, figures, strict=True)
     ]  # fmt: skip
     return table("held", title, columns, rows, totals=True, row_marks=marks(views), note=note, empty_text="No budgets.")
@@ -229,24 +228,21 @@ def build_tracker(session: Session, params: ReportParams, *, now: datetime, cach
     views = exceptions_first(budget_views(session, scope, period.starts_on, period.ends_on, review_day=review_day(period, now), funder_id=funder.id))
     shares = [view.shares.get(funder.id, Share()) for view in views]
     month = period_words(period)
-    nothing = f"{funder.name} funds no budget whose plan runs in {month}."
+    nothing = f"{funder.name} funds no budget whose plan runs {period_in(period)}."
     summary = summary_lines(views, shares, period, whose=f"{funder.name}'s share") if views else [nothing]
     joint = sum(1 for view in views if view.is_joint)
     if joint:
         summary.append(f"{joint} {'budget is' if joint == 1 else 'budgets are'} jointly funded: the figures are this funder's share.")
     sections = [
-        Section("attention", "Needs attention", (attention_table(views, with_holder=True, period=month),)),
-        Section("status", "People, flags and reviews", (status_table(
-            views, with_holder=True, title=f"Flags and reviews in {month}",
-            note=f"Open flags: not yet settled. New flags: their cause fell in {month}. Reviews as at {day_text(review_day(period, now))}.",
-        ),)),
+        Section("attention", "Needs attention", (attention_table(views, with_holder=True, period=period),)),
         Section("money", "Money position", (money_table(
-            views, shares, title=f"Money position in {month} (this funder's share)", spent_label="Spent in month", empty_text=nothing,
-            note=f"At {day_text(period.ends_on)}. Money left = allocated − spent − fees − top-slice − returned. Spending includes wages and invoices approved but not yet paid.",
+            views, shares, with_holder=True, title=f"Money position {period_in(period)}, this funder's share", spent_label="Spent in month",
+            empty_text=nothing, note=f"At {day_text(period.ends_on)}. Money left = allocated − spent − fees − top-slice − returned. Spending includes wages and invoices approved but not yet paid.",
         ),)),
-        Section("held", "Held money and contingency", (held_table(
-            views, shares, title=f"Held money and contingency in {month} (this funder's share)",
-            note=f"Contingency used: in {month}. Weeks held and surplus are the whole budget's (warning above 4 weeks and action above 8, unless the lead funder set its own levels).",
+        Section("held", "Held money, contingency, flags and reviews", (held_table(
+            views, shares, title=f"Held money, contingency, flags and reviews {period_in(period)}",
+            note=f"Money is this funder's share; weeks held and surplus are the whole budget's, against the lead funder's warning and action levels. "
+                 f"Contingency used and new flags: in {month}. Open flags: not yet settled. Reviews as at {day_text(review_day(period, now))}.",
         ),)),
         Section("joint", "Jointly funded budgets", (joint_table(views, funder, _names(session, views, cache)),)),
         Section("ledger", "Totals from the ledger", (own_totals_facts(session, funder, scope, period, shares),),
@@ -273,21 +269,17 @@ def build_holder_summary(session: Session, params: ReportParams, *, now: datetim
     scope = holder_scope(holder.id, period.starts_on, period.ends_on)
     views = exceptions_first(budget_views(session, scope, period.starts_on, period.ends_on, review_day=review_day(period, now), holder_id=holder.id))
     wholes = [view.whole_share for view in views]
-    words = period_words(period)
-    nothing = f"{holder.name} holds no budget whose plan runs in {words}."
+    nothing = f"{holder.name} holds no budget whose plan runs {period_in(period)}."
     summary = summary_lines(views, wholes, period, whose="Across its budgets") if views else [nothing]
     sections = [
-        Section("attention", "Needs attention", (attention_table(views, with_holder=False, period=words),)),
-        Section("status", "People, flags and reviews", (status_table(
-            views, with_holder=False, title=f"Flags and reviews, {words}",
-            note=f"Open flags: not yet settled. New flags: their cause fell in the period. Reviews as at {day_text(review_day(period, now))}.",
-        ),)),
+        Section("attention", "Needs attention", (attention_table(views, with_holder=False, period=period),)),
         Section("money", "Money position", (money_table(
-            views, wholes, title=f"Money position, {words} (whole budgets)", spent_label="Spent in period", empty_text=nothing,
-            note=f"At {day_text(period.ends_on)}. Money left = allocated − spent − fees − top-slice − returned. Spending includes wages and invoices approved but not yet paid.",
+            views, wholes, with_holder=False, title=f"Money position {period_in(period)}, whole budgets", spent_label="Spent in period",
+            empty_text=nothing, note=f"At {day_text(period.ends_on)}. Money left = allocated − spent − fees − top-slice − returned. Spending includes wages and invoices approved but not yet paid.",
         ),)),
-        Section("held", "Held money and contingency", (held_table(
-            views, wholes, title=f"Held money and contingency, {words} (whole budgets)", note="Contingency used: within the period.",
+        Section("held", "Held money, contingency, flags and reviews", (held_table(
+            views, wholes, title=f"Held money, contingency, flags and reviews {period_in(period)}, whole budgets",
+            note=f"Contingency used and new flags: within the period. Open flags: not yet settled. Reviews as at {day_text(review_day(period, now))}.",
         ),)),
         Section("shares", "Each funder's share of the money left", (shares_table(session, views, cache),)),
         Section("ledger", "Totals from the ledger", (holder_totals_facts(session, holder.id, views, period, wholes),),
@@ -306,7 +298,7 @@ def shares_table(session: Session, views: Sequence[BudgetView], cache: dict) -> 
         cells = [view.shares[key].money_left_pence if key in view.shares else None for key in keys]
         rows.append((view.reference, view.whole.money_left_pence, *cells))
     return table(
-        "shares", "Each funder's share of the money left", columns, rows, totals=True, row_marks=marks(views), empty_text="No budgets.",
+        "shares", "Money left, each funder's share apart", columns, rows, totals=True, row_marks=marks(views), empty_text="No budgets.",
         note="Each funder's own allocation less what was returned to it, less its share of spending, fees and top-slice (in proportion to what it allocated). The shares of a row add up to its money left.",
     )  # fmt: skip
 
@@ -339,26 +331,26 @@ def build_funder_summary(session: Session, params: ReportParams, *, now: datetim
     funder, period = get_funder(session, params.funder_id), params.period
     scope = funder_scope(funder.id, period.starts_on, period.ends_on)
     found = budget_views(session, scope, period.starts_on, period.ends_on, review_day=review_day(period, now), funder_id=funder.id)
-    views = sorted(exceptions_first(found), key=lambda view: view.holder_name)  # stable: exceptions first within each holder
+    views = sorted(exceptions_first(found), key=lambda view: (view.holder_name, view.holder_id))  # stable: exceptions first within each holder
     shares = [view.shares.get(funder.id, Share()) for view in views]
-    words = period_words(period)
+    nothing = f"{funder.name} funds no budget whose plan runs {period_in(period)}."
     budgets = table(
-        "budgets", f"Every budget, by holder (this funder's share), {words}",
+        "budgets", f"Every budget by holder {period_in(period)}, this funder's share",
         (Column("reference", "Ref"), Column("person", "Person"), Column("holder", "Holder"), Column("allocated", "Allocated", M),
          Column("received", "Received", M), Column("spent_in_period", "Spent in period", M), Column("spent", "Spent to date", M),
-         Column("left", "Money left", M)),
-        [(v.reference, v.person, v.holder_name, s.allocated_pence, s.received_pence, s.spent_in_period_pence, s.spent_pence, s.money_left_pence)
-         for v, s in zip(views, shares, strict=True)],
-        totals=True, row_marks=marks(views), empty_text=f"{funder.name} funds no budget whose plan runs in {words}.",
-        note=f"At {day_text(period.ends_on)}. By holder; within each holder, budgets that need attention come first.",
+         Column("left", "Money left", M), Column("weeks", "Weeks held", W)),
+        [(v.reference, v.person, v.holder_name, s.allocated_pence, s.received_pence, s.spent_in_period_pence, s.spent_pence, s.money_left_pence,
+          v.whole.weeks_held_tenths) for v, s in zip(views, shares, strict=True)],
+        totals=True, row_marks=marks(views), empty_text=nothing,
+        note=f"At {day_text(period.ends_on)}. By holder; within each holder, budgets that need attention come first. Weeks held are the whole budget's.",
     )  # fmt: skip
-    summary = summary_lines(views, shares, period, whose=f"{funder.name}'s share") if views else [f"{funder.name} funds no budget whose plan runs in {words}."]
+    summary = summary_lines(views, shares, period, whose=f"{funder.name}'s share") if views else [nothing]
     holders = len({view.holder_id for view in views})
     if views:
         summary.insert(1, f"{len(views)} budget{'s' if len(views) != 1 else ''} at {holders} holder{'s' if holders != 1 else ''}.")
     sections = [
-        Section("holders", "Totals per holder", (holder_totals_table(views, shares, words),)),
-        Section("attention", "Needs attention", (attention_table(views, with_holder=True, period=words),)),
+        Section("attention", "Needs attention", (attention_table(views, with_holder=True, period=period),)),
+        Section("holders", "Totals per holder", (holder_totals_table(views, shares, period),)),
         Section("budgets", "Every budget", (budgets,)),
         Section("joint", "Jointly funded budgets", (joint_table(views, funder, _names(session, views, cache)),)),
         Section("ledger", "Totals from the ledger", (own_totals_facts(session, funder, scope, period, shares),),
@@ -367,19 +359,19 @@ def build_funder_summary(session: Session, params: ReportParams, *, now: datetim
     return _document("funder-summary", "Funder summary", funder.code, funder.name, period, now, summary, sections)
 
 
-def holder_totals_table(views: Sequence[BudgetView], shares: Sequence[Share], words: str) -> Table:
-    by_holder: dict[str, list[tuple[BudgetView, Share]]] = {}
+def holder_totals_table(views: Sequence[BudgetView], shares: Sequence[Share], period: Period) -> Table:
+    by_holder: dict[tuple[str, int], list[tuple[BudgetView, Share]]] = {}
     for view, share in zip(views, shares, strict=True):
-        by_holder.setdefault(view.holder_name, []).append((view, share))
+        by_holder.setdefault((view.holder_name, view.holder_id), []).append((view, share))
     rows = []
-    for name, pairs in sorted(by_holder.items()):
+    for (name, _holder_id), pairs in sorted(by_holder.items()):
         total = lambda field: sum(getattr(share, field) for _view, share in pairs)  # noqa: E731
         rows.append((
             name, len(pairs), sum(1 for view, _share in pairs if reasons(view)), total("allocated_pence"), total("received_pence"),
             total("spent_in_period_pence"), total("spent_pence"), total("money_left_pence"),
         ))  # fmt: skip
     return table(
-        "holders", f"Totals per holder (this funder's share), {words}",
+        "holders", f"Totals per holder {period_in(period)}, this funder's share",
         (Column("holder", "Holder"), Column("budgets", "Budgets", C), Column("attention", "Need attention", C), Column("allocated", "Allocated", M),
          Column("received", "Received", M), Column("spent_in_period", "Spent in period", M), Column("spent", "Spent to date", M), Column("left", "Money left", M)),
         rows, totals=True, row_marks=[EXCEPTION if row[2] else None for row in rows], empty_text="No budgets.",

@@ -76,11 +76,13 @@ def _write(sheet: Worksheet, row: int, col: int, value: Value, kind: ValueKind, 
 
 def _sheet_name(title: str, taken: set[str]) -> str:
     base = "".join(ch for ch in title if ch not in _INVALID_SHEET_CHARACTERS).strip().strip("'") or "Table"
-    name = base[:SHEET_NAME_MAX]
+    # Excel refuses a sheet name that starts or ends with an apostrophe, which cutting a
+    # title ("Totals per holder (this funder's share)") can leave.
+    name = base[:SHEET_NAME_MAX].rstrip().rstrip("'")
     counter = 2
     while name.lower() in taken:
         suffix = f" ({counter})"
-        name = base[: SHEET_NAME_MAX - len(suffix)] + suffix
+        name = base[: SHEET_NAME_MAX - len(suffix)].rstrip().rstrip("'") + suffix
         counter += 1
     taken.add(name.lower())
     return name

@@ -136,3 +136,10 @@ def test_the_pace_of_a_line_is_exact(amount: int, kind: str, offset: int, starts
     assert paced <= paced_to(line, start, end, day + timedelta(days=1))
     if kind == "recurring":
         assert paced_to(line, start, end, end) == amount
+
+
+def test_a_title_cut_to_a_sheet_name_never_ends_with_an_apostrophe() -> None:
+    long = table("t", "Totals per holder (this funder's share)", (Column("a", "A"),), [("x",)])
+    again = table("u", "Totals per holder (this funder's share) again", (Column("a", "A"),), [("y",)])
+    workbook = openpyxl.load_workbook(io.BytesIO(render(document_with(long, again), "xlsx").content))
+    assert all(not name.endswith("'") for name in workbook.sheetnames) and len(workbook.sheetnames) == 3

@@ -58,7 +58,8 @@ purchase to refuse.
 Every quarter that has ended, the ISF provider holds a quarterly quality review with each
 person and their family (``ledger.demo.quality_reviews``): outcomes rated, actions agreed and
 carried, who attended, and for ISF-0006 a decision to keep part of its surplus for a short
-break; the latest reviews of ISF-0003 and ISF-0010 are still to be held (overdue).
+break; the latest reviews of ISF-0003 and ISF-0010 are still to be held (overdue). Plan
+reviews are held a few days after they fall due, except for MA-0003, DP-0002 and NOT-0003.
 
 Everything is deterministic: dates follow ``today``, random choices come from a generator
 seeded per budget, and nothing reads the clock except ``plans.agree``'s own check that an
@@ -80,7 +81,7 @@ from ledger.demo.history import play_history
 from ledger.demo.isf_stories import isf_stories
 from ledger.demo.managed_stories import managed_stories
 from ledger.demo.recipes import BudgetRecipe
-from ledger.demo.quality_reviews import record_demo_reviews
+from ledger.demo.quality_reviews import record_demo_plan_reviews, record_demo_reviews
 from ledger.demo.statements import import_and_reconcile
 from ledger.demo.timeline import Timeline
 from ledger.demo.world import AGREED_AT, Progress, build_world
@@ -103,7 +104,8 @@ class DemoSummary:
     postings: int
     statement_lines: int = 0
     flags: int = 0
-    quality_reviews: int = 0
+    reviews_held: int = 0
+    """Quarterly quality reviews and plan reviews held."""
 
 
 def demo_recipes(today: date) -> list[BudgetRecipe]:
@@ -125,7 +127,7 @@ def load_demo(database: Database, *, today: date, progress: Progress | None = No
         _refuse_non_empty(session)
         world = build_world(session, recipes, today=today, progress=report)
         posted = play_history(session, world, recipes, today=today, progress=report)
-        reviews = record_demo_reviews(session, world, today=today)
+        reviews = record_demo_reviews(session, world, today=today) + record_demo_plan_reviews(session, world, today=today)
         report("statements", 0, 1)
         statements = import_and_reconcile(session, world.holder_ids.values(), today=today)
         report("statements", 1, 1)
@@ -138,7 +140,7 @@ def load_demo(database: Database, *, today: date, progress: Progress | None = No
         postings=posted.postings + world.allocation_postings,
         statement_lines=statements.lines,
         flags=statements.flags,
-        quality_reviews=reviews,
+        reviews_held=reviews,
     )
 
 

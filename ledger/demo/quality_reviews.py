@@ -7,7 +7,8 @@ latest quarter of two budgets (their reviews are overdue, as in real life). Outc
 rated, actions agreed and the ones left open carried to the next review; the review of a
 budget holding a surplus decides to keep it for a named reason or to reallocate it.
 Everything is chosen by the budget's reference and the quarter, so the demo is the same
-every time.
+every time. Plan reviews (``record_demo_plan_reviews``) are held a few days after they fall
+due, except three budgets' (overdue).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from ledger.demo.world import World
 from ledger.periods import Quarter, quarter_of
 from ledger.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, open_actions_before, record_quality_review
 from ledger.plans import agreed_version_on, view
+from ledger.reviews import record_review_held, reviews_due
+from ledger.reviews_due import ReviewKind
 
 ISF_HOLDER = "tamar-valley-isf"
 OVERDUE = ("ISF-0003", "ISF-0010")
@@ -75,6 +78,31 @@ def record_demo_reviews(session: Session, world: World, *, today: date) -> int:
             if spec is not None:
                 record_quality_review(session, world.budget_ids[reference], quarter.label, spec, recorded_by=RECORDED_BY, today=today)
                 recorded += 1
+    return recorded
+
+
+PLAN_REVIEWS_OVERDUE = ("MA-0003", "DP-0002", "NOT-0003")
+"""Budgets whose plan review is still to be held (overdue), so a funder's tracker has
+exceptions to show; every other budget's plan reviews were held on time."""
+
+
+def record_demo_plan_reviews(session: Session, world: World, *, today: date) -> int:
+    """Hold each plan review that fell due before ``today`` a few days after it was due."""
+    recorded = 0
+    for reference in sorted(world.budget_ids):
+        if reference in PLAN_REVIEWS_OVERDUE:
+            continue
+        budget_id = world.budget_ids[reference]
+        while True:  # a held review can make the next one due (a plan reviewed every 3 months)
+            due = next((r for r in reviews_due(session, as_of=today, budget_id=budget_id, include_upcoming_days=0) if r.kind == ReviewKind.PLAN), None)
+            held_on = due.due_on + timedelta(days=3 + crc32(reference.encode()) % 10) if due is not None else today
+            if due is None or held_on > today:
+                break
+            record_review_held(
+                session, budget_id, kind=ReviewKind.PLAN, held_on=held_on, recorded_by=RECORDED_BY if reference.startswith("ISF") else "Care coordinator",
+                note="Plan reviewed with the person and their family", due_on=due.due_on, today=today,
+            )  # fmt: skip
+            recorded += 1
     return recorded
 
 
