@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from ledger.database import Database
+from ledger.demo import load_demo
 from tests.support.databases import PostgresTestDatabase, SqliteTemplate, require_postgres
 
 BACKENDS = ("sqlite", "postgresql")
@@ -70,6 +72,21 @@ def pg(request: pytest.FixtureRequest) -> Iterator[Database]:
     postgres: PostgresTestDatabase = request.getfixturevalue("postgres_database")
     postgres.empty()
     database = Database(postgres.url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+REPORT_DEMO_TODAY = date(2026, 11, 24)
+
+
+@pytest.fixture(scope="session")
+def report_demo(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """The demo as at 24 November 2026 in SQLite, loaded once for the whole run (about 8 s):
+    the report tests read it and never write to it."""
+    database = Database(sqlite_template.copy_to(tmp_path_factory.mktemp("report-demo") / "demo.db"))
+    load_demo(database, today=REPORT_DEMO_TODAY)
     try:
         yield database
     finally:

@@ -23,7 +23,6 @@ import subprocess
 import time
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -35,7 +34,6 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ledger.database import Database
-from ledger.demo import load_demo
 from ledger.entries import NewEntry, NewPosting
 from ledger.evidence import attach_evidence
 from ledger.flag_workflow import accept, challenge, explain
@@ -49,7 +47,7 @@ from reports.catalogue import report_kind
 from reports.document import Document
 from reports.params import ReportParams, parse_period
 from reports.render import Format, render
-from tests.support.builders import TODAY, World, make_budget, make_person, make_plan, make_world
+from tests.support.builders import World, make_budget, make_person, make_plan, make_world
 from tests.support.card_statements import CardLine, import_card, post_drawdown
 from tests.support.databases import SqliteTemplate
 from tests.support.tampering import Tamperer
@@ -377,21 +375,9 @@ def pdf_text(content: bytes) -> str:
 # --- the demo (SQLite) --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_database(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    """The demo for 24 November 2026, loaded once for the report tests that share it."""
-    path: Path = tmp_path_factory.getbasetemp() / "report-demo-2026-11-24.db"
-    if not path.exists():
-        loading = path.with_suffix(".loading")
-        database = Database(sqlite_template.copy_to(loading))
-        load_demo(database, today=TODAY)
-        database.dispose()
-        loading.rename(path)
-    database = Database(f"sqlite:///{path}")
-    try:
-        yield database
-    finally:
-        database.dispose()
+@pytest.fixture
+def demo_database(report_demo: Database) -> Database:
+    return report_demo
 
 
 def test_the_demo_pack_for_a_month_agrees_with_the_raw_rows(demo_database: Database) -> None:

@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session
 from ledger import parties, plans
 from ledger.accounts import account_ids_by_code
 from ledger.database import Database
-from ledger.demo import load_demo
 from ledger.entries import NewEntry, NewPosting, PostOutcome
 from ledger.journal import post_entry
 from ledger.money import split_pence
@@ -46,7 +45,6 @@ from reports.funder_view_reads import Share, split_shares
 from reports.params import ReportParams, parse_period
 from reports.render import render
 from tests.support.builders import AGREED_AT, PLAN_START, make_budget, make_person
-from tests.support.databases import SqliteTemplate
 
 NOW = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)
 MAY = parse_period(month="2026-05")
@@ -353,12 +351,9 @@ DEMO_TODAY = date(2026, 11, 24)
 DEMO_NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def demo(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory) -> Database:
-    database = Database(sqlite_template.copy_to(tmp_path_factory.mktemp("funder-views") / "demo.db"))
-    load_demo(database, today=DEMO_TODAY)
-    yield database
-    database.dispose()
+@pytest.fixture
+def demo(report_demo: Database) -> Database:
+    return report_demo
 
 
 def demo_document(demo: Database, kind: str, **subject: str) -> Document:

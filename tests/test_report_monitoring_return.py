@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 import subprocess
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -34,7 +33,6 @@ from sqlalchemy.orm import Session
 from ledger.budgets import budget_by_reference
 from ledger.closing import close_budget
 from ledger.database import Database
-from ledger.demo import load_demo
 from ledger.entries import NewEntry, NewPosting, PostOutcome
 from ledger.errors import InvalidInput
 from ledger.journal import post_entry, reverse_entry
@@ -48,7 +46,6 @@ from reports.render import render
 from ledger.periods import parse_quarter
 from tests.support.builders import World, make_world
 from tests.support.card_statements import CardLine, import_card, post_drawdown
-from tests.support.databases import SqliteTemplate
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 24)
@@ -120,22 +117,9 @@ def html_text(content: bytes) -> str:
     return re.sub(r"\s+", " ", " ".join(parser.parts))
 
 
-_DEMO_CACHE: dict[Path, Path] = {}
 
 
-def demo_database(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory, name: str) -> Database:
-    """A copy of the demo as at 24 November 2026: loaded once per test session (about 8 s),
-    copied for each module that asks."""
-    base = tmp_path_factory.getbasetemp()
-    if base not in _DEMO_CACHE:
-        path = tmp_path_factory.mktemp("report-demo") / "demo.db"
-        database = Database(sqlite_template.copy_to(path))
-        load_demo(database, today=TODAY)
-        database.dispose()
-        _DEMO_CACHE[base] = path
-    copy = tmp_path_factory.mktemp(name) / "demo.db"
-    shutil.copyfile(_DEMO_CACHE[base], copy)
-    return Database(f"sqlite:///{copy}")
+
 
 
 def build(session: Session, name: str, budget_id: int, period) -> Document:  # type: ignore[no-untyped-def]
@@ -386,11 +370,9 @@ def test_property_allowed_to_retain_matches_a_model(weekly: int, weeks_tenths: i
 # --- the demo --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    database = demo_database(sqlite_template, tmp_path_factory, "monitoring-demo")
-    yield database
-    database.dispose()
+@pytest.fixture
+def demo(report_demo: Database) -> Database:
+    return report_demo
 
 
 @pytest.mark.parametrize(("reference", "period"), [

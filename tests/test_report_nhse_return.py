@@ -19,7 +19,6 @@ import re
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -31,7 +30,6 @@ from sqlalchemy.orm import Session
 from ledger import budgets, parties, plans
 from ledger.closing import close_budget
 from ledger.database import Database
-from ledger.demo import load_demo
 from ledger.errors import InvalidInput
 from ledger.tables import Budget, BudgetPart, Funder, FundingLine, Holder, Person, PlanPartAmount, SupportPlanVersion
 from reports.catalogue import report_kind
@@ -307,21 +305,9 @@ def test_a_quarter_before_the_first_plan_counts_no_one(db: Database) -> None:
 # --- the demo, and a synthetic ICB of 2,500 budgets (SQLite) --------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_database(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    """The demo for 24 November 2026, loaded once for the report tests that share it."""
-    path: Path = tmp_path_factory.getbasetemp() / "report-demo-2026-11-24.db"
-    if not path.exists():
-        loading = path.with_suffix(".loading")
-        database = Database(sqlite_template.copy_to(loading))
-        load_demo(database, today=TODAY)
-        database.dispose()
-        loading.rename(path)
-    database = Database(f"sqlite:///{path}")
-    try:
-        yield database
-    finally:
-        database.dispose()
+@pytest.fixture
+def demo_database(report_demo: Database) -> Database:
+    return report_demo
 
 
 @pytest.mark.parametrize("quarter", ["2026Q1", "2026Q2"])

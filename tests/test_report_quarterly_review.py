@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -24,7 +23,6 @@ from sqlalchemy.orm import Session
 from ledger import budgets, notional, plans
 from ledger.closing import close_budget
 from ledger.database import Database
-from ledger.demo import load_demo
 from ledger.entries import NewEntry, NewPosting
 from ledger.journal import post_entry
 from ledger.periods import parse_quarter
@@ -33,7 +31,6 @@ from reports import quarterly_review
 from reports.document import Document, Table
 from reports.params import ReportParams, quarter_period
 from tests.support.builders import make_budget, make_person, make_plan, make_world
-from tests.support.databases import SqliteTemplate
 from tests.support.report_formats import check_every_format
 
 DEMO_TODAY = date(2026, 11, 24)
@@ -50,13 +47,9 @@ GOLDEN = [
 ]
 
 
-@pytest.fixture(scope="module")
-def demo(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory) -> Database:
-    path: Path = tmp_path_factory.mktemp("review-demo") / "demo.db"
-    database = Database(sqlite_template.copy_to(path))
-    load_demo(database, today=DEMO_TODAY)
-    yield database
-    database.dispose()
+@pytest.fixture
+def demo(report_demo: Database) -> Database:
+    return report_demo
 
 
 def review_of(session: Session, reference: str, quarter: str) -> tuple[Budget, Document]:

@@ -36,9 +36,8 @@ from reports.pictures import NAMES
 from reports.render import render
 from ledger.periods import parse_quarter
 from tests.support.builders import World
-from tests.support.databases import SqliteTemplate
 from tests.support.payables_world import payroll_csv, world_with_budgets
-from tests.test_report_monitoring_return import build, demo_database, held_balance, html_text, pdf_text, post
+from tests.test_report_monitoring_return import build, held_balance, html_text, pdf_text, post
 
 OCTOBER = month_period(date(2026, 10, 1))
 WORDS_PER_SENTENCE_MAX = 12
@@ -210,11 +209,9 @@ def test_a_statement_takes_a_month_or_a_quarter_inside_the_plan(db: Database, pa
 # --- the demo ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    database = demo_database(sqlite_template, tmp_path_factory, "statements-demo")
-    yield database
-    database.dispose()
+@pytest.fixture
+def demo(report_demo: Database) -> Database:
+    return report_demo
 
 
 @pytest.mark.parametrize(("reference", "period"), [

@@ -93,10 +93,16 @@ def xlsx_tables(content: bytes) -> dict[str, list[tuple[object, ...]]]:
     return {sheet.title: [tuple(row) for row in sheet.iter_rows(values_only=True)] for sheet in workbook.worksheets}
 
 
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
 def table_sheet(sheets: dict[str, list[tuple[object, ...]]], table: Table) -> list[tuple[object, ...]]:
+    """The sheet a table was written to: its header row is the table's columns and its name
+    begins the table's title (sheet names drop characters Excel refuses and stop at 31)."""
     for title, rows in sheets.items():
         if rows and [str(c) if c is not None else "" for c in rows[0][: len(table.columns)]] == [c.label for c in table.columns]:
-            if title.lower().startswith(table.title[:20].lower().strip()):
+            if _letters(table.title).startswith(_letters(title.split(" (")[0])[:16]):
                 return rows
     raise AssertionError(f"no sheet holds the table {table.title!r}")
 
