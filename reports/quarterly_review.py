@@ -149,10 +149,9 @@ class QuarterlyReview:
 
     def document(self, now: datetime) -> Document:
         window = self.window
-        plan_section = self.plan_section()
         sections = [
             self.position_section(),
-            plan_section,
+            self.plan_section(),
             self.flows_section(),
             self.contingency_section(),
             self.balances_section(),
@@ -178,6 +177,8 @@ class QuarterlyReview:
     def summary(self) -> list[str]:
         figures, window = self.figures, self.window
         lines = [f"{money_text(figures.money_left_pence)} is left for the rest of the plan year (to {day_text(self.budget.period_end)})."]
+        if self.plan is None:
+            return lines + ["No plan had been agreed by the end of the quarter, so there is no plan to measure spending against."]
         over, out_of_plan, ahead = self.off_plan()
         if not (over or out_of_plan):
             text = "Spending is on plan"

@@ -447,6 +447,15 @@ def test_a_notional_budget_counts_the_funders_own_costs(db: Database) -> None:
     assert rows_by_first_cell(document.table("plan_vs_spend"))["Staff pay and personal assistants"][3] == 123_456
 
 
+def test_a_budget_whose_plan_is_not_agreed_yet_says_so(db: Database) -> None:
+    with db.write() as session:
+        world = make_world(session, agree=False)
+        document = _review(session, world.budget, "2026Q1")
+    assert document.summary[1] == "No plan had been agreed by the end of the quarter, so there is no plan to measure spending against."
+    assert document.table("plan_vs_spend").rows == () and document.table("projection").totals is not None
+    check_every_format(document)
+
+
 def test_a_quarter_outside_the_plan_is_refused(db: Database) -> None:
     from ledger.errors import InvalidInput
 
