@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger import checks
+from ledger.access import Principal, visible_budget_ids
 from ledger.errors import NotFound
 from ledger.tables.base import utcnow
 from ledger.tables.report_documents import ReportDocument
@@ -123,9 +124,13 @@ def list_documents(
     params_key: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    visible: ColumnElement[bool] | None = None,
 ) -> list[ReportDocument]:
-    """Documents kept, newest first, without their content (loaded only when read)."""
+    """Documents kept, newest first, without their content (loaded only when read);
+    ``visible`` limits them to what a principal may see (``documents_visible_to``)."""
     query = select(ReportDocument)
+    if visible is not None:
+        query = query.where(visible)
     for column, wanted in (
         (ReportDocument.kind, kind), (ReportDocument.budget_id, budget_id), (ReportDocument.holder_id, holder_id),
         (ReportDocument.funder_id, funder_id), (ReportDocument.period, period), (ReportDocument.params_key, params_key),
@@ -134,6 +139,20 @@ def list_documents(
             query = query.where(column == wanted)
     query = query.order_by(ReportDocument.generated_at.desc(), ReportDocument.id.desc()).offset(offset).limit(min(limit, DOCUMENTS_PAGE_MAX))
     return list(session.scalars(query))
+
+
+def documents_visible_to(principal: Principal) -> ColumnElement[bool] | None:
+    """The documents a principal may see: of budgets it may see, of its own holder, and (an
+    auditor) its own funder's; None for all."""
+    if principal.is_admin:
+        return None
+    budgets = visible_budget_ids(principal)
+    seen = ReportDocument.budget_id.in_(budgets) if budgets is not None else ReportDocument.budget_id.is_not(None)
+    if principal.is_holder:
+        seen = or_(seen, and_(ReportDocument.budget_id.is_(None), ReportDocument.holder_id == principal.holder_id))
+    if principal.is_auditor:
+        seen = or_(seen, and_(ReportDocument.budget_id.is_(None), ReportDocument.holder_id.is_(None), ReportDocument.funder_id == principal.funder_id))
+    return seen
 
 
 def model_json_of(row: ReportDocument) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from ledger.database import Database
 from ledger.tables import Account, Budget, JournalEntry, Posting, SupportPlanVersion
+from tests.support.auth import token_headers
 from web.app import create_app
 
 API = "/api/v1"
@@ -21,6 +22,7 @@ API = "/api/v1"
 @pytest.fixture
 def client(db: Database) -> Iterator[TestClient]:
     with TestClient(create_app(db), raise_server_exceptions=False) as test_client:
+        test_client.headers.update(token_headers(db))
         yield test_client
 
 

@@ -28,6 +28,7 @@ from reports.params import ReportParams, quarter_period
 from ledger.periods import parse_quarter
 from tests.support.builders import World, make_world
 from tests.support.report_formats import csv_rows, missing_money, pdf_text
+from tests.support.auth import token_headers
 from web.app import create_app
 from web.cli import app as cli_app
 from web.report_jobs import make_due_documents
@@ -117,6 +118,7 @@ def _model(row: ReportDocument) -> str:
 @pytest.fixture
 def client(db: Database) -> Iterator[TestClient]:
     with TestClient(create_app(db), raise_server_exceptions=False) as test_client:
+        test_client.headers.update(token_headers(db))
         yield test_client
 
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
@@ -35,6 +35,7 @@ from web.api import (
     reviews,
     statements,
 )
+from web.auth import api_guard
 from web.errors import install_error_handlers
 from web.limits import BodySizeLimit
 from web.scheduler import SchedulerService
@@ -83,7 +84,7 @@ def create_app(database: Database, *, migrate_on_start: bool = True, run_schedul
     app.state.database = database
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, overrides=[(statements.STATEMENT_UPLOAD_PATH, statements.UPLOAD_BYTES_MAX)])
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(api_guard)])
 
     @api.get("/", response_model=ServiceOut, tags=["service"])
     def service(request: Request) -> ServiceOut:

@@ -14,7 +14,7 @@ from ledger.tables.plans import FundingLine, PlanLine, PlanOutcome, PlanPartAmou
 
 # Later money flows keep their tables in their own modules (import the classes from there);
 # importing them here registers them with the metadata.
-from ledger.tables import budget_money, closing, flags, funder_payments, load_offsets, payables, quality_reviews, reconciliation, report_documents, reviews, statements  # noqa: E402, F401  isort: skip
+from ledger.tables import access, budget_money, closing, flags, funder_payments, load_offsets, payables, quality_reviews, reconciliation, report_documents, reviews, statements  # noqa: E402, F401  isort: skip
 
 __all__ = [
     "APSCHEDULER_JOBS",

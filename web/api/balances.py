@@ -16,6 +16,7 @@ from ledger.accounts import CONTRIBUTION_CODE
 from ledger.balances import AccountBalance
 from ledger.errors import InvalidInput
 from ledger.tables import Budget, Category, Funder
+from web.auth import principal
 from web.api.common import ERROR_RESPONSES, IsoDate, RecordId, amount_text, database
 from web.api.journal import EntryOut, account_codes, entry_out
 
@@ -105,9 +106,13 @@ def _totals(rows: list[AccountBalance]) -> dict[str, str]:
 
 @router.get("/budgets/{budget_id}/balances", response_model=BudgetBalancesOut)
 def budget_balances(budget_id: RecordId, request: Request, as_of: IsoDate | None = AS_OF) -> BudgetBalancesOut:
+    who = principal(request)
     with database(request).read() as session:
         budget = budgets.get_budget(session, budget_id)
-        rows = balances.budget_balances(session, budget_id, as_of=as_of)
+        if who.is_auditor:  # a funder sees its own share of a jointly funded budget
+            rows = balances.funder_shares(session, budget_id, as_of=as_of).get(who.funder_id, [])
+        else:
+            rows = balances.budget_balances(session, budget_id, as_of=as_of)
         funders, categories = _labels(session)
     return BudgetBalancesOut(
         budget_id=budget.id,
@@ -120,6 +125,7 @@ def budget_balances(budget_id: RecordId, request: Request, as_of: IsoDate | None
 
 @router.get("/budgets/{budget_id}/balances/by-funder", response_model=FunderSharesOut)
 def budget_funder_shares(budget_id: RecordId, request: Request, as_of: IsoDate | None = AS_OF) -> FunderSharesOut:
+    who = principal(request)
     with database(request).read() as session:
         budget = budgets.get_budget(session, budget_id)
         shares = balances.funder_shares(session, budget_id, as_of=as_of)
@@ -136,6 +142,7 @@ def budget_funder_shares(budget_id: RecordId, request: Request, as_of: IsoDate |
                 totals_by_kind=_totals(rows),
             )
             for key, rows in sorted(shares.items(), key=lambda item: (item[0] is None, item[0] or 0))
+            if not who.is_auditor or key == who.funder_id
         ],
     )
 

@@ -7,10 +7,11 @@ from datetime import date, datetime
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from ledger import accounts as chart
+from ledger import access, accounts as chart
 from ledger import budgets, parties, plans
 from ledger.tables import Account, Budget, BudgetContact, BudgetPart, Category
 from ledger.vocabulary import Cadence, ContactRole, DrawdownTiming, Holding, ManagementOption
+from web.auth import principal
 from web.api.common import AmountPence, ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 
 router = APIRouter(tags=["budgets"], responses=ERROR_RESPONSES)
@@ -169,7 +170,9 @@ def create_budget(body: BudgetIn, request: Request) -> BudgetOut:
 @router.get("/budgets", response_model=list[BudgetSummary])
 def list_budgets(request: Request, holder_id: int | None = Query(default=None, ge=1, le=2_147_483_647)) -> list[BudgetSummary]:
     with database(request).read() as session:
-        return [BudgetSummary.of(b) for b in budgets.list_budgets(session, holder_id=holder_id)]
+        scope = access.visible_budget_ids(principal(request))
+        visible = None if scope is None else set(session.scalars(scope))
+        return [BudgetSummary.of(b) for b in budgets.list_budgets(session, holder_id=holder_id) if visible is None or b.id in visible]
 
 
 @router.get("/budgets/{budget_id}", response_model=BudgetOut)

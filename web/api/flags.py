@@ -19,6 +19,7 @@ from ledger.flag_queries import FlagFilter, find_flags
 from ledger.flags import FlagCode, FlagState, raise_flags
 from ledger.funder_rules import flag_settings, save_spend_checks, set_flag_settings, spend_check_versions
 from ledger.rules import shipped_spend_checks_text
+from web.auth import principal
 from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 
 router = APIRouter(tags=["flags"], responses=ERROR_RESPONSES)
@@ -70,6 +71,11 @@ def list_flags(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[FlagOut]:
+    who = principal(request)
+    if who.is_holder:  # a holder's users see its flags, whatever else they filter by
+        holder_id = who.holder_id
+    elif who.is_auditor:  # an auditor sees the flags of the budgets its funder funds
+        funder_id = who.funder_id
     with database(request).read() as session:
         wanted = FlagFilter(budget_id, holder_id, funder_id, code, state, quarter, offset, limit)
         return [_flag_out(f) for f in find_flags(session, wanted)]
@@ -148,24 +154,35 @@ class RecoveredIn(Schema):
     actor_role: str = "funder"
 
 
+def acting(request: Request, actor: str, actor_role: str) -> dict[str, str]:
+    """Who takes a step: the signed-in user, in their role's part (a holder's users act as the
+    holder, an auditor as the funder, a family member as the family); only the system admin
+    says for whom it acts."""
+    who = principal(request)
+    if who.is_admin:
+        return {"actor": actor, "actor_role": actor_role}
+    role = "holder" if who.is_holder else "funder" if who.is_auditor else "family"
+    return {"actor": who.display_name, "actor_role": role}
+
+
 @router.post("/flags/{flag_id}/explain")
 def explain(flag_id: FlagId, body: ExplainIn, request: Request) -> dict[str, Any]:
     with database(request).write() as session:
-        flag_workflow.explain(session, flag_id, note=body.note, evidence_ids=body.evidence_ids, actor=body.actor, actor_role=body.actor_role)
+        flag_workflow.explain(session, flag_id, note=body.note, evidence_ids=body.evidence_ids, **acting(request, body.actor, body.actor_role))
     return get_flag(flag_id, request)
 
 
 @router.post("/flags/{flag_id}/accept")
 def accept(flag_id: FlagId, body: DecideIn, request: Request) -> dict[str, Any]:
     with database(request).write() as session:
-        flag_workflow.accept(session, flag_id, note=body.note, actor=body.actor, actor_role=body.actor_role)
+        flag_workflow.accept(session, flag_id, note=body.note, **acting(request, body.actor, body.actor_role))
     return get_flag(flag_id, request)
 
 
 @router.post("/flags/{flag_id}/challenge")
 def challenge(flag_id: FlagId, body: DecideIn, request: Request) -> dict[str, Any]:
     with database(request).write() as session:
-        flag_workflow.challenge(session, flag_id, note=body.note, actor=body.actor, actor_role=body.actor_role)
+        flag_workflow.challenge(session, flag_id, note=body.note, **acting(request, body.actor, body.actor_role))
     return get_flag(flag_id, request)
 
 
@@ -174,7 +191,7 @@ def reallocate(flag_id: FlagId, body: ReallocateIn, request: Request) -> dict[st
     """A surplus moved by plan revision."""
     with database(request).write() as session:
         flag_workflow.reallocate(
-            session, flag_id, plan_version_id=body.plan_version_id, note=body.note, actor=body.actor, actor_role=body.actor_role
+            session, flag_id, plan_version_id=body.plan_version_id, note=body.note, **acting(request, body.actor, body.actor_role)
         )
     return get_flag(flag_id, request)
 
@@ -185,7 +202,7 @@ def request_recovery(flag_id: FlagId, body: RecoveryIn, request: Request) -> dic
     with database(request).write() as session:
         flag_workflow.request_recovery(
             session, flag_id, amount_pence=body.amount, reasons=body.reasons, repay_by=body.repay_by, repayer=body.repayer,
-            issued_on=body.issued_on, actor=body.actor, actor_role=body.actor_role,
+            issued_on=body.issued_on, **acting(request, body.actor, body.actor_role),
         )  # fmt: skip
     return get_flag(flag_id, request)
 
@@ -194,21 +211,21 @@ def request_recovery(flag_id: FlagId, body: RecoveryIn, request: Request) -> dic
 def reconsider(flag_id: FlagId, body: ReconsiderIn, request: Request) -> dict[str, Any]:
     """The recipient asks for the recovery decision to be reconsidered: the flag reopens."""
     with database(request).write() as session:
-        flag_workflow.ask_reconsideration(session, flag_id, reason=body.reason, actor=body.actor, actor_role=body.actor_role)
+        flag_workflow.ask_reconsideration(session, flag_id, reason=body.reason, **acting(request, body.actor, body.actor_role))
     return get_flag(flag_id, request)
 
 
 @router.post("/flags/{flag_id}/recovered")
 def recovered(flag_id: FlagId, body: RecoveredIn, request: Request) -> dict[str, Any]:
     with database(request).write() as session:
-        flag_workflow.record_recovery(session, flag_id, method=body.method, on=body.on, into=body.into, actor=body.actor, actor_role=body.actor_role)
+        flag_workflow.record_recovery(session, flag_id, method=body.method, on=body.on, into=body.into, **acting(request, body.actor, body.actor_role))
     return get_flag(flag_id, request)
 
 
 @router.post("/flags/{flag_id}/close")
 def close(flag_id: FlagId, body: DecideIn, request: Request) -> dict[str, Any]:
     with database(request).write() as session:
-        flag_workflow.close(session, flag_id, note=body.note, actor=body.actor, actor_role=body.actor_role)
+        flag_workflow.close(session, flag_id, note=body.note, **acting(request, body.actor, body.actor_role))
     return get_flag(flag_id, request)
 
 

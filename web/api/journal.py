@@ -11,14 +11,16 @@ from datetime import date, datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from ledger import accounts as chart
+from ledger import access, accounts as chart
 from ledger import journal, periods
 from ledger.entries import KEY_LENGTH_MAX, NewEntry, NewPosting, PostResult, Provenance, StoredEntry
-from ledger.errors import Conflict
+from ledger.errors import Conflict, NotFound
 from ledger.parties import get_holder
 from ledger.tables import Account, ClosedPeriod
 from ledger.vocabulary import EntryKind
+from web.auth import principal
 from web.api.common import AmountPence, ERROR_RESPONSES, EntryId, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 from web.clock import today_in_england
 
@@ -147,8 +149,13 @@ REPLAY = {200: {"model": EntryOut, "description": "A replay of the same key and 
 
 @router.post("/entries", status_code=201, response_model=EntryOut, responses=REPLAY)
 def post_entry(body: EntryIn, request: Request, response: Response) -> EntryOut:
+    who = principal(request)
     with database(request).write() as session:
         ids = chart.account_ids_by_code(session, [p.account for p in body.postings], field="postings")
+        holders = set(session.scalars(select(Account.holder_id).where(Account.id.in_(list(ids.values())))))
+        if not who.is_admin and holders != {who.holder_id}:
+            missing = next(code for code, account_id in ids.items() if session.get(Account, account_id).holder_id != who.holder_id)  # type: ignore[union-attr]
+            raise NotFound(f"there is no account {missing!r}", code="account_not_found", field="postings")
         book = session.execute(select(Account.holder_id).where(Account.id == ids[body.postings[0].account])).scalar_one()
         provenance = Provenance(**body.provenance.model_dump()) if body.provenance else Provenance()
         entry = NewEntry(
@@ -170,7 +177,19 @@ def post_entry(body: EntryIn, request: Request, response: Response) -> EntryOut:
 def get_entry(entry_id: EntryId, request: Request) -> EntryOut:
     with database(request).read() as session:
         entry = journal.load_entry(session, entry_id)
-        return entry_out(entry, account_codes(session, [entry]))
+        return entry_out(entry, account_codes(session, [entry]), only_accounts=_visible_accounts(session, request, entry))
+
+
+def _visible_accounts(session: Session, request: Request, entry: StoredEntry) -> set[int] | None:
+    """Outside the holder, an entry shows only its postings to budgets one may see (a payroll
+    run over twelve budgets shows an auditor its own budgets' lines)."""
+    who = principal(request)
+    if who.is_admin or (who.is_holder and who.holder_id == entry.book_id):
+        return None
+    scope = access.visible_budget_ids(who)
+    accounts = select(Account.id).where(Account.id.in_([p.account_id for p in entry.postings]))
+    accounts = accounts.where(Account.budget_id.in_(scope)) if scope is not None else accounts
+    return set(session.scalars(accounts))
 
 
 @router.post("/entries/{entry_id}/reverse", status_code=201, response_model=EntryOut, responses=REPLAY)

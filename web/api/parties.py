@@ -7,9 +7,10 @@ from datetime import date, datetime
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from ledger import parties
+from ledger import access, parties
 from ledger.tables import Funder, Holder, Person, Representative
 from ledger.vocabulary import EligibilityGroup, FunderKind, HolderKind, LegalBasis
+from web.auth import principal
 from web.api.common import Bool, ERROR_RESPONSES, Int, IsoDate, LocalTime, RecordId, Schema, UtcTimestamp, database, local_time
 from web.clock import today_in_england
 
@@ -115,7 +116,8 @@ def create_funder(body: FunderIn, request: Request) -> FunderOut:
 @router.get("/funders", response_model=list[FunderOut])
 def list_funders(request: Request) -> list[FunderOut]:
     with database(request).read() as session:
-        return [FunderOut.of(f) for f in parties.list_funders(session)]
+        scope = access.visible_funder_ids(principal(request))
+        return [FunderOut.of(f) for f in parties.list_funders(session) if scope is None or f.id in set(session.scalars(scope))]
 
 
 @router.get("/funders/{funder_id}", response_model=FunderOut)
@@ -136,7 +138,8 @@ def create_holder(body: HolderIn, request: Request) -> HolderOut:
 @router.get("/holders", response_model=list[HolderOut])
 def list_holders(request: Request) -> list[HolderOut]:
     with database(request).read() as session:
-        return [HolderOut.of(h) for h in parties.list_holders(session)]
+        scope = access.visible_holder_ids(principal(request))
+        return [HolderOut.of(h) for h in parties.list_holders(session) if scope is None or h.id in scope]
 
 
 @router.get("/holders/{holder_id}", response_model=HolderOut)
@@ -156,7 +159,9 @@ def create_person(body: PersonIn, request: Request) -> PersonOut:
 @router.get("/people", response_model=list[PersonOut])
 def list_people(request: Request) -> list[PersonOut]:
     with database(request).read() as session:
-        return [PersonOut.of(p) for p in parties.list_people(session)]
+        scope = access.visible_person_ids(principal(request))
+        visible = None if scope is None else set(session.scalars(scope))
+        return [PersonOut.of(p) for p in parties.list_people(session) if visible is None or p.id in visible]
 
 
 @router.get("/people/{person_id}", response_model=PersonOut)

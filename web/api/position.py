@@ -16,6 +16,7 @@ from ledger.drawdowns import due_at
 from ledger.position import MoneyFigures, SurplusState, budget_position, holder_positions, set_surplus_thresholds, tenths_text
 from ledger.tables.closing import SurplusThreshold
 from ledger.transition import placement_comparison, transition_position
+from web.auth import principal
 from web.api.common import ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 
 router = APIRouter(tags=["position"], responses=ERROR_RESPONSES)
@@ -200,14 +201,18 @@ def _money(pence: int | None) -> str | None:
 @router.get("/budgets/{budget_id}/position", response_model=PositionOut)
 def read_position(budget_id: RecordId, request: Request, as_of: IsoDate | None = AS_OF) -> PositionOut:
     """The budget's money as at ``as_of``, each funder's share, and the card loads."""
+    who = principal(request)
     with database(request).read() as session:
         position = budget_position(session, budget_id, as_of=as_of)
+    shares = [s for s in position.shares if not who.is_auditor or s.funder_id == who.funder_id]
+    # A funder sees its own share of a jointly funded budget, not the whole.
+    figures = shares[0].figures if who.is_auditor and shares else position.figures
     return PositionOut(
         budget_id=position.budget_id, reference=position.reference, status=position.status,
         period_start=position.period_start, period_end=position.period_end, as_of=position.as_of,
-        plan_version_id=position.plan_version_id, figures=FiguresOut.of(position.figures),
+        plan_version_id=position.plan_version_id, figures=FiguresOut.of(figures),
         shares=[FunderShareOut(funder_id=s.funder_id, funder=s.funder_code, funder_name=s.funder_name, figures=FiguresOut.of(s.figures))
-                for s in position.shares],
+                for s in shares],
         schedule=[ScheduleOut.of(schedule) for schedule in position.schedule],
     )  # fmt: skip
 

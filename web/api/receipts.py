@@ -18,6 +18,7 @@ from ledger.contributions import ContributionView, contributions_of, record_cont
 from ledger.expected_payments import ExpectedPaymentView, PaymentFrequency, expected_payments, schedule_expected_payments
 from ledger.funder_receipts import AttributionView, ReceiptView, attribute_unallocated, funder_receipts, record_funder_receipt
 from ledger.receipt_shares import Recorded, ShareView
+from web.auth import principal
 from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, amount_text, database
 
 router = APIRouter(tags=["receipts"], responses=ERROR_RESPONSES)
@@ -215,6 +216,9 @@ def funder_expected_payments(
         parties.get_funder(session, funder_id)
         if holder_id is not None:
             parties.get_holder(session, holder_id)
+        who = principal(request)
+        if who.is_holder:  # a holder sees what the funder is to pay for its own budgets only
+            holder_id = who.holder_id
         views = expected_payments(session, funder_id=funder_id, holder_id=holder_id, as_of=as_of)
     return [ExpectedPaymentOut.of(v) for v in views if v.overdue or not overdue_only]
 

@@ -14,16 +14,19 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
+from ledger.access import funded_budget_ids
+from ledger.access_log import AUDITOR_EXPORT, record_access
 from ledger.budgets import get_budget
 from ledger.errors import InvalidInput, NotFound
 from ledger.parties import get_funder, get_holder
 from ledger.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, QualityReviewView, quality_review_of, record_quality_review
-from ledger.report_documents import Trigger, get_document, list_documents
+from ledger.report_documents import Trigger, documents_visible_to, get_document, list_documents
 from ledger.tables.report_documents import ReportDocument
-from reports.catalogue import REPORTS, report_kind
+from reports.catalogue import REPORTS, ReportKind, report_kind
 from reports.generate import generate, kept_version, make_document, render_kept
 from reports.params import ReportParams, parse_period
 from reports.render import DOCUMENT_FORMATS, MEDIA_TYPES, Format, render
+from web.auth import principal
 from web.api.common import ERROR_RESPONSES, AmountPence, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 from web.clock import ENGLAND, today_in_england
 
@@ -80,8 +83,14 @@ class KeepIn(Schema):
     generated_by: str = Field(max_length=200, description="Who asked for it")
 
 
-def _params(request: Request, budget_id: int | None, holder_id: int | None, funder_id: int | None, quarter: str | None,
+def _params(request: Request, kind: ReportKind, budget_id: int | None, holder_id: int | None, funder_id: int | None, quarter: str | None,
             month: str | None, from_date: date | None, to_date: date | None) -> ReportParams:  # fmt: skip
+    """What the report is asked for. A funder's own reports (tracker, summary, return, audit
+    pack) are for its auditors and the system admin; a holder's summary for its own users;
+    a budget's documents for anyone who may see the budget (the gate checked that)."""
+    who = principal(request)
+    if kind.subject == "funder" and funder_id is not None and not (who.is_admin or (who.is_auditor and who.funder_id == funder_id)):
+        raise NotFound(f"there is no funder {funder_id}", code="funder_not_found")
     period = parse_period(quarter=quarter, month=month, starts_on=from_date, ends_on=to_date)
     with database(request).read() as session:
         if budget_id is not None:
@@ -128,8 +137,9 @@ def read_report(
 ) -> Response:
     """A report as HTML, PDF, CSV or XLSX: the latest kept version, version N, or made now."""
     kind = report_kind(name)
-    params = _params(request, budget_id, holder_id, funder_id, quarter, month, from_date, to_date)
+    params = _params(request, kind, budget_id, holder_id, funder_id, quarter, month, from_date, to_date)
     kind.check(params)
+    _record_export(request, kind.name, params, format.value)
     if format == Format.ZIP:
         with database(request).read() as session:
             bundle = kind.build_bundle(session, params, now=datetime.now(ENGLAND))
@@ -150,7 +160,7 @@ def read_report(
 def keep_report(body: KeepIn, request: Request, name: str = ReportName) -> DocumentOut:
     """Make the report now and keep it as its next version (older versions stay)."""
     kind = report_kind(name)
-    params = _params(request, body.budget_id, body.holder_id, body.funder_id, body.quarter, body.month, body.from_date, body.to_date)
+    params = _params(request, kind, body.budget_id, body.holder_id, body.funder_id, body.quarter, body.month, body.from_date, body.to_date)
     kind.check(params)
     with database(request).write() as session:
         row = generate(session, kind.name, params, now=datetime.now(ENGLAND), trigger=Trigger.ON_DEMAND, generated_by=body.generated_by)
@@ -172,7 +182,10 @@ def kept_documents(
     if kind is not None:
         report_kind(kind)
     with database(request).read() as session:
-        rows = list_documents(session, kind=kind, budget_id=budget_id, holder_id=holder_id, funder_id=funder_id, period=period, limit=limit, offset=offset)
+        rows = list_documents(
+            session, kind=kind, budget_id=budget_id, holder_id=holder_id, funder_id=funder_id, period=period, limit=limit, offset=offset,
+            visible=documents_visible_to(principal(request)),
+        )  # fmt: skip
         return [DocumentOut.of(row) for row in rows]
 
 
@@ -184,7 +197,22 @@ def kept_document(document_id: RecordId, request: Request, format: Format = Quer
     with database(request).read() as session:
         row = get_document(session, document_id)
         rendered = render_kept(row, format)
+    _record_export(request, row.kind, ReportParams(budget_id=row.budget_id, holder_id=row.holder_id, funder_id=row.funder_id), format.value, period=row.period)
     return _file_response(rendered.content, rendered.media_type, rendered.file_name, str(row.version), format)
+
+
+def _record_export(request: Request, kind: str, params: ReportParams, format: str, *, period: str | None = None) -> None:
+    """An auditor's export is recorded against every budget it covers."""
+    who = principal(request)
+    if not who.is_auditor:
+        return
+    label = period or (params.period.label if params.period else "")
+    with database(request).write() as session:
+        if params.budget_id is not None:
+            covered = [params.budget_id]
+        else:
+            covered = list(session.scalars(funded_budget_ids(who.funder_id)))  # type: ignore[arg-type]
+        record_access(session, who, action=AUDITOR_EXPORT, reason=f"{kind} {label} as {format}".strip(), budget_ids=covered, funder_id=who.funder_id)
 
 
 # --- the people's part of a quarterly quality review -------------------------------------------

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
-from ledger import budgets, parties
+from ledger import access, budgets, parties
 from ledger.reviews import (
     record_review_held,
     request_review,
@@ -23,6 +23,7 @@ from ledger.reviews import (
 )
 from ledger.reviews_due import ReviewDue, ReviewKind
 from ledger.tables.reviews import BudgetReview, ReviewInterval, ReviewRequest
+from web.auth import principal
 from web.api.common import ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, database
 from web.clock import today_in_england
 
@@ -154,7 +155,9 @@ def list_reviews_due(
         found = reviews_due(
             session, as_of=as_of or today_in_england(), holder_id=holder_id, funder_id=funder_id, include_upcoming_days=upcoming_days
         )
-    return [ReviewDueOut.of(review) for review in found if review.is_overdue or not overdue_only]
+        scope = access.visible_budget_ids(principal(request))
+        visible = None if scope is None else set(session.scalars(scope))
+    return [ReviewDueOut.of(review) for review in found if (review.is_overdue or not overdue_only) and (visible is None or review.budget_id in visible)]
 
 
 @router.get("/budgets/{budget_id}/reviews", response_model=BudgetReviewsOut)

@@ -1,0 +1,274 @@
+"""User accounts, passwords, sessions, API tokens and sign-in throttling.
+
+Passwords are hashed with argon2id (19 MiB of memory, 2 passes, one lane: OWASP's minimum
+for argon2id), and a hash made with weaker settings is replaced at the next sign-in. A
+session and an API token are random 256-bit values given to the client once; only their
+SHA-256 is stored, so a copy of the database signs nobody in. A session lives
+``SESSION_HOURS`` from its last use and ends at sign-out; signing in always makes a new one.
+
+Throttling: ``THROTTLE_FAILURES`` failed sign-ins for one username, or from one connecting
+address, within ``THROTTLE_WINDOW`` refuse further tries until the window has passed. The
+address is the socket's peer, never a forwarded-for header a client can write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ledger import checks
+from ledger.errors import Conflict, InvalidInput, LedgerError, NotFound
+from ledger.parties import age_on, get_funder, get_holder
+from ledger.tables import Budget, Person, Representative
+from ledger.tables.access import ROLES, ApiToken, FamilyLink, SignInFailure, UserAccount, UserSession
+from ledger.tables.base import utcnow
+
+ARGON2_MEMORY_KIB = 19_456
+ARGON2_TIME_COST = 2
+ARGON2_PARALLELISM = 1
+PASSWORD_LENGTH_MIN = 12
+PASSWORD_LENGTH_MAX = 200
+SESSION_HOURS = 8
+THROTTLE_FAILURES = 10
+THROTTLE_WINDOW = timedelta(minutes=15)
+YOUNG_PERSON_AGE = 16
+"""A young person of 16 or more may have their own sign-in."""
+
+_hasher = PasswordHasher(time_cost=ARGON2_TIME_COST, memory_cost=ARGON2_MEMORY_KIB, parallelism=ARGON2_PARALLELISM)
+_DUMMY_HASH = _hasher.hash("a password nobody has: verified when the username is unknown, so timing tells nothing")
+
+
+class TooManyAttempts(LedgerError):
+    status_code = 429
+    default_code = "too_many_sign_in_attempts"
+
+
+class SignInRefused(LedgerError):
+    status_code = 401
+    default_code = "sign_in_refused"
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    if not isinstance(password, str) or not PASSWORD_LENGTH_MIN <= len(password) <= PASSWORD_LENGTH_MAX:
+        raise InvalidInput(
+            f"a password is {PASSWORD_LENGTH_MIN} to {PASSWORD_LENGTH_MAX} characters (a few words together are easy to remember)",
+            code="password_length",
+            field="password",
+        )
+    return _hasher.hash(password)
+
+
+@dataclass(frozen=True, slots=True)
+class UserSpec:
+    username: str
+    display_name: str
+    role: str
+    password: str
+    holder_id: int | None = None
+    funder_id: int | None = None
+
+
+def create_user(session: Session, spec: UserSpec, *, created_by: str) -> UserAccount:
+    username = checks.required_text(spec.username, "username", max_length=120).lower()
+    if spec.role not in ROLES:
+        raise InvalidInput(f"role must be one of: {', '.join(ROLES)}", code="field_not_allowed", field="role")
+    if spec.role in ("holder_admin", "holder_staff"):
+        if spec.holder_id is None:
+            raise InvalidInput("a holder's admin or staff belongs to a holder: give holder_id", code="holder_required", field="holder_id")
+        get_holder(session, spec.holder_id)
+    elif spec.holder_id is not None:
+        raise InvalidInput("only a holder's admin or staff belongs to a holder", code="holder_not_allowed", field="holder_id")
+    if spec.role == "funder_auditor":
+        if spec.funder_id is None:
+            raise InvalidInput("an auditor belongs to a funder: give funder_id", code="funder_required", field="funder_id")
+        get_funder(session, spec.funder_id)
+    elif spec.funder_id is not None:
+        raise InvalidInput("only an auditor belongs to a funder", code="funder_not_allowed", field="funder_id")
+    if session.scalar(select(UserAccount.id).where(UserAccount.username == username)) is not None:
+        raise Conflict(f"there is already a user {username!r}", code="username_taken", field="username")
+    user = UserAccount(
+        username=username, display_name=checks.required_text(spec.display_name, "display_name", max_length=200), role=spec.role,
+        holder_id=spec.holder_id, funder_id=spec.funder_id, password_hash=hash_password(spec.password),
+        created_by=checks.required_text(created_by, "created_by", max_length=200),
+    )  # fmt: skip
+    session.add(user)
+    session.flush()
+    return user
+
+
+def link_family(
+    session: Session, user_id: int, budget_id: int, *, representative_id: int | None = None, created_by: str, today: datetime | None = None
+) -> FamilyLink:
+    """Link a family user to a budget: as the person (16 or over: their own sign-in) or as one
+    of the person's recorded representatives."""
+    user = get_user(session, user_id)
+    if user.role != "family":
+        raise InvalidInput("only a family user is linked to budgets", code="not_a_family_user", field="user_id")
+    budget = session.get(Budget, budget_id)
+    if budget is None:
+        raise NotFound(f"there is no budget {budget_id}", code="budget_not_found")
+    if representative_id is not None:
+        representative = session.get(Representative, representative_id)
+        if representative is None or representative.person_id != budget.person_id:
+            raise InvalidInput("the representative must be one recorded for the budget's person", code="representative_not_of_person", field="representative_id")
+        basis = "representative"
+    else:
+        person = session.get(Person, budget.person_id)
+        assert person is not None
+        if age_on(person, (today or utcnow()).date()) < YOUNG_PERSON_AGE:
+            raise InvalidInput(
+                f"a child under {YOUNG_PERSON_AGE} is linked through a recorded representative, not their own sign-in",
+                code="person_too_young",
+                field="representative_id",
+            )
+        basis = "person"
+    existing = session.scalar(select(FamilyLink).where(FamilyLink.user_id == user.id, FamilyLink.budget_id == budget.id))
+    if existing is not None:
+        return existing
+    link = FamilyLink(user_id=user.id, budget_id=budget.id, basis=basis, representative_id=representative_id, created_by=created_by)
+    session.add(link)
+    session.flush()
+    return link
+
+
+def get_user(session: Session, user_id: int) -> UserAccount:
+    user = session.get(UserAccount, user_id)
+    if user is None:
+        raise NotFound(f"there is no user {user_id}", code="user_not_found")
+    return user
+
+
+def list_users(session: Session) -> list[UserAccount]:
+    return list(session.scalars(select(UserAccount).order_by(UserAccount.role, UserAccount.username)))
+
+
+# --- signing in -----------------------------------------------------------------------------
+
+
+def check_throttle(session: Session, username: str, address: str, *, now: datetime) -> None:
+    since = now - THROTTLE_WINDOW
+    by_name = session.scalar(select(func.count()).where(SignInFailure.username == username.lower()[:120], SignInFailure.at > since))
+    by_address = session.scalar(select(func.count()).where(SignInFailure.address == address[:64], SignInFailure.at > since))
+    if (by_name or 0) >= THROTTLE_FAILURES or (by_address or 0) >= THROTTLE_FAILURES:
+        raise TooManyAttempts(
+            f"too many failed sign-ins: try again in {int(THROTTLE_WINDOW.total_seconds() // 60)} minutes",
+            details={"retry_after_seconds": int(THROTTLE_WINDOW.total_seconds())},
+        )
+
+
+def authenticate(session: Session, username: str, password: str, *, address: str, now: datetime | None = None) -> UserAccount:
+    """The user whose username and password these are; a failure is recorded and counted.
+    The caller commits either way (a failure must be kept)."""
+    moment = now or utcnow()
+    name = (username or "").strip().lower()[:120]
+    check_throttle(session, name, address, now=moment)
+    user = session.scalar(select(UserAccount).where(UserAccount.username == name)) if name else None
+    if user is None or not user.active or not _password_matches(user.password_hash if user else _DUMMY_HASH, password or ""):
+        session.add(SignInFailure(username=name, address=address[:64], at=moment))
+        session.flush()
+        raise SignInRefused("the username or password is not right")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def _password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    token: str
+    """Given to the client once (the cookie's value); only its SHA-256 is stored."""
+    csrf_token: str
+    row: UserSession
+
+
+def start_session(session: Session, user: UserAccount, *, now: datetime | None = None) -> NewSession:
+    moment = now or utcnow()
+    token = new_secret()
+    row = UserSession(
+        token_sha256=digest(token), user_id=user.id, csrf_token=new_secret(), created_at=moment, last_seen_at=moment,
+        expires_at=moment + timedelta(hours=SESSION_HOURS),
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return NewSession(token, row.csrf_token, row)
+
+
+def session_user(session: Session, token: str, *, now: datetime | None = None) -> tuple[UserSession, UserAccount] | None:
+    """The live session and its user for a cookie's token; None if unknown, ended or expired.
+    Each use moves the expiry on (at most once a minute, to spare the writes)."""
+    moment = now or utcnow()
+    found = session.execute(
+        select(UserSession, UserAccount).join(UserAccount, UserAccount.id == UserSession.user_id)
+        .where(UserSession.token_sha256 == digest(token), UserSession.ended_at.is_(None), UserSession.expires_at > moment, UserAccount.active.is_(True))
+    ).first()  # fmt: skip
+    if found is None:
+        return None
+    row, user = found
+    if moment - row.last_seen_at > timedelta(minutes=1):
+        session.execute(
+            update(UserSession).where(UserSession.id == row.id).values(last_seen_at=moment, expires_at=moment + timedelta(hours=SESSION_HOURS))
+        )
+    return row, user
+
+
+def end_session(session: Session, token: str, *, now: datetime | None = None) -> None:
+    session.execute(update(UserSession).where(UserSession.token_sha256 == digest(token), UserSession.ended_at.is_(None)).values(ended_at=now or utcnow()))
+
+
+def csrf_matches(expected: str, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(expected.encode(), (given or "").encode())
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def issue_api_token(session: Session, user_id: int, *, name: str) -> tuple[str, ApiToken]:
+    """A new token for a machine client acting as ``user_id``; its value is shown once."""
+    user = get_user(session, user_id)
+    if user.role == "family":
+        raise InvalidInput("family members sign in in a browser; API tokens are for machine clients", code="token_not_for_family", field="user_id")
+    token = "phb_" + new_secret()
+    row = ApiToken(token_sha256=digest(token), user_id=user.id, name=checks.required_text(name, "name", max_length=120))
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def token_user(session: Session, token: str, *, now: datetime | None = None) -> UserAccount | None:
+    found = session.execute(
+        select(ApiToken, UserAccount).join(UserAccount, UserAccount.id == ApiToken.user_id)
+        .where(ApiToken.token_sha256 == digest(token), ApiToken.revoked_at.is_(None), UserAccount.active.is_(True))
+    ).first()  # fmt: skip
+    if found is None:
+        return None
+    row, user = found
+    moment = now or utcnow()
+    if row.last_used_at is None or moment - row.last_used_at > timedelta(minutes=1):
+        session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=moment))
+    return user
+
+
+def revoke_api_token(session: Session, token_id: int) -> None:
+    session.execute(update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))

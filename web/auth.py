@@ -1,0 +1,177 @@
+"""Signing requests in, and the one gate every API request passes (``api_guard``).
+
+A request acts for a principal: a browser by its session cookie (``phb_session``: Secure,
+HttpOnly, SameSite=Lax), a machine client by ``Authorization: Bearer <API token>``. The gate:
+
+1. no principal → 401 ``sign_in_required``;
+2. a cookie-signed request that changes something must carry the session's CSRF token (the
+   ``X-CSRF-Token`` header, or a form's ``csrf_token`` field) → else 403 ``csrf_failed``;
+3. the role may use the route at all (``web.route_policy``) → else 403 ``forbidden`` for a
+   write the role may not make; 404 for a family member reading anything but their own
+   balance (never the data);
+4. every record the request names — in its path, its query and its JSON body (a budget, a
+   holder, a funder, a person, an account, a flag, a document, …) — must be one the principal
+   may see (``ledger.access``) → else the very 404 a record that does not exist gets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from ledger import access
+from ledger.access import Principal
+from ledger.access_resources import RESOLVERS, require_visible
+from ledger.database import Database
+from ledger.errors import LedgerError, NotFound
+from ledger.users import csrf_matches, session_user, token_user
+from web.route_policy import policy_for
+
+SESSION_COOKIE = "phb_session"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ID_PARAMETERS = ("budget_id", "holder_id", "funder_id", "person_id")
+
+
+class SignInRequired(LedgerError):
+    status_code = 401
+    default_code = "sign_in_required"
+
+
+class Forbidden(LedgerError):
+    status_code = 403
+    default_code = "forbidden"
+
+
+class CsrfFailed(LedgerError):
+    status_code = 403
+    default_code = "csrf_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    principal: Principal
+    by_cookie: bool
+    csrf_token: str | None = None
+    session_token: str | None = None
+
+
+def read_signed(database: Database, authorization: str | None, cookie: str | None) -> Signed | None:
+    """The principal of a request's credentials (bearer token first), or None."""
+    with database.write() as session:
+        if authorization and authorization.lower().startswith("bearer "):
+            user = token_user(session, authorization[7:].strip())
+            return Signed(Principal.of(user), by_cookie=False) if user is not None else None
+        if cookie:
+            found = session_user(session, cookie)
+            if found is not None:
+                row, user = found
+                return Signed(Principal.of(user), by_cookie=True, csrf_token=row.csrf_token, session_token=cookie)
+    return None
+
+
+async def signed_of(request: Request) -> Signed | None:
+    if not hasattr(request.state, "signed"):
+        database: Database = request.app.state.database
+        request.state.signed = await run_in_threadpool(
+            read_signed, database, request.headers.get("authorization"), request.cookies.get(SESSION_COOKIE)
+        )
+    return request.state.signed
+
+
+def principal(request: Request) -> Principal:
+    """The principal of a request that passed the gate (for handlers)."""
+    signed = getattr(request.state, "signed", None)
+    assert signed is not None, "api_guard runs before every API handler"
+    return signed.principal
+
+
+async def api_guard(request: Request) -> None:
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    method = request.method.upper()
+    policy = policy_for(method, path)
+    if policy.public:
+        return
+    signed = await signed_of(request)
+    if signed is None:
+        raise SignInRequired("sign in first: send a session cookie or an API token (Authorization: Bearer …)")
+    if method in UNSAFE_METHODS and signed.by_cookie:
+        await _check_csrf(request, signed)
+    who = signed.principal
+    if who.is_family and not policy.family:
+        raise NotFound(f"there is nothing at {request.url.path} for a family member's sign-in", code="not_found")
+    if method in UNSAFE_METHODS and who.role not in policy.writers:
+        raise Forbidden(f"a {who.role.replace('_', ' ')} may not do this")
+    named = dict(request.path_params)
+    for name in (*ID_PARAMETERS, *RESOLVERS):
+        value = request.query_params.get(name)
+        if value is not None and name not in named and name != "code":
+            named[name] = value
+    named.update(await _body_ids(request))
+    if named:
+        await run_in_threadpool(_check_visible, request.app.state.database, who, named)
+
+
+async def _check_csrf(request: Request, signed: Signed) -> None:
+    given = request.headers.get(CSRF_HEADER)
+    if given is None and request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        given = value if isinstance(value, str) else None
+    if signed.csrf_token is None or not csrf_matches(signed.csrf_token, given):
+        raise CsrfFailed("this form is out of date or did not come from this service: open the page again and resend")
+
+
+async def _body_ids(request: Request) -> dict[str, Any]:
+    """The budget, holder, funder and person a JSON body names."""
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return {}
+    try:
+        body = json.loads(await request.body() or b"null")
+    except ValueError:
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    return {name: body[name] for name in ID_PARAMETERS if isinstance(body.get(name), int) and not isinstance(body.get(name), bool)}
+
+
+_DIGITS = re.compile(r"[0-9]{1,19}")
+BIG_IDS = frozenset({"entry_id", "flag_id", "line_id"})
+"""Ids of the tables that may outgrow 32 bits (the journal, flags, statement lines)."""
+
+
+def _as_id(value: Any, name: str) -> int | None:
+    """An id the route itself would accept; anything else is left to its validation (422)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number: int | None = value
+    else:
+        number = int(value) if isinstance(value, str) and _DIGITS.fullmatch(value) else None
+    ceiling = 9_223_372_036_854_775_807 if name in BIG_IDS else 2_147_483_647
+    return number if number is not None and 1 <= number <= ceiling else None
+
+
+def _check_visible(database: Database, who: Principal, named: dict[str, Any]) -> None:
+    """Raise the not-found of the first named record ``who`` may not see. Values that are not
+    ids are left to the route's own validation (422)."""
+    with database.read() as session:
+        for name, raw in named.items():
+            if name in ID_PARAMETERS:
+                value = _as_id(raw, name)
+                if value is None:
+                    continue
+                {
+                    "budget_id": access.require_budget, "holder_id": access.require_holder,
+                    "funder_id": access.require_funder, "person_id": access.require_person,
+                }[name](session, who, value)  # fmt: skip
+            elif name in RESOLVERS:
+                value = raw if name == "code" else _as_id(raw, name)
+                if value is None:
+                    continue
+                require_visible(session, who, name, value)
