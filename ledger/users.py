@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -173,19 +173,23 @@ def check_throttle(session: Session, username: str, address: str, *, now: dateti
 
 
 def authenticate(session: Session, username: str, password: str, *, address: str, now: datetime | None = None) -> UserAccount:
-    """The user whose username and password these are; a failure is recorded and counted.
-    The caller commits either way (a failure must be kept)."""
+    """The user whose username and password these are. A refusal changes nothing here: the
+    caller records it with :func:`record_failure` in a transaction of its own, so that it is
+    kept although the sign-in's is rolled back."""
     moment = now or utcnow()
     name = (username or "").strip().lower()[:120]
     check_throttle(session, name, address, now=moment)
     user = session.scalar(select(UserAccount).where(UserAccount.username == name)) if name else None
     if user is None or not user.active or not _password_matches(user.password_hash if user else _DUMMY_HASH, password or ""):
-        session.add(SignInFailure(username=name, address=address[:64], at=moment))
-        session.flush()
         raise SignInRefused("the username or password is not right")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
+
+
+def record_failure(session: Session, username: str, address: str, *, now: datetime | None = None) -> None:
+    session.add(SignInFailure(username=(username or "").strip().lower()[:120], address=address[:64], at=now or utcnow()))
+    session.flush()
 
 
 def _password_matches(password_hash: str, password: str) -> bool:

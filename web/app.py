@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
@@ -36,6 +35,7 @@ from web.api import (
     statements,
 )
 from web.auth import api_guard
+from web.pages.routes import page_routers
 from web.errors import install_error_handlers
 from web.limits import BodySizeLimit
 from web.scheduler import SchedulerService
@@ -43,6 +43,7 @@ from web.scheduler import SchedulerService
 API_PREFIX = "/api/v1"
 NHSUK_DIST = Path(__file__).resolve().parent.parent / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
 """The NHS.UK design system's compiled files, installed from package-lock.json by the setup."""
+APP_STATIC = Path(__file__).resolve().parent / "pages" / "static"
 SERVICE_NAME = "phb-ledger"
 VERSION = "0.1.0"
 
@@ -55,8 +56,10 @@ class ServiceOut(BaseModel):
     openapi: str
 
 
-def create_app(database: Database, *, migrate_on_start: bool = True, run_scheduler: bool = False) -> FastAPI:
-    """``run_scheduler``: also run the scheduler (``phb-ledger serve`` does; tests do not)."""
+def create_app(database: Database, *, migrate_on_start: bool = True, run_scheduler: bool = False, demo_users: tuple = ()) -> FastAPI:
+    """``run_scheduler``: also run the scheduler (``phb-ledger serve`` does; tests do not).
+    ``demo_users``: the demo's sign-ins, listed with their password on the start page (only
+    ``serve --demo`` passes them)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,6 +85,7 @@ def create_app(database: Database, *, migrate_on_start: bool = True, run_schedul
         redoc_url=None,
     )
     app.state.database = database
+    app.state.demo_users = demo_users
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, overrides=[(statements.STATEMENT_UPLOAD_PATH, statements.UPLOAD_BYTES_MAX)])
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(api_guard)])
@@ -102,8 +106,7 @@ def create_app(database: Database, *, migrate_on_start: bool = True, run_schedul
     if NHSUK_DIST.is_dir():
         app.mount("/assets/nhsuk", StaticFiles(directory=NHSUK_DIST), name="nhsuk")
 
-    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse(f"{API_PREFIX}/docs")
-
+    for pages in page_routers():
+        app.include_router(pages)
+    app.mount("/assets/app", StaticFiles(directory=APP_STATIC), name="app-assets")
     return app

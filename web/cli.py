@@ -82,7 +82,9 @@ def serve(
             f"phb-ledger on http://{host}:{port}/ — API at /api/v1/, documentation at /api/v1/docs ({database.dialect})",
             highlight=False,
         )
-        application = create_app(database, run_scheduler=scheduler)
+        from ledger.demo.users import DEMO_USERS
+
+        application = create_app(database, run_scheduler=scheduler, demo_users=DEMO_USERS if demo else ())
     _log_to_stderr("phb_ledger")
     uvicorn.run(application, host=host, port=port, log_level="info")
 

@@ -83,6 +83,7 @@ from ledger.demo.managed_stories import managed_stories
 from ledger.demo.recipes import BudgetRecipe
 from ledger.demo.quality_reviews import record_demo_plan_reviews, record_demo_reviews
 from ledger.demo.statements import import_and_reconcile
+from ledger.demo.users import create_demo_users
 from ledger.demo.timeline import Timeline
 from ledger.demo.world import AGREED_AT, Progress, build_world
 from ledger.errors import Conflict, InvalidInput
@@ -105,6 +106,8 @@ class DemoSummary:
     statement_lines: int = 0
     flags: int = 0
     reviews_held: int = 0
+    users: int = 0
+    """Demo sign-ins, one in each role (``ledger.demo.users``)."""
     """Quarterly quality reviews and plan reviews held."""
 
 
@@ -131,6 +134,7 @@ def load_demo(database: Database, *, today: date, progress: Progress | None = No
         report("statements", 0, 1)
         statements = import_and_reconcile(session, world.holder_ids.values(), today=today)
         report("statements", 1, 1)
+        users = create_demo_users(session, world, today=today)
     return DemoSummary(
         funders=len(world.funder_ids),
         holders=len(world.holder_ids),
@@ -141,6 +145,7 @@ def load_demo(database: Database, *, today: date, progress: Progress | None = No
         statement_lines=statements.lines,
         flags=statements.flags,
         reviews_held=reviews,
+        users=users,
     )
 
 

@@ -1,0 +1,50 @@
+"""The gate every page passes: who is signed in (else the sign-in page), whether their role
+has pages here (else the same 404 as a page that does not exist), and for a form that
+changes something, the session's CSRF token. What they may see inside a page is then asked
+of ``ledger.access`` with the same principal."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote
+
+from fastapi import Request
+
+from ledger.access import Principal, Role
+from ledger.errors import NotFound
+from web.auth import UNSAFE_METHODS, Signed, _check_csrf, signed_of
+
+
+class SignInFirst(Exception):
+    """A page asked for without signing in: answered with a redirect to the sign-in page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def sign_in_address(next_path: str) -> str:
+    return f"/sign-in?next={quote(next_path, safe='/?=&')}"
+
+
+def requires(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
+    """A page dependency: the signed-in principal, of one of ``roles`` (any when none)."""
+
+    async def gate(request: Request) -> Principal:
+        signed: Signed | None = await signed_of(request)
+        if signed is None or not signed.by_cookie:
+            raise SignInFirst(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        if roles and signed.principal.role not in roles:
+            raise NotFound("there is no such page", code="not_found")
+        if request.method.upper() in UNSAFE_METHODS:
+            await _check_csrf(request, signed)
+        return signed.principal
+
+    return gate
+
+
+HOLDER_PAGES = requires(Role.HOLDER_ADMIN, Role.HOLDER_STAFF)
+FUNDER_PAGES = requires(Role.FUNDER_AUDITOR)
+FAMILY_PAGES = requires(Role.FAMILY)
+ADMIN_PAGES = requires(Role.SYSTEM_ADMIN)
+ANY_SIGNED_IN = requires()
