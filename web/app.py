@@ -22,6 +22,7 @@ from web.api import (
     budgets,
     closing,
     drawdowns,
+    family,
     journal,
     parties,
     payables,
@@ -44,6 +45,20 @@ API_PREFIX = "/api/v1"
 NHSUK_DIST = Path(__file__).resolve().parent.parent / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
 """The NHS.UK design system's compiled files, installed from package-lock.json by the setup."""
 APP_STATIC = Path(__file__).resolve().parent / "pages" / "static"
+MIB = 1024 * 1024
+EVIDENCE_UPLOAD_BYTES_MAX = 11 * MIB
+"""A receipt or invoice (10 MiB at most) and the form around it."""
+UPLOAD_LIMITS = [
+    (statements.STATEMENT_UPLOAD_PATH, statements.UPLOAD_BYTES_MAX),
+    (r"^/holder/statements$", statements.UPLOAD_BYTES_MAX),
+    (r"^/holder/payroll$", 17 * MIB),
+    (r"^/family/budgets/[0-9]+/statements$", 17 * MIB),
+    (r"^/api/v1/holders/[0-9]+/evidence$", EVIDENCE_UPLOAD_BYTES_MAX),
+    (r"^/holder/flags/[0-9]+(/explain)?$", EVIDENCE_UPLOAD_BYTES_MAX),
+    (r"^/family/budgets/[0-9]+/flags/[0-9]+$", EVIDENCE_UPLOAD_BYTES_MAX),
+]
+"""Bodies larger than 1 MiB are refused with 413 before they are read, except uploads, each
+with its own limit: statements, payroll files, receipts."""
 SERVICE_NAME = "phb-ledger"
 VERSION = "0.1.0"
 
@@ -87,7 +102,7 @@ def create_app(database: Database, *, migrate_on_start: bool = True, run_schedul
     app.state.database = database
     app.state.demo_users = demo_users
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, overrides=[(statements.STATEMENT_UPLOAD_PATH, statements.UPLOAD_BYTES_MAX)])
+    app.add_middleware(BodySizeLimit, overrides=UPLOAD_LIMITS)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(api_guard)])
 
     @api.get("/", response_model=ServiceOut, tags=["service"])
@@ -100,7 +115,7 @@ def create_app(database: Database, *, migrate_on_start: bool = True, run_schedul
             openapi=f"{API_PREFIX}/openapi.json",
         )
 
-    for module in (parties, budgets, plans, journal, balances, drawdowns, receipts, payables, budget_money, position, closing, reviews, statements, reconciliation, flags, reports):
+    for module in (parties, budgets, plans, journal, balances, drawdowns, receipts, payables, budget_money, position, closing, reviews, statements, reconciliation, flags, reports, family):
         api.include_router(module.router)
     app.include_router(api)
     if NHSUK_DIST.is_dir():

@@ -3,8 +3,10 @@ what every page knows (the branding, who is signed in, their CSRF token, the men
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
@@ -17,7 +19,10 @@ from reports.formatting import day_text, display, money_text, tenths_text, whole
 from reports.document import ValueKind
 from reports.pictures import picture_for_category, picture_svg
 
-TEMPLATES = __import__("pathlib").Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).parent / "templates"
+_CSRF_TOKEN: ContextVar[str] = ContextVar("csrf_token", default="")
+"""The page being rendered's CSRF token, for the ``csrf()`` macro (an imported macro does not
+see the template's own variables)."""
 MENUS: dict[Role, list[tuple[str, str]]] = {
     Role.HOLDER_ADMIN: [("Budgets", "/holder"), ("Statements", "/holder/statements"), ("Unmatched", "/holder/unmatched"), ("Flags", "/holder/flags"), ("Reviews", "/holder/reviews")],
     Role.HOLDER_STAFF: [("Budgets", "/holder"), ("Statements", "/holder/statements"), ("Unmatched", "/holder/unmatched"), ("Flags", "/holder/flags"), ("Reviews", "/holder/reviews")],
@@ -50,12 +55,14 @@ def environment() -> Environment:
         category_picture=lambda code: picture_svg(picture_for_category(code)),
         show=lambda value, kind: display(value, ValueKind(kind)),
     )  # fmt: skip
+    env.globals["csrf_value"] = _CSRF_TOKEN.get
     return env
 
 
 def page(request: Request, template: str, *, title: str, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
     signed = getattr(request.state, "signed", None)
     who: Principal | None = signed.principal if signed is not None else None
+    _CSRF_TOKEN.set(signed.csrf_token if signed is not None and signed.csrf_token else "")
     html = environment().get_template(template).render(
         title=title,
         branding=branding_from_environment(),

@@ -1,0 +1,30 @@
+"""Fixtures of the browser tests: one server on a copy of the demo, and one Chromium, for
+the whole run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ledger.database import Database
+from tests.support.live_server import CHROMIUM, CHROMIUM_ARGS, copy_of, require_chromium, served
+
+
+@pytest.fixture(scope="session")
+def base_url(report_demo: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    report_demo.dispose()
+    database_file = copy_of(report_demo.url, tmp_path_factory.mktemp("browser-demo"))
+    with served(database_file) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

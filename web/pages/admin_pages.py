@@ -1,0 +1,104 @@
+"""The system admin's pages: every sign-in, adding one (a holder's admin or staff, a funder's
+auditor, a family member, another admin), linking a family member to a budget on their
+recorded legal basis, and issuing an API token for a machine client (shown once)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from ledger.access import Principal
+from ledger.budgets import budget_by_reference
+from ledger.errors import LedgerError
+from ledger.parties import list_funders, list_holders
+from ledger.tables import Budget, Representative
+from ledger.tables.access import ROLES, FamilyLink
+from ledger.users import UserSpec, create_user, get_user, issue_api_token, link_family, list_users
+from web.pages.access import ADMIN_PAGES
+from web.pages.render import page
+
+router = APIRouter(include_in_schema=False)
+ROLE_WORDS = {
+    "holder_admin": "Holder admin", "holder_staff": "Holder staff", "funder_auditor": "Funder auditor",
+    "family": "Family", "system_admin": "System admin",
+}  # fmt: skip
+
+
+def _database(request: Request):  # type: ignore[no-untyped-def]
+    return request.app.state.database
+
+
+def _users_page(request: Request, *, errors: list | None = None, form: dict | None = None, token: str | None = None, status_code: int = 200) -> Response:
+    with _database(request).read() as session:
+        users = list_users(session)
+        links = {}
+        for link_user, reference in session.execute(select(FamilyLink.user_id, Budget.reference).join(Budget, FamilyLink.budget_id == Budget.id)):
+            links.setdefault(link_user, []).append(reference)
+        holders, funders = list_holders(session), list_funders(session)
+    return page(
+        request, "admin/users.html", title="Users", users=users, links=links, holders=holders, funders=funders, roles=ROLES,
+        role_words=ROLE_WORDS, errors=errors or [], form=form or {}, token=token, status_code=status_code,
+    )  # fmt: skip
+
+
+@router.get("/admin/users")
+def users(request: Request, _who: Principal = Depends(ADMIN_PAGES)) -> Response:
+    return _users_page(request)
+
+
+@router.post("/admin/users")
+def add_user(
+    request: Request,
+    username: str = Form(default="", max_length=200), display_name: str = Form(default="", max_length=300),
+    role: str = Form(default=""), password: str = Form(default="", max_length=400),
+    holder_id: str = Form(default=""), funder_id: str = Form(default=""),
+    who: Principal = Depends(ADMIN_PAGES),
+) -> Response:  # fmt: skip
+    form = {"username": username, "display_name": display_name, "role": role, "holder_id": holder_id, "funder_id": funder_id}
+    try:
+        with _database(request).write() as session:
+            create_user(
+                session,
+                UserSpec(username, display_name, role, password, int(holder_id) if holder_id.isdigit() else None, int(funder_id) if funder_id.isdigit() else None),
+                created_by=who.display_name,
+            )  # fmt: skip
+    except LedgerError as refused:
+        return _users_page(request, errors=[(refused.field or "username", refused.message)], form=form, status_code=422)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/links")
+def add_link(
+    request: Request, user_id: int, budget: str = Form(default="", max_length=40), as_person: str = Form(default=""),
+    who: Principal = Depends(ADMIN_PAGES),
+) -> Response:  # fmt: skip
+    try:
+        with _database(request).write() as session:
+            get_user(session, user_id)
+            found = budget_by_reference(session, budget.strip())
+            representative = None
+            if not as_person:
+                user = get_user(session, user_id)
+                representative = session.scalar(
+                    select(Representative.id).where(Representative.person_id == found.person_id, Representative.name == user.display_name).limit(1)
+                )
+                if representative is None:
+                    raise LedgerError(
+                        f"{user.display_name} is not a recorded representative of {found.reference}'s person: record them first, or link them as the person",
+                        code="representative_not_recorded", field="budget",
+                    )  # fmt: skip
+            link_family(session, user_id, found.id, representative_id=representative, created_by=who.display_name)
+    except LedgerError as refused:
+        return _users_page(request, errors=[("budget", refused.message)], status_code=422)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/tokens")
+def add_token(request: Request, user_id: int, name: str = Form(default="", max_length=120), _who: Principal = Depends(ADMIN_PAGES)) -> Response:
+    try:
+        with _database(request).write() as session:
+            token, _row = issue_api_token(session, user_id, name=name or "API client")
+    except LedgerError as refused:
+        return _users_page(request, errors=[("name", refused.message)], status_code=422)
+    return _users_page(request, token=token)
