@@ -183,3 +183,23 @@ def test_the_demo_start_page_lists_every_role(demo_copy: Database) -> None:
     assert DEMO_PASSWORD not in plain.get("/").text
 
 
+
+
+def test_the_cli_adds_the_first_admin_links_a_family_member_and_issues_a_token(tmp_path: Path) -> None:
+    import json as json_module
+
+    from typer.testing import CliRunner
+
+    from web.cli import app as cli
+
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    added = runner.invoke(cli, ["users", "add", "admin@example.org", "--name", "Admin", "--role", "system_admin", "--password", "a long admin password", "--db", url, "--json"])
+    assert added.exit_code == 0, added.output
+    token = json_module.loads(runner.invoke(cli, ["users", "token", "admin@example.org", "--name", "Finance system", "--db", url, "--json"]).stdout)["token"]
+    assert token.startswith("phb_")
+    client = TestClient(create_app(Database(url), migrate_on_start=False), base_url="https://testserver")
+    assert client.get("/api/v1/funders", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert client.get("/api/v1/funders", headers={"Authorization": "Bearer phb_not-a-token"}).status_code == 401
+    short = runner.invoke(cli, ["users", "add", "x@example.org", "--name", "X", "--role", "family", "--password", "short", "--db", url])
+    assert short.exit_code == 1 and "12 to 200 characters" in short.stderr

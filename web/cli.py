@@ -30,7 +30,7 @@ from web.cli_common import (
     stderr,
     stdout,
 )
-from web import cli_budget_money, cli_closing, cli_import, cli_payables, cli_receipts, cli_reconcile, cli_reports, cli_reviews
+from web import cli_budget_money, cli_closing, cli_import, cli_payables, cli_receipts, cli_reconcile, cli_reports, cli_reviews, cli_users
 from web.cli_drawdown import drawdown_app
 
 app = typer.Typer(
@@ -43,7 +43,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(drawdown_app, name="drawdown")
-for area in (cli_receipts, cli_payables, cli_budget_money, cli_closing, cli_reviews, cli_import, cli_reconcile, cli_reports):
+for area in (cli_receipts, cli_payables, cli_budget_money, cli_closing, cli_reviews, cli_import, cli_reconcile, cli_reports, cli_users):
     area.register(app)
 
 DEMO_DATABASE = Path("var") / "phb-ledger-demo.db"
