@@ -42,8 +42,9 @@ class BodySizeLimit:
             return
         max_bytes = self.limit_for(scope.get("path", ""))
         declared = dict(scope.get("headers", [])).get(b"content-length")
+        page = not scope.get("path", "").startswith("/api/")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-            await _refuse(send, max_bytes)
+            await _refuse(send, max_bytes, page=page)
             return
         received = 0
         response_started = False
@@ -66,18 +67,29 @@ class BodySizeLimit:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await _refuse(send, max_bytes)
+                await _refuse(send, max_bytes, page=page)
 
 
-async def _refuse(send: Send, max_bytes: int) -> None:
-    body = json.dumps(
-        {"code": "request_too_large", "message": f"the request body is larger than {max_bytes:,} bytes"}
-    ).encode()
+PAGE_TOO_LARGE = """<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>The file is too large</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/assets/nhsuk/nhsuk-frontend.min.css"></head>
+<body><div class="nhsuk-width-container"><main class="nhsuk-main-wrapper" id="maincontent"><h1 class="nhsuk-heading-l">The file is too large</h1>
+<p>The most this page takes is {limit}. Nothing was stored. Go back, choose a smaller file and send it again.</p><p><a href="/">Go to the start page</a></p>
+</main></div></body></html>"""
+
+
+async def _refuse(send: Send, max_bytes: int, *, page: bool = False) -> None:
+    """413 before anything is read: JSON for the API, a plain page for a page's form."""
+    if page:
+        body = PAGE_TOO_LARGE.format(limit=f"{max_bytes // (1024 * 1024)} MB").encode()
+        content_type = b"text/html; charset=utf-8"
+    else:
+        body = json.dumps({"code": "request_too_large", "message": f"the request body is larger than {max_bytes:,} bytes"}).encode()
+        content_type = b"application/json"
     await send(
         {
             "type": "http.response.start",
             "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": body})
