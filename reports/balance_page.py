@@ -108,7 +108,7 @@ def balance_page(session: Session, budget_id: int, *, today: date, now: datetime
     plan_view = view(session, plan) if plan is not None else None
     plains = {code: plain for code, plain in session.execute(select(Category.code, Category.plain_name))}
     ids = [line.category_id for line in plan_view.lines] if plan_view else []
-    codes = dict(session.execute(select(Category.id, Category.code).where(Category.id.in_(ids))).tuples().all()) if ids else {}
+    codes = dict(session.execute(select(Category.id, Category.code).where(Category.id.in_(ids))).all()) if ids else {}
     lines = [
         PlanLineWords(codes[line.category_id], plains.get(codes[line.category_id], codes[line.category_id]), line.description, line.amount_pence, _how(line))
         for line in (plan_view.lines if plan_view else [])
@@ -138,7 +138,7 @@ def _how(line) -> str:  # type: ignore[no-untyped-def]
 
 
 def _funder_parts(session: Session, plan_view) -> list[FunderPart]:  # type: ignore[no-untyped-def]
-    names = dict(session.execute(select(Funder.id, Funder.name).where(Funder.id.in_([f.funder_id for f in plan_view.funding_lines]))).tuples().all())
+    names = dict(session.execute(select(Funder.id, Funder.name).where(Funder.id.in_([f.funder_id for f in plan_view.funding_lines]))).all())
     parts = []
     for line in plan_view.funding_lines:
         parts.append(FunderPart(names[line.funder_id], line.amount_pence - line.client_contribution_pence))

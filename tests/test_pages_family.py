@@ -56,11 +56,12 @@ def csrf_of(html: str) -> str:
 
 
 def test_the_balance_page_shows_the_ledgers_figures_and_is_recorded(demo_copy: Database) -> None:
+    client = signed_in(demo_copy, CAROL)  # lands on the balance page: one view
     with demo_copy.read() as session:
         beth = budget_by_reference(session, "ISF-0002")
         figures = budget_figures(session, beth)
-        before = session.scalar(select(func.count()).select_from(AccessRecord).where(AccessRecord.budget_id == beth.id))
-    client = signed_in(demo_copy, CAROL)
+        before = session.scalar(select(func.count()).select_from(AccessRecord).where(AccessRecord.budget_id == beth.id, AccessRecord.action == "family_balance_page"))
+    assert before >= 1
     page = client.get("/family")
     assert page.url.path == f"/family/budgets/{beth.id}"
     text = page.text
