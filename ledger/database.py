@@ -9,6 +9,9 @@ foreign keys on, a 15 s busy timeout, and ``BEGIN IMMEDIATE`` for every write tr
 a deferred transaction that later upgrades to a write gets SQLITE_BUSY at once and ignores
 the busy timeout, which is how "database is locked" errors happen under concurrency.
 
+Statements' parameters are never logged, nor shown in an error's message (``hide_parameters``):
+they carry people's names.
+
 PostgreSQL: psycopg 3. Runtime sessions ``SET ROLE`` to the application role, which the
 migrations grant INSERT but no UPDATE or DELETE on journal rows; migrations run as the
 connecting user (the owner).
@@ -88,11 +91,12 @@ class Database:
         if self.is_sqlite:
             engine = create_engine(
                 self.url,
+                hide_parameters=True,
                 connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             )
             _configure_sqlite(engine)
             return engine
-        engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
         if runtime and self.app_role:
             _act_as_app_role(engine, self.app_role)
         return engine

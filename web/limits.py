@@ -8,13 +8,18 @@ import json
 import re
 from collections.abc import Sequence
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 JSON_BODY_BYTES_MAX = 1024 * 1024
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised while the body is read: an HTTPException, so that FastAPI (which answers 400 to
+    any other error raised reading a body) lets it through to the 413 answer."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413, detail="the request body is too large")
 
 
 class BodySizeLimit:

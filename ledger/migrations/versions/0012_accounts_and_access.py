@@ -1,6 +1,7 @@
 """Sign-in and access: user accounts with a role, family members' links to budgets, sessions,
 API tokens, failed sign-ins, and the append-only record of family views and auditor exports
-(on PostgreSQL the application role may insert and read ``access_record``, never change it).
+(on PostgreSQL the application role may insert and read ``access_record``, never change it;
+on SQLite triggers refuse a change).
 
 Revision ID: 0012
 Revises: 0011
@@ -125,6 +126,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_user_session_user_id'), ['user_id'], unique=False)
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON access_record FROM {APP_ROLE}")
+    else:
+        for change in ("update", "delete"):
+            op.execute(
+                f"CREATE TRIGGER access_record_no_{change} BEFORE {change.upper()} ON access_record "
+                f"BEGIN SELECT RAISE(ABORT, 'access_record is append-only: a row cannot be {change}d'); END"
+            )
 
 
 def downgrade() -> None:
