@@ -10,9 +10,10 @@ SYSTEM_STAMP := $(VENV)/.system-packages
 # Debian packages: fonts for the PDFs (Liberation Sans has Arial's metrics, the NHS.UK
 # fallback for Frutiger), HarfBuzz's subsetter (WeasyPrint embeds fonts with it, twice as
 # fast as without), poppler-utils (pdftoppm, pdftotext: the tests read PDFs back and turn
-# their pages into pictures) and Chromium, which the browser tests drive through Playwright
-# (never `playwright install`: its own browser download does not work here).
-SYSTEM_PACKAGES := fonts-liberation2 libharfbuzz-subset0 poppler-utils chromium
+# their pages into pictures), Chromium, which the browser tests drive through Playwright
+# (never `playwright install`: its own browser download does not work here), and wrk, the
+# load generator of benchmarks/bench_web.py.
+SYSTEM_PACKAGES := fonts-liberation2 libharfbuzz-subset0 poppler-utils chromium wrk
 
 .PHONY: run test bench clean
 
@@ -28,7 +29,7 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $(NODE_STAMP)
 
 $(SYSTEM_STAMP): $(STAMP)
-	@if command -v pdftoppm >/dev/null && command -v chromium >/dev/null && fc-list | grep -q LiberationSans && ldconfig -p | grep -q libharfbuzz-subset; then :; \
+	@if command -v pdftoppm >/dev/null && command -v chromium >/dev/null && command -v wrk >/dev/null && fc-list | grep -q LiberationSans && ldconfig -p | grep -q libharfbuzz-subset; then :; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
 	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
 	else echo "Install these Debian packages for PDFs and their tests: $(SYSTEM_PACKAGES)"; exit 1; fi

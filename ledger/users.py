@@ -219,22 +219,29 @@ def start_session(session: Session, user: UserAccount, *, now: datetime | None =
     return NewSession(token, row.csrf_token, row)
 
 
+TOUCH_EVERY = timedelta(minutes=1)
+"""A session's expiry moves on with its use, at most this often (a read costs no write)."""
+
+
 def session_user(session: Session, token: str, *, now: datetime | None = None) -> tuple[UserSession, UserAccount] | None:
-    """The live session and its user for a cookie's token; None if unknown, ended or expired.
-    Each use moves the expiry on (at most once a minute, to spare the writes)."""
+    """The live session and its user for a cookie's token; None if unknown, ended or
+    expired. Reads only: :func:`touch_session` moves the expiry on when ``needs_touch``."""
     moment = now or utcnow()
     found = session.execute(
         select(UserSession, UserAccount).join(UserAccount, UserAccount.id == UserSession.user_id)
         .where(UserSession.token_sha256 == digest(token), UserSession.ended_at.is_(None), UserSession.expires_at > moment, UserAccount.active.is_(True))
     ).first()  # fmt: skip
-    if found is None:
-        return None
-    row, user = found
-    if moment - row.last_seen_at > timedelta(minutes=1):
-        session.execute(
-            update(UserSession).where(UserSession.id == row.id).values(last_seen_at=moment, expires_at=moment + timedelta(hours=SESSION_HOURS))
-        )
-    return row, user
+    return (found[0], found[1]) if found is not None else None
+
+
+def needs_touch(row: UserSession | ApiToken, *, now: datetime | None = None) -> bool:
+    seen = row.last_seen_at if isinstance(row, UserSession) else row.last_used_at
+    return seen is None or (now or utcnow()) - seen > TOUCH_EVERY
+
+
+def touch_session(session: Session, session_id: int, *, now: datetime | None = None) -> None:
+    moment = now or utcnow()
+    session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=moment, expires_at=moment + timedelta(hours=SESSION_HOURS)))
 
 
 def end_session(session: Session, token: str, *, now: datetime | None = None) -> None:
@@ -260,18 +267,18 @@ def issue_api_token(session: Session, user_id: int, *, name: str) -> tuple[str, 
     return token, row
 
 
-def token_user(session: Session, token: str, *, now: datetime | None = None) -> UserAccount | None:
+def token_user(session: Session, token: str) -> tuple[ApiToken, UserAccount] | None:
+    """The token and the user it acts as; None if unknown or revoked. Reads only:
+    :func:`touch_token` records its use when ``needs_touch``."""
     found = session.execute(
         select(ApiToken, UserAccount).join(UserAccount, UserAccount.id == ApiToken.user_id)
         .where(ApiToken.token_sha256 == digest(token), ApiToken.revoked_at.is_(None), UserAccount.active.is_(True))
     ).first()  # fmt: skip
-    if found is None:
-        return None
-    row, user = found
-    moment = now or utcnow()
-    if row.last_used_at is None or moment - row.last_used_at > timedelta(minutes=1):
-        session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=moment))
-    return user
+    return (found[0], found[1]) if found is not None else None
+
+
+def touch_token(session: Session, token_id: int, *, now: datetime | None = None) -> None:
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now or utcnow()))
 
 
 def revoke_api_token(session: Session, token_id: int) -> None:

@@ -29,7 +29,7 @@ from ledger.access import Principal
 from ledger.access_resources import RESOLVERS, require_visible
 from ledger.database import Database
 from ledger.errors import LedgerError, NotFound
-from ledger.users import csrf_matches, session_user, token_user
+from ledger.users import csrf_matches, needs_touch, session_user, token_user, touch_session, touch_token
 from web.route_policy import policy_for
 
 SESSION_COOKIE = "phb_session"
@@ -63,17 +63,30 @@ class Signed:
 
 
 def read_signed(database: Database, authorization: str | None, cookie: str | None) -> Signed | None:
-    """The principal of a request's credentials (bearer token first), or None."""
-    with database.write() as session:
+    """The principal of a request's credentials (bearer token first), or None. A read; a
+    short write only when a session's expiry or a token's last use is due to move on, so
+    requests do not queue on SQLite's write lock to be signed in."""
+    with database.read() as session:
         if authorization and authorization.lower().startswith("bearer "):
-            user = token_user(session, authorization[7:].strip())
-            return Signed(Principal.of(user), by_cookie=False) if user is not None else None
-        if cookie:
+            found_token = token_user(session, authorization[7:].strip())
+            if found_token is None:
+                return None
+            token_row, user = found_token
+            signed = Signed(Principal.of(user), by_cookie=False)
+            touch = (touch_token, token_row.id) if needs_touch(token_row) else None
+        elif cookie:
             found = session_user(session, cookie)
-            if found is not None:
-                row, user = found
-                return Signed(Principal.of(user), by_cookie=True, csrf_token=row.csrf_token, session_token=cookie)
-    return None
+            if found is None:
+                return None
+            row, user = found
+            signed = Signed(Principal.of(user), by_cookie=True, csrf_token=row.csrf_token, session_token=cookie)
+            touch = (touch_session, row.id) if needs_touch(row) else None
+        else:
+            return None
+    if touch is not None:
+        with database.write() as session:
+            touch[0](session, touch[1])
+    return signed
 
 
 async def signed_of(request: Request) -> Signed | None:
@@ -92,7 +105,30 @@ def principal(request: Request) -> Principal:
     return signed.principal
 
 
+class NulCharacter(LedgerError):
+    status_code = 422
+    default_code = "text_has_nul"
+
+
+async def refuse_nul(request: Request) -> None:
+    """No text the service keeps may hold a NUL character (PostgreSQL cannot store one): one
+    in the address, the query, a JSON body or a form's fields is refused before any handler
+    sees it. (Uploaded files may hold any bytes; they are not text fields.)"""
+    if "\x00" in request.url.path or any("\x00" in value for value in request.query_params.values()):
+        raise NulCharacter("text in a request cannot contain a NUL character")
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        body = await request.body()
+        if b"\x00" in body or b"\\u0000" in body:
+            raise NulCharacter("text in a request cannot contain a NUL character")
+    elif content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")) and request.method.upper() in UNSAFE_METHODS:
+        form = await request.form()
+        if any(isinstance(value, str) and "\x00" in value for value in form.values()):
+            raise NulCharacter("a form field cannot contain a NUL character")
+
+
 async def api_guard(request: Request) -> None:
+    await refuse_nul(request)
     route = request.scope.get("route")
     path = getattr(route, "path", request.url.path)
     method = request.method.upper()

@@ -49,10 +49,11 @@ def family_balance(budget_id: RecordId, request: Request) -> dict[str, Any]:
     """What the balance page shows: money for the year and how it was worked out, money
     left, the next payment, emergency money left, this month's spending, contacts."""
     who = principal(request)
-    with database(request).write() as session:
+    with database(request).read() as session:  # built without holding the write lock
         require_budget(session, who, budget_id)
         view = balance_page(session, budget_id, today=today_in_england(), now=datetime.now(ENGLAND))
-        if who.is_family:
+    if who.is_family:
+        with database(request).write() as session:
             record_access(session, who, action=FAMILY_BALANCE_PAGE, reason="read the balance through the API", budget_ids=[budget_id])
     body = _json(asdict(view))
     body["spent_this_month_total"] = amount_text(view.spent_this_month_pence)

@@ -12,7 +12,7 @@ from fastapi import Request
 
 from ledger.access import Principal, Role
 from ledger.errors import NotFound
-from web.auth import UNSAFE_METHODS, Signed, _check_csrf, signed_of
+from web.auth import UNSAFE_METHODS, Signed, _check_csrf, refuse_nul, signed_of
 
 
 class SignInFirst(Exception):
@@ -31,6 +31,7 @@ def requires(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
     """A page dependency: the signed-in principal, of one of ``roles`` (any when none)."""
 
     async def gate(request: Request) -> Principal:
+        await refuse_nul(request)
         signed: Signed | None = await signed_of(request)
         if signed is None or not signed.by_cookie:
             raise SignInFirst(request.url.path + (f"?{request.url.query}" if request.url.query else ""))

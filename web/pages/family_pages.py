@@ -50,11 +50,12 @@ def family_home(request: Request, who: Principal = Depends(FAMILY_PAGES)) -> Res
 
 @router.get("/family/budgets/{budget_id}")
 def balance(request: Request, budget_id: int, who: Principal = Depends(FAMILY_PAGES)) -> Response:
-    with _database(request).write() as session:
+    with _database(request).read() as session:  # built without holding the write lock
         require_budget(session, who, budget_id)
         view = balance_page(session, budget_id, today=today_in_england(), now=datetime.now(ENGLAND))
-        record_access(session, who, action=FAMILY_BALANCE_PAGE, reason="opened the balance page", budget_ids=[budget_id])
         flags = _open_flags(session, budget_id) if view.is_direct_payment else []
+    with _database(request).write() as session:
+        record_access(session, who, action=FAMILY_BALANCE_PAGE, reason="opened the balance page", budget_ids=[budget_id])
     return page(request, "family/balance.html", title=f"{view.first_name}'s money", view=view, open_flags=len(flags), body_class="app-family")
 
 
