@@ -171,6 +171,9 @@ def account_by_code(session: Session, code: str) -> Account:
 def account_ids_by_code(session: Session, codes: Iterable[str], *, field: str = "account") -> dict[str, int]:
     """Resolve account codes to ids; an unknown code is bad input naming the code."""
     wanted = sorted(set(codes))
+    for code in wanted:
+        if not code.isprintable():  # PostgreSQL cannot even compare a text with a NUL in it
+            raise InvalidInput(f"{field}: an account code has control characters", code="field_not_printable", field=field)
     found = dict(session.execute(select(Account.code, Account.id).where(Account.code.in_(wanted))).all())
     missing = [code for code in wanted if code not in found]
     if missing:

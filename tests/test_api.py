@@ -320,6 +320,15 @@ def test_errors_are_json_and_never_a_500(client: TestClient, world: dict[str, An
     assert response.json()["code"] == "field_not_printable"
 
 
+def test_an_account_code_with_a_nul_character_is_refused_not_a_500(client: TestClient) -> None:
+    # Found by generated requests: PostgreSQL refuses even to compare a text holding a NUL.
+    body = {"description": "x", "entry_date": "2026-04-01", "idempotency_key": "nul-1",
+            "postings": [{"account": "ISF-0001:cash", "amount": "1.00"}, {"account": "ISF-0001:\u0000", "amount": "-1.00"}]}  # fmt: skip
+    response = client.post(f"{API}/entries", json=body)
+    assert (response.status_code, response.json()["code"]) == (422, "field_not_printable")
+    assert client.get(f"{API}/budgets", params={"holder_id": "1\x00"}).status_code == 422
+
+
 def test_oversized_bodies_are_refused_before_parsing(client: TestClient) -> None:
     response = client.post(f"{API}/funders", content=b"x" * (1024 * 1024 + 1), headers={"content-type": "application/json"})
     assert response.status_code == 413

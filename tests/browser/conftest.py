@@ -1,5 +1,6 @@
-"""Fixtures of the browser tests: one server on a copy of the demo, and one Chromium, for
-the whole run."""
+"""Fixtures of the browser tests: a server on a copy of the demo, and Chromium, for each
+module. Module-scoped on purpose: Playwright's sync API runs an event loop in the main
+thread while it is open, which would break any later test that runs one of its own."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ledger.database import Database
 from tests.support.live_server import CHROMIUM, CHROMIUM_ARGS, copy_of, require_chromium, served
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def base_url(report_demo: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     report_demo.dispose()
     database_file = copy_of(report_demo.url, tmp_path_factory.mktemp("browser-demo"))
@@ -19,7 +20,7 @@ def base_url(report_demo: Database, tmp_path_factory: pytest.TempPathFactory) ->
         yield base
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     require_chromium()
     from playwright.sync_api import sync_playwright
