@@ -38,8 +38,12 @@ $(SYSTEM_STAMP): $(STAMP)
 run: $(STAMP) $(NODE_STAMP) $(SYSTEM_STAMP)
 	$(BIN)/phb-ledger serve --demo
 
+# One pytest worker per core (pytest-xdist); a module's tests stay on one worker, so its
+# fixtures (a demo database, a live server and Chromium) are made once.
+TEST_WORKERS ?= auto
+
 test: $(STAMP) $(NODE_STAMP) $(SYSTEM_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 # Quick benchmarks on the small data set (see benchmarks/README.md for the full sets).
 bench: $(STAMP)

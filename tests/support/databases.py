@@ -20,7 +20,7 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from ledger import migrate
-from ledger.database import Database
+from ledger.database import APP_ROLE_DEFAULT as APP_ROLE, Database
 from ledger.tables import metadata
 from ledger.vocabulary import SEEDED_CATEGORIES
 
@@ -62,6 +62,16 @@ def require_postgres() -> None:
     pytest.skip(reason)
 
 
+def _create_application_role(connection: psycopg.Connection) -> None:
+    """Make the cluster-wide application role before migrating. The migration makes it too,
+    if it is missing; but parallel test workers migrating their own databases at once on a
+    fresh server would both try, and one would fail on the other's row."""
+    try:
+        connection.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(APP_ROLE)))
+    except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+        pass
+
+
 class PostgresTestDatabase:
     """One database for the test session: created and migrated once, emptied per test."""
 
@@ -73,6 +83,7 @@ class PostgresTestDatabase:
         )
         with psycopg.connect(admin_url(), autocommit=True) as connection:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+            _create_application_role(connection)
         database = Database(self.url)
         migrate.upgrade(database)
         database.dispose()

@@ -25,7 +25,7 @@ router = APIRouter(tags=["receipts"], responses=ERROR_RESPONSES)
 
 ID_FIELD = {"ge": 1, "le": 2_147_483_647}
 QueryId = Annotated[int | None, Query(ge=1, le=2_147_483_647)]
-AsOf = Annotated[date | None, Query(description="Overdue means due before this day (default today)")]
+AsOf = Annotated[IsoDate | None, Query(description="Overdue means due before this day (default today)")]
 REFERENCE = Field(min_length=1, max_length=140, description="The bank line's reference, as the bank shows it")
 CREATED = {201: {"description": "Recorded"}, 200: {"description": "Recorded before: the original"}}
 

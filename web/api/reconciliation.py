@@ -111,7 +111,7 @@ class StatusOut(BaseModel):
 
 @router.get("/accounts/{account_id}/reconciliation", response_model=StatusOut)
 def reconciliation_status(
-    account_id: RecordId, request: Request, period_start: date | None = None, period_end: date | None = None
+    account_id: RecordId, request: Request, period_start: IsoDate | None = None, period_end: IsoDate | None = None
 ) -> StatusOut:
     with database(request).read() as session:
         return StatusOut.of(account_status(session, account_id, period_start=period_start, period_end=period_end))
