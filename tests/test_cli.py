@@ -13,13 +13,16 @@ import urllib.request
 from datetime import date
 from pathlib import Path
 
+import anyio.to_thread
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from ledger import journal, migrate
 from ledger.database import Database
 from ledger.entries import NewEntry, NewPosting
 from tests.support.builders import make_world
+from web.app import create_app
 from web.cli import app
 
 runner = CliRunner()
@@ -103,7 +106,7 @@ def _free_port() -> int:
 
 def test_serve_answers_http(tmp_path: Path) -> None:
     port = _free_port()
-    command = [sys.executable, "-m", "web", "serve", "--db", f"sqlite:///{tmp_path / 'served.db'}", "--port", str(port)]
+    command = [sys.executable, "-m", "web", "serve", "--db", f"sqlite:///{tmp_path / 'served.db'}", "--port", str(port), "--threads", "3"]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         body = None
@@ -118,6 +121,16 @@ def test_serve_answers_http(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_app_runs_requests_on_as_many_threads_as_it_is_given(tmp_path: Path) -> None:
+    async def threads() -> int:
+        return int(anyio.to_thread.current_default_thread_limiter().total_tokens)
+
+    for given, expected in ((3, 3), (None, 40)):  # None: AnyIO's own default
+        application = create_app(Database(f"sqlite:///{tmp_path / 'threads.db'}"), worker_threads=given)
+        with TestClient(application) as client:
+            assert client.portal.call(threads) == expected
 
 
 def test_drawdown_run_posts_due_loads_once_and_refuses_a_future_date(world_db: Database) -> None:

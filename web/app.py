@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
+
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
@@ -71,13 +73,19 @@ class ServiceOut(BaseModel):
     openapi: str
 
 
-def create_app(database: Database, *, migrate_on_start: bool = True, run_scheduler: bool = False, demo_users: tuple = ()) -> FastAPI:
+def create_app(
+    database: Database, *, migrate_on_start: bool = True, run_scheduler: bool = False, demo_users: tuple = (),
+    worker_threads: int | None = None,
+) -> FastAPI:  # fmt: skip
     """``run_scheduler``: also run the scheduler (``phb-ledger serve`` does; tests do not).
     ``demo_users``: the demo's sign-ins, listed with their password on the start page (only
-    ``serve --demo`` passes them)."""
+    ``serve --demo`` passes them). ``worker_threads``: how many requests' database work runs at
+    once (AnyIO's default, 40, when None)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if worker_threads is not None:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads
         if migrate_on_start:
             migrate.upgrade(database)
         scheduler = SchedulerService(database) if run_scheduler else None

@@ -32,6 +32,7 @@ from web.cli_common import (
 )
 from web import cli_budget_money, cli_closing, cli_import, cli_payables, cli_receipts, cli_reconcile, cli_reports, cli_reviews, cli_users
 from web.cli_drawdown import drawdown_app
+from web.limits import DEFAULT_WORKER_THREADS
 
 app = typer.Typer(
     name="phb-ledger",
@@ -61,6 +62,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     scheduler: Annotated[bool, typer.Option(help="Run the scheduler (card loads when due); one process at a time does")] = True,
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Requests whose database work runs at once")] = DEFAULT_WORKER_THREADS,
 ) -> None:
     """Run the web app, the JSON API and the scheduler."""
     import uvicorn
@@ -84,7 +86,7 @@ def serve(
         )
         from ledger.demo.users import DEMO_USERS
 
-        application = create_app(database, run_scheduler=scheduler, demo_users=DEMO_USERS if demo else ())
+        application = create_app(database, run_scheduler=scheduler, demo_users=DEMO_USERS if demo else (), worker_threads=threads)
     _log_to_stderr("phb_ledger")
     uvicorn.run(application, host=host, port=port, log_level="info")
 

@@ -13,6 +13,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 JSON_BODY_BYTES_MAX = 1024 * 1024
 
+DEFAULT_WORKER_THREADS = 4
+"""Threads that run requests' database work (``serve --threads``). Few on purpose: a page is
+mostly Python, and Python threads take turns; measured with 50 users asking at once, 2 threads
+answer 43 requests a second, 4 answer 35, 8 answer 32 and AnyIO's default of 40 answers 28
+(``benchmarks/bench_web.py``). Enough that a long report or import leaves others running."""
+
 
 class BodyTooLarge(HTTPException):
     """Raised while the body is read: an HTTPException, so that FastAPI (which answers 400 to
