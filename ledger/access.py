@@ -118,19 +118,21 @@ def can_see_funder(session: Session, principal: Principal, funder_id: int) -> bo
 
 
 def can_see_person(session: Session, principal: Principal, person_id: int) -> bool:
-    """Through a budget one may see; a holder's users also see a person with no budget yet
-    (the one they are setting a budget up for)."""
+    """Through a budget one may see; a holder's users also see a person their holder
+    registered who has no budget yet (the one they are setting a budget up for)."""
     scope = visible_budget_ids(principal)
     query = select(Budget.id).where(Budget.person_id == person_id)
     if scope is not None:
         query = query.where(Budget.id.in_(scope))
     if session.scalar(select(exists(query))):
         return True
-    if principal.is_holder:
-        return bool(session.scalar(select(exists().where(Person.id == person_id)))) and not session.scalar(
-            select(exists().where(Budget.person_id == person_id))
-        )
+    if principal.is_holder and principal.holder_id is not None:
+        return bool(session.scalar(select(exists(_registered_without_budget(principal.holder_id).where(Person.id == person_id)))))
     return False
+
+
+def _registered_without_budget(holder_id: int) -> Select:
+    return select(Person.id).where(Person.registered_by_holder_id == holder_id, ~exists().where(Budget.person_id == Person.id))
 
 
 def visible_funder_ids(principal: Principal) -> Select | None:
@@ -163,8 +165,8 @@ def visible_person_ids(principal: Principal) -> Select | None:
     if scope is None:
         return None
     through_budgets = select(Budget.person_id).where(Budget.id.in_(scope))
-    if principal.is_holder:
-        without_budget = select(Person.id).where(~exists().where(Budget.person_id == Person.id))
+    if principal.is_holder and principal.holder_id is not None:
+        without_budget = _registered_without_budget(principal.holder_id)
         return select(Person.id).where(or_(Person.id.in_(through_budgets), Person.id.in_(without_budget)))
     return through_budgets
 

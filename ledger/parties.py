@@ -125,12 +125,17 @@ def _minute(at: time) -> time:
     return at
 
 
-def create_person(session: Session, spec: PersonSpec, *, today: date) -> Person:
+def create_person(session: Session, spec: PersonSpec, *, today: date, registered_by_holder_id: int | None = None) -> Person:
+    """``registered_by_holder_id``: the holder whose user registers the person; until the person
+    has a budget, only that holder's users see them (``ledger.access``)."""
+    if registered_by_holder_id is not None:
+        get_holder(session, registered_by_holder_id)
     person = Person(
         name=checks.required_text(spec.name, "name", max_length=200),
         preferred_name=checks.text(spec.preferred_name, "preferred_name", max_length=100, required=False),
         date_of_birth=checks.date_between(spec.date_of_birth, "date_of_birth", earliest=DATE_OF_BIRTH_EARLIEST, latest=today),
         eligibility_group=checks.choice(spec.eligibility_group, EligibilityGroup, "eligibility_group"),
+        registered_by_holder_id=registered_by_holder_id,
     )
     session.add(person)
     session.flush()

@@ -54,6 +54,9 @@ class Person(SQLModel, table=True):
     preferred_name: str | None = Field(default=None, max_length=100)
     date_of_birth: date
     eligibility_group: str = Field(max_length=40)
+    registered_by_holder_id: int | None = Field(default=None, foreign_key="holder.id", index=True)
+    """The holder whose user registered the person (None: the system admin or the demo). Until
+    the person has a budget, only that holder's users see them."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
 
 

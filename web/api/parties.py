@@ -67,6 +67,11 @@ class PersonIn(Schema):
     preferred_name: str | None = Field(default=None, max_length=100)
     date_of_birth: IsoDate
     eligibility_group: EligibilityGroup
+    holder_id: RecordId | None = Field(
+        default=None,
+        description="The holder setting up a budget for the person: until it has one, only this holder's users see the person."
+        " A holder's own users register for their holder whatever they send; the system admin may name one or none.",
+    )
 
 
 class PersonOut(BaseModel):
@@ -75,6 +80,7 @@ class PersonOut(BaseModel):
     preferred_name: str | None
     date_of_birth: date
     eligibility_group: str
+    registered_by_holder_id: int | None
     created_at: UtcTimestamp
 
     @classmethod
@@ -151,8 +157,10 @@ def get_holder(holder_id: RecordId, request: Request) -> HolderOut:
 @router.post("/people", status_code=201, response_model=PersonOut)
 def create_person(body: PersonIn, request: Request) -> PersonOut:
     spec = parties.PersonSpec(body.name, body.date_of_birth, body.eligibility_group, body.preferred_name)
+    who = principal(request)
+    holder_id = who.holder_id if who.is_holder else body.holder_id
     with database(request).write() as session:
-        person = parties.create_person(session, spec, today=today_in_england())
+        person = parties.create_person(session, spec, today=today_in_england(), registered_by_holder_id=holder_id)
     return PersonOut.of(person)
 
 
