@@ -28,14 +28,13 @@ from ledger.tables.statements import StatementImport
 from ledger.vocabulary import EntryKind
 from tests.support.card_statements import CardLine, card_csv
 from tests.support.payables_world import payroll_csv
-from tests.support.live_server import CHROMIUM, CHROMIUM_ARGS, copy_of, require_chromium, served, sign_in
+from tests.support.live_server import chromium, copy_of, require_chromium, serious_violations, served, sign_in
 from tests.test_reconcile import bank_csv
 from web.statement_import import import_statement
 
 ARTEFACTS = Path(__file__).resolve().parent.parent / "var" / "test-artefacts" / "pages"
 SAM = "sam.reed@tamarvalley.example"
 STATEMENT = Path(__file__).parent / "data" / "statements" / "csv" / "sample__prepaid_card.csv"
-SERIOUS = ("serious", "critical")
 
 
 def leave_lines_unmatched(database: Database) -> int:
@@ -77,24 +76,13 @@ def served_demo(report_demo: Database, tmp_path_factory: pytest.TempPathFactory)
 
 @pytest.fixture(scope="module")
 def browser(served_demo) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / f"holder-{name}.png"), full_page=True)
-
-
-def serious_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
-    from axe_playwright_python.sync_playwright import Axe
-
-    found = Axe().run(page).response["violations"]
-    return [f"{v['id']} ({v['impact']}): {v['help']} {[n['target'] for n in v['nodes']][:3]}" for v in found if v["impact"] in SERIOUS]
 
 
 def pages_of(ids: dict[str, int]) -> dict[str, str]:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from ledger.database import Database
-from tests.support.live_server import CHROMIUM, CHROMIUM_ARGS, copy_of, require_chromium, served
+from tests.support.live_server import chromium, copy_of, served
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +22,5 @@ def base_url(report_demo: Database, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()

@@ -11,19 +11,10 @@ import re
 import pytest
 
 from ledger.demo.users import DEMO_PASSWORD
-from tests.support.live_server import ARTEFACTS, screenshot, sign_in
+from tests.support.live_server import ARTEFACTS, screenshot, serious_violations, sign_in
 
 WIDTHS = (360, 1280)
 CAROL, GRACE = "carol.pascoe@example.org", "grace.okafor@example.org"
-SERIOUS = ("serious", "critical")
-
-
-def serious_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-            for v in results.response["violations"] if v["impact"] in SERIOUS]  # fmt: skip
 
 
 @pytest.fixture(params=WIDTHS, ids=lambda w: f"{w}px")

@@ -80,3 +80,31 @@ def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = ARTEFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+SERIOUS = ("serious", "critical")
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium, launched through Playwright's sync API. Keep it open for a module at
+    most: while it is open an event loop runs in the main thread, which breaks any later test
+    that runs one of its own."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def serious_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The page's serious and critical accessibility violations, by axe-core."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"] if v["impact"] in SERIOUS]  # fmt: skip
