@@ -1,6 +1,6 @@
-"""A limit on request bodies, enforced before anything reads or parses them (FastAPI has
-none of its own). Larger bodies get 413. A few paths (statement uploads) have a larger limit
-of their own."""
+"""The server's limits: on request bodies, enforced before anything reads or parses them
+(FastAPI has none of its own; larger bodies get 413, and a few paths such as statement uploads
+have a larger limit of their own), and on how many requests' database work runs at once."""
 
 from __future__ import annotations
 
