@@ -42,7 +42,9 @@ run: $(STAMP) $(NODE_STAMP) $(SYSTEM_STAMP)
 # fixtures (a demo database, a live server and Chromium) are made once.
 TEST_WORKERS ?= auto
 
+# lint-imports checks the layering (the contracts in pyproject.toml) before the suite runs.
 test: $(STAMP) $(NODE_STAMP) $(SYSTEM_STAMP)
+	$(BIN)/lint-imports --no-logo --no-cache
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 # Quick benchmarks on the small data set (see benchmarks/README.md for the full sets).
