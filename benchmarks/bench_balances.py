@@ -33,7 +33,7 @@ from time import perf_counter
 import psycopg
 
 from ledger.balances import all_balances, budget_balances, natural
-from ledger.database import Database, ping
+from ledger.store.database import Database, ping
 
 from benchmarks import snapshots
 from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict

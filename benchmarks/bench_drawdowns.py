@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.drawdown_runs import DrawdownRun, post_due_drawdowns
 
 from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict

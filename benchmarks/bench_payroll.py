@@ -17,7 +17,7 @@ import time
 from datetime import date
 from random import Random
 
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.payables import pay_payables
 from ledger.payroll_runs import import_payroll_run
 

@@ -9,7 +9,7 @@ a statement import or payroll run posts its whole file in one transaction, since
 land whole or not at all; 10,000 shows the cost of more, smaller commits).
 Then, in the same process, the rows the service stored are read back and written into
 another copy of the set-up database by the raw driver, batch for batch: ``sqlite3``
-``executemany`` on SQLite (same PRAGMAs as ``ledger/database.py``); psycopg ``executemany``
+``executemany`` on SQLite (same PRAGMAs as ``ledger/store/database.py``); psycopg ``executemany``
 and COPY on PostgreSQL. Runs alternate (service, raw, service, raw …) so that a busy spell
 on the machine hits both sides. Last, a separate pass times each phase of the service.
 """
@@ -23,7 +23,7 @@ from itertools import islice
 
 import psycopg
 
-from ledger.database import Database
+from ledger.store.database import Database
 
 from benchmarks import budget_setup, phases, snapshots
 from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict

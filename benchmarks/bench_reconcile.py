@@ -47,13 +47,13 @@ from sqlalchemy import func, select
 
 from importers.statement import AccountIdentifiers, ParsedStatement, StatementLine
 from ledger import categorise, flags, journal, reconcile
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.drawdown_runs import post_due_drawdowns
 from ledger.money import split_pence
 from ledger.reconcile import ReconcileResult, reconcile_accounts
 from ledger.statements import SourceFile, store_statement
-from ledger.tables import BudgetPart, Drawdown, JournalEntry
-from ledger.tables.flags import Flag
+from ledger.store.tables import BudgetPart, Drawdown, JournalEntry
+from ledger.store.tables.flags import Flag
 
 from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict
 from benchmarks.datasets import DATA_SETS, PERIOD_START, SEED, DataSetSpec, FundedBudget

@@ -27,9 +27,9 @@ from time import perf_counter
 
 from sqlalchemy import select
 
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.periods import parse_quarter
-from ledger.tables import Funder
+from ledger.store.tables import Funder
 from reports.branding import Branding
 from reports.generate import budgets_in, make_document
 from reports.params import ReportParams, quarter_period

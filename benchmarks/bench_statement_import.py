@@ -27,9 +27,10 @@ from datetime import date
 from pathlib import Path
 
 from importers import read_statement
-from ledger import budgets, migrate, parties
+from ledger import budgets, parties
+from ledger.store import migrate
 from ledger.accounts import account_ids_by_code
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.statements import SourceFile, store_statement
 
 from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict

@@ -5,7 +5,7 @@
 
 Works on a copy of the set's posted snapshot (``out/db/web-bench-<set>.sqlite``, made afresh
 each run, removed at the end unless ``--keep-db``): copied, brought up to date with
-``ledger.migrate.upgrade`` (a snapshot posted before the sign-in tables existed gets only the
+``ledger.store.migrate.upgrade`` (a snapshot posted before the sign-in tables existed gets only the
 new tables; the copy's schema must then be exactly what the migrations make today, or the run
 stops), then ``--sample`` + 20 family sign-ins are made through ``ledger.users``
 (``create_user``, ``link_family`` as the person — adults' budgets, chosen at random, seeded —
@@ -67,12 +67,12 @@ from time import perf_counter, process_time
 
 from sqlalchemy import event, func, select
 
-from ledger import migrate
-from ledger.database import Database
+from ledger.store import migrate
+from ledger.store.database import Database
 from ledger.parties import is_adult_on
-from ledger.tables import Budget, Person
-from ledger.tables.access import AccessRecord
-from ledger.tables.base import utcnow
+from ledger.store.tables import Budget, Person
+from ledger.store.tables.access import AccessRecord
+from ledger.store.tables.base import utcnow
 from ledger.users import UserSpec, create_user, link_family, start_session
 from web.limits import DEFAULT_WORKER_THREADS
 

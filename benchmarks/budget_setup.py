@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import accounts, budgets, journal, parties, plans
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, NewPosting
 from ledger.money import split_pence
-from ledger.tables import Budget, Funder, Holder
+from ledger.store.tables import Budget, Funder, Holder
 from ledger.vocabulary import EntryKind, HolderKind
 
 from benchmarks.datasets import PERIOD_END, PERIOD_START, BudgetProfile, DataSetSpec, FundedBudget, budget_profiles

@@ -18,7 +18,7 @@ from time import perf_counter
 import psycopg
 from psycopg import sql
 
-from ledger.tables import metadata
+from ledger.store.tables import metadata
 
 FETCH_ROWS = 50_000
 

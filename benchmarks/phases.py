@@ -19,7 +19,7 @@ from pathlib import Path
 from time import perf_counter
 
 from ledger import journal, journal_rows
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry
 
 # (module, function, phase label), in the order a post goes through them.

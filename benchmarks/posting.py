@@ -19,7 +19,7 @@ from time import perf_counter
 import psycopg
 
 from ledger import journal
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, PostOutcome
 from ledger.journal_rows import ENTRY_COLUMNS, POSTING_COLUMNS
 

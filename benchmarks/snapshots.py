@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from time import perf_counter
 
-from ledger.database import Database
+from ledger.store.database import Database
 
 from benchmarks import budget_setup
 from benchmarks.datasets import DATA_SET_VERSION, DataSetSpec, FundedBudget, entry_batches

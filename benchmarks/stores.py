@@ -1,7 +1,7 @@
 """The databases the benchmarks run on: migrated SQLite files under ``benchmarks/out/`` and
 throwaway PostgreSQL databases named ``phb_bench_<pid>_…`` that are always dropped.
 
-Raw connections here use the same settings as ``ledger/database.py``, so a raw baseline
+Raw connections here use the same settings as ``ledger/store/database.py``, so a raw baseline
 differs from the service layer only in what the service does, not in how the database is
 configured.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ledger import migrate
-from ledger.database import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS, Database
+from ledger.store import migrate
+from ledger.store.database import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS, Database
 
 OUT_DIR = Path(__file__).parent / "out"
 POSTGRES_ADMIN_URL_ENV = "PHB_BENCH_POSTGRES_URL"

@@ -22,9 +22,9 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.errors import NotFound
-from ledger.tables import Budget, Funder, Person, SupportPlanVersion
-from ledger.tables.access import FamilyLink, UserAccount
-from ledger.tables.plans import FundingLine
+from ledger.store.tables import Budget, Funder, Person, SupportPlanVersion
+from ledger.store.tables.access import FamilyLink, UserAccount
+from ledger.store.tables.plans import FundingLine
 from ledger.vocabulary import PlanStatus
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ledger.access import Principal
-from ledger.tables.access import AccessRecord
-from ledger.tables.base import utcnow
+from ledger.store.tables.access import AccessRecord
+from ledger.store.tables.base import utcnow
 
 FAMILY_BALANCE_PAGE = "family_balance_page"
 AUDITOR_EXPORT = "auditor_export"

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from ledger.access import Principal, can_see_budget, can_see_holder, can_see_person
 from ledger.errors import NotFound
-from ledger.tables import Account, Budget, BudgetPause, JournalEntry, Posting, SupportPlanVersion
-from ledger.tables.flags import Evidence, Flag, RepaymentNotice
-from ledger.tables.payables import Payable, PayableLine, Pool
-from ledger.tables.report_documents import ReportDocument
-from ledger.tables.statements import StatementImport, StatementLineRecord
+from ledger.store.tables import Account, Budget, BudgetPause, JournalEntry, Posting, SupportPlanVersion
+from ledger.store.tables.flags import Evidence, Flag, RepaymentNotice
+from ledger.store.tables.payables import Payable, PayableLine, Pool
+from ledger.store.tables.report_documents import ReportDocument
+from ledger.store.tables.statements import StatementImport, StatementLineRecord
 
 
 @dataclass(frozen=True, slots=True)

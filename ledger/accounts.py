@@ -25,7 +25,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ledger.errors import InvalidInput, NotFound
-from ledger.tables import Account, Budget, Category, Funder, Holder
+from ledger.store.tables import Account, Budget, Category, Funder, Holder
 from ledger.vocabulary import (
     ACCOUNT_TYPE_OF_KIND,
     BUDGET_FIXED_KINDS,

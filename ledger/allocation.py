@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ledger.accounts import CONTRIBUTION_CODE, budget_account_code
 from ledger.entries import NewEntry, NewPosting, PostResult
 from ledger.journal import post_entry
-from ledger.tables import Account, Budget, Funder, SupportPlanVersion
+from ledger.store.tables import Account, Budget, Funder, SupportPlanVersion
 from ledger.vocabulary import AccountKind, EntryKind
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ledger.journal_rows import chunks
 from ledger.money import split_pence
-from ledger.tables import Account, Budget, Posting
+from ledger.store.tables import Account, Budget, Posting
 from ledger.vocabulary import AccountKind, AccountType
 
 FunderKey = int | None

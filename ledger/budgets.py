@@ -14,7 +14,7 @@ from ledger import checks
 from ledger.accounts import budget_fixed_specs, budget_funder_specs, categories_for_holder, ensure_accounts
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.parties import get_funder, get_holder, get_person
-from ledger.tables import Budget, BudgetContact, BudgetPart, Category
+from ledger.store.tables import Budget, BudgetContact, BudgetPart, Category
 from ledger.vocabulary import Cadence, ContactRole, DrawdownTiming, Holding, HolderKind, ManagementOption
 
 PLAN_PERIOD_DAYS_MAX = 3 * 366

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from ledger.accounts import budget_fixed_specs, categories_for_holder, ensure_accounts
 from ledger.rules import merchant_key, shipped_category_rules
-from ledger.tables import Account, Budget, Category
-from ledger.tables.reconciliation import CategoryRule
+from ledger.store.tables import Account, Budget, Category
+from ledger.store.tables.reconciliation import CategoryRule
 from ledger.vocabulary import UNCATEGORISED_CATEGORY, AccountKind
 
 UNCATEGORISED = UNCATEGORISED_CATEGORY[0]

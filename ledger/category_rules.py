@@ -13,8 +13,8 @@ from ledger.categorise import UNCATEGORISED, MatchOn, RuleOrigin
 from ledger.errors import InvalidInput, NotFound
 from ledger.parties import get_holder
 from ledger.rules import merchant_key
-from ledger.tables.base import utcnow
-from ledger.tables.reconciliation import CategoryRule
+from ledger.store.tables.base import utcnow
+from ledger.store.tables.reconciliation import CategoryRule
 
 _MCC_DIGITS = 4
 

@@ -38,8 +38,8 @@ from ledger.errors import Conflict
 from ledger.journal import lock_book, post_entries
 from ledger.money import format_gbp
 from ledger.position import budget_figures
-from ledger.tables import Account, Budget, Posting
-from ledger.tables.closing import BudgetClosure
+from ledger.store.tables import Account, Budget, Posting
+from ledger.store.tables.closing import BudgetClosure
 from ledger.vocabulary import AccountKind, BudgetStatus, EntryKind
 
 

@@ -35,8 +35,8 @@ from ledger.journal import lock_book, post_entry
 from ledger.money import format_gbp
 from ledger.periods import closed_quarter_containing, closed_quarters
 from ledger.plans import agreed_version_on, latest_agreed, london_date
-from ledger.tables import Budget, Category, JournalEntry, Posting
-from ledger.tables.budget_money import ContingencyUse
+from ledger.store.tables import Budget, Category, JournalEntry, Posting
+from ledger.store.tables.budget_money import ContingencyUse
 from ledger.vocabulary import AccountKind, BudgetStatus, EntryKind, Holding
 
 LONDON = ZoneInfo("Europe/London")

@@ -37,8 +37,8 @@ from ledger.receipt_shares import (
     refuse_other_amount,
     share_views,
 )
-from ledger.tables import Budget
-from ledger.tables.funder_payments import ContributionReceipt, ReceiptShare
+from ledger.store.tables import Budget
+from ledger.store.tables.funder_payments import ContributionReceipt, ReceiptShare
 from ledger.vocabulary import AccountKind, EntryKind
 
 

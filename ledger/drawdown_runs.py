@@ -34,8 +34,8 @@ from ledger.entries import NewEntry, NewPosting, PostOutcome
 from ledger.errors import Conflict, InvalidInput
 from ledger.journal import lock_book, post_entries
 from ledger.periods import closed_quarter_containing, closed_quarters
-from ledger.tables import Drawdown, utcnow
-from ledger.tables.load_offsets import WithheldLoad
+from ledger.store.tables import Drawdown, utcnow
+from ledger.store.tables.load_offsets import WithheldLoad
 from ledger.vocabulary import Cadence, EntryKind
 
 AS_OF_LEEWAY = timedelta(minutes=5)

@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ledger.drawdowns import LoadTime, Offset, PartTerms, Pause, VersionTerms, part_nets
-from ledger.tables import (
+from ledger.store.tables import (
     Account,
     Budget,
     BudgetPart,
@@ -26,7 +26,7 @@ from ledger.tables import (
     PlanPartAmount,
     SupportPlanVersion,
 )
-from ledger.tables.load_offsets import LoadOffset, WithheldLoad
+from ledger.store.tables.load_offsets import LoadOffset, WithheldLoad
 from ledger.vocabulary import TRANSITION_CATEGORY, AccountKind, BudgetStatus, Holding, ManagementOption, PlanStatus
 
 

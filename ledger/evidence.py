@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from ledger import checks
 from ledger.errors import InvalidInput, NotFound
-from ledger.tables import Budget
-from ledger.tables.flags import Evidence, Flag
-from ledger.tables.statements import StatementImport, StatementLineRecord
+from ledger.store.tables import Budget
+from ledger.store.tables.flags import Evidence, Flag
+from ledger.store.tables.statements import StatementImport, StatementLineRecord
 
 ACTOR_LENGTH_MAX = 200
 EVIDENCE_BYTES_MAX = 10 * 1024 * 1024

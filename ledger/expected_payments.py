@@ -28,8 +28,8 @@ from ledger.money import format_gbp, split_pence
 from ledger.parties import get_funder
 from ledger.plans import LONDON, latest_agreed, version_allocations
 from ledger.receipt_shares import positive_amount, received_by_instalment
-from ledger.tables import Budget, Funder, utcnow
-from ledger.tables.funder_payments import ExpectedPayment, ReceiptShare
+from ledger.store.tables import Budget, Funder, utcnow
+from ledger.store.tables.funder_payments import ExpectedPayment, ReceiptShare
 
 FIRST_DUE_BEFORE_PLAN_DAYS_MAX = 366
 

@@ -13,8 +13,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from ledger.rules import SpendChecks, load_spend_checks, shipped_spend_checks
-from ledger.tables import Budget
-from ledger.tables.flags import FlagSettings, FunderRuleSet
+from ledger.store.tables import Budget
+from ledger.store.tables.flags import FlagSettings, FunderRuleSet
 from ledger.vocabulary import EntryKind
 
 BUILTIN_RULES_VERSION = "builtin:2026.1"

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.periods import parse_quarter
-from ledger.tables.flags import Flag
-from ledger.tables import SupportPlanVersion
-from ledger.tables.plans import FundingLine as PlanFunding
+from ledger.store.tables.flags import Flag
+from ledger.store.tables import SupportPlanVersion
+from ledger.store.tables.plans import FundingLine as PlanFunding
 
 FLAGS_PAGE_MAX = 1000
 

@@ -47,8 +47,8 @@ from ledger.load_offsets import offset_against_loads
 from ledger.money import AMOUNT_PENCE_MAX, format_amount
 from ledger.plans import get_version
 from ledger.repayment_notices import plain_date, repayment_notice_text
-from ledger.tables import Account, Budget, Funder, utcnow
-from ledger.tables.flags import Evidence, Flag, FlagEvent, RepaymentNotice
+from ledger.store.tables import Account, Budget, Funder, utcnow
+from ledger.store.tables.flags import Evidence, Flag, FlagEvent, RepaymentNotice
 from ledger.vocabulary import AccountKind, EntryKind, ManagementOption, PlanStatus
 
 NOTE_LENGTH_MAX = 4000

@@ -45,10 +45,10 @@ from ledger.journal_rows import chunks
 from ledger.money import format_gbp
 from ledger.plans import london_date
 from ledger.rules import merchant_key
-from ledger.tables import Account, Budget, Posting, SupportPlanVersion
-from ledger.tables.flags import Evidence, Flag
-from ledger.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
-from ledger.tables.statements import StatementLineRecord
+from ledger.store.tables import Account, Budget, Posting, SupportPlanVersion
+from ledger.store.tables.flags import Evidence, Flag
+from ledger.store.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
+from ledger.store.tables.statements import StatementLineRecord
 from ledger.vocabulary import AccountKind, PlanStatus
 
 __all__ = [

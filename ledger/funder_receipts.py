@@ -49,8 +49,8 @@ from ledger.receipt_shares import (
     refuse_other_amount,
     share_views,
 )
-from ledger.tables import Account, Budget, Funder, Holder, JournalEntry
-from ledger.tables.funder_payments import ExpectedPayment, FunderReceipt, MoneyAttribution, ReceiptShare
+from ledger.store.tables import Account, Budget, Funder, Holder, JournalEntry
+from ledger.store.tables.funder_payments import ExpectedPayment, FunderReceipt, MoneyAttribution, ReceiptShare
 from ledger.vocabulary import AccountKind, EntryKind
 
 EARLY_PAYMENT_DAYS = 14

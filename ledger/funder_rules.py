@@ -13,8 +13,8 @@ from ledger import checks
 from ledger.flags import Settings, settings_of
 from ledger.parties import get_funder
 from ledger.rules import load_spend_checks, shipped_spend_checks
-from ledger.tables.base import utcnow
-from ledger.tables.flags import FlagSettings, FunderRuleSet
+from ledger.store.tables.base import utcnow
+from ledger.store.tables.flags import FlagSettings, FunderRuleSet
 
 LARGE_SPEND_PENCE_MAX = 10_000_000
 DUPLICATE_WINDOW_DAYS_MAX = 14

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ledger.entries import StoredEntry
 from ledger.journal_rows import load_entries
-from ledger.tables import Account, Posting
+from ledger.store.tables import Account, Posting
 
 PAGE_SIZE_MAX = 500
 

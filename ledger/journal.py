@@ -52,7 +52,7 @@ from ledger.entries import (
 )
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.periods import closed_quarter_containing
-from ledger.tables import Account, ClosedPeriod, JournalEntry, LedgerBook, SupportPlanVersion, utcnow
+from ledger.store.tables import Account, ClosedPeriod, JournalEntry, LedgerBook, SupportPlanVersion, utcnow
 from ledger.vocabulary import EntryKind, PlanStatus
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ledger.entries import Provenance, StoredEntry, StoredPosting, iso_date
-from ledger.tables import JournalEntry, Posting
+from ledger.store.tables import JournalEntry, Posting
 
 SQLITE_IN_CHUNK = 500
 COPY_THRESHOLD_ROWS = 2000

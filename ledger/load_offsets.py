@@ -28,8 +28,8 @@ from ledger.drawdowns import LoadStatus
 from ledger.errors import Conflict, InvalidInput
 from ledger.journal import lock_book
 from ledger.money import format_gbp
-from ledger.tables.closing import SurplusDecision
-from ledger.tables.load_offsets import LoadOffset, WithheldLoad
+from ledger.store.tables.closing import SurplusDecision
+from ledger.store.tables.load_offsets import LoadOffset, WithheldLoad
 from ledger.vocabulary import AccountKind, BudgetStatus
 
 

@@ -29,8 +29,8 @@ from ledger.errors import Conflict, InvalidInput
 from ledger.journal import lock_book, post_entry
 from ledger.money import format_gbp
 from ledger.parties import get_funder
-from ledger.tables import Account, Budget, Category, Funder
-from ledger.tables.budget_money import NotionalCost
+from ledger.store.tables import Account, Budget, Category, Funder
+from ledger.store.tables.budget_money import NotionalCost
 from ledger.vocabulary import AccountKind, BudgetStatus, EntryKind, ManagementOption
 
 LONDON = ZoneInfo("Europe/London")

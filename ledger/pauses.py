@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ledger import checks
 from ledger.budgets import get_budget
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.tables import BudgetPause
+from ledger.store.tables import BudgetPause
 
 
 def pause_budget(

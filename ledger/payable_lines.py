@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ledger.accounts import budget_account_code
 from ledger.entries import POSTINGS_MAX
 from ledger.money import AMOUNT_PENCE_MAX, format_gbp
-from ledger.tables import Account, Budget, Category
+from ledger.store.tables import Account, Budget, Category
 from ledger.vocabulary import AccountKind, BudgetStatus, TRANSITION_CATEGORY
 
 DESCRIPTION_LENGTH_MAX = 500

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.errors import InvalidInput, NotFound
-from ledger.tables import Budget, Category
-from ledger.tables.payables import Payable, PayableLine
+from ledger.store.tables import Budget, Category
+from ledger.store.tables.payables import Payable, PayableLine
 
 
 class PayableStatus:

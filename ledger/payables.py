@@ -44,8 +44,8 @@ from ledger.money import AMOUNT_PENCE_MAX, format_gbp
 from ledger.parties import get_holder
 from ledger.payable_lines import DESCRIPTION_LENGTH_MAX, LINES_MAX, LineProblem, LineSpec, ResolvedLine, normalised, resolve_lines
 from ledger.payable_views import PayableStatus, PayableView, lines_of, get_payable
-from ledger.tables import Account, utcnow
-from ledger.tables.payables import Payable, PayableLine
+from ledger.store.tables import Account, utcnow
+from ledger.store.tables.payables import Payable, PayableLine
 from ledger.vocabulary import AccountKind, EntryKind
 
 SUPPLIER_LENGTH_MAX = 200

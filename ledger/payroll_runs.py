@@ -37,7 +37,7 @@ from ledger.payable_lines import LineProblem, LineSpec, normalised
 from ledger.payable_views import PayableStatus, PayableView, get_payable
 from ledger.payables import NUMBER_LENGTH_MAX, PayableKind, PaymentResult, approve_lines, pay_payables
 from ledger.payroll_sheet import PayrollSheet, read_payroll_sheet
-from ledger.tables.payables import Payable
+from ledger.store.tables.payables import Payable
 
 PAYROLL_SUPPLIER = "Payroll"
 SOURCE_FORMAT = "payroll_csv"

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ledger import checks
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.tables import ClosedPeriod, LedgerBook
+from ledger.store.tables import ClosedPeriod, LedgerBook
 
 _QUARTER_RE = re.compile(r"(?P<year>20[0-9]{2})Q(?P<number>[1-4])")
 

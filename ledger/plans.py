@@ -29,7 +29,7 @@ from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.money import format_gbp, split_pence
 from ledger.parties import get_funder
 from ledger.plan_money import PlanMoney, allocations_of, check_adds_up, line_amount
-from ledger.tables import (
+from ledger.store.tables import (
     Budget,
     BudgetPart,
     FundingLine,

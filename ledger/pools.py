@@ -26,8 +26,8 @@ from ledger.money import AMOUNT_PENCE_MAX, split_pence
 from ledger.parties import get_holder
 from ledger.payable_lines import REFERENCE_RE, LineSpec
 from ledger.payables import ApprovalResult, PayableKind, approve_lines
-from ledger.tables import Budget, utcnow
-from ledger.tables.payables import Pool, PoolShare
+from ledger.store.tables import Budget, utcnow
+from ledger.store.tables.payables import Pool, PoolShare
 from ledger.vocabulary import BudgetStatus
 
 SHARES_MAX = 100

@@ -51,8 +51,8 @@ from ledger.drawdown_runs import PartSchedule, budget_schedule
 from ledger.errors import InvalidInput
 from ledger.money import split_pence
 from ledger.parties import get_funder, get_holder
-from ledger.tables import Account, Budget, Category, Funder, JournalEntry, PlanLine, Posting, SupportPlanVersion, utcnow
-from ledger.tables.closing import SurplusThreshold
+from ledger.store.tables import Account, Budget, Category, Funder, JournalEntry, PlanLine, Posting, SupportPlanVersion, utcnow
+from ledger.store.tables.closing import SurplusThreshold
 from ledger.vocabulary import TRANSITION_CATEGORY, AccountKind, EntryKind, PlanLineKind, PlanStatus
 
 DEFAULT_WARN_WEEKS_TENTHS = 40

@@ -26,8 +26,8 @@ from ledger.periods import Quarter, parse_quarter
 from ledger.plans import agreed_version_on
 from ledger.reviews import record_review_held
 from ledger.reviews_due import ReviewKind, quarterly_review_due_on
-from ledger.tables import Budget, BudgetPart, PlanOutcome, SupportPlanVersion
-from ledger.tables.quality_reviews import (
+from ledger.store.tables import Budget, BudgetPart, PlanOutcome, SupportPlanVersion
+from ledger.store.tables.quality_reviews import (
     ACTION_STATUSES,
     MONEY_DECISIONS,
     OUTCOME_RATINGS,
@@ -36,7 +36,7 @@ from ledger.tables.quality_reviews import (
     QualityReviewAttendee,
     QualityReviewOutcome,
 )
-from ledger.tables.reviews import BudgetReview
+from ledger.store.tables.reviews import BudgetReview
 from ledger.vocabulary import ManagementOption
 
 TEXT_MAX = 4000

@@ -26,8 +26,8 @@ from ledger.errors import Conflict, InvalidInput
 from ledger.funder_payment_split import Instalment, Share, fill_oldest_first, oldest_first
 from ledger.journal import post_entry
 from ledger.money import AMOUNT_PENCE_MAX, format_gbp
-from ledger.tables import Budget
-from ledger.tables.funder_payments import ExpectedPayment, ReceiptShare
+from ledger.store.tables import Budget
+from ledger.store.tables.funder_payments import ExpectedPayment, ReceiptShare
 from ledger.vocabulary import AccountKind
 
 if TYPE_CHECKING:

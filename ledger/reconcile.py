@@ -45,9 +45,9 @@ from ledger.periods import closed_quarter_containing
 from ledger.reconcile_combinations import bank_credit_match, bank_debit_match
 from ledger.reconcile_ledger_side import Candidate, Scope, StatementKind, scope_of, unmatched_candidates
 from ledger.rules import merchant_key
-from ledger.tables import Account, ClosedPeriod, Posting, utcnow
-from ledger.tables.reconciliation import Categorisation, ReconciliationLock, ReconciliationMatch
-from ledger.tables.statements import StatementImport, StatementLineRecord
+from ledger.store.tables import Account, ClosedPeriod, Posting, utcnow
+from ledger.store.tables.reconciliation import Categorisation, ReconciliationLock, ReconciliationMatch
+from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from ledger.vocabulary import AccountKind, EntryKind
 
 RECONCILER = "reconcile"

@@ -27,10 +27,10 @@ from ledger.funder_receipts import EARLY_PAYMENT_DAYS, record_funder_receipt
 from ledger.payables import BANK_REFERENCE_LENGTH_MAX, pay_payables
 from ledger.receipt_shares import REFERENCE_LENGTH_MAX, outstanding_instalments
 from ledger.reconcile_ledger_side import Candidate
-from ledger.tables import Budget, Funder
-from ledger.tables.funder_payments import ExpectedPayment
-from ledger.tables.payables import Payable
-from ledger.tables.reconciliation import ReconciliationMatchPart, RemittanceAdvice
+from ledger.store.tables import Budget, Funder
+from ledger.store.tables.funder_payments import ExpectedPayment
+from ledger.store.tables.payables import Payable
+from ledger.store.tables.reconciliation import ReconciliationMatchPart, RemittanceAdvice
 from ledger.vocabulary import EntryKind
 
 if TYPE_CHECKING:

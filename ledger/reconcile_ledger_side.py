@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session, aliased
 
 from ledger.journal_rows import chunks
 from ledger.errors import InvalidInput
-from ledger.tables import Account, JournalEntry, Posting
-from ledger.tables.reconciliation import ReconciliationMatchPart
+from ledger.store.tables import Account, JournalEntry, Posting
+from ledger.store.tables.reconciliation import ReconciliationMatchPart
 from ledger.vocabulary import AccountKind
 
 

@@ -29,16 +29,16 @@ from ledger.reconcile import Line, MatchMethod, Decided, locked_through, record_
 from ledger.reconcile_combinations import PayablesProposal, ReceivablesProposal, pay_proposal, record_receivables
 from ledger.reconcile_ledger_side import StatementKind, scope_of, unmatched_candidates
 from ledger.rules import merchant_key
-from ledger.tables import Account, Budget, Posting
-from ledger.tables.base import utcnow
-from ledger.tables.reconciliation import (
+from ledger.store.tables import Account, Budget, Posting
+from ledger.store.tables.base import utcnow
+from ledger.store.tables.reconciliation import (
     Categorisation,
     CategoryRule,
     ReconciliationEvent,
     ReconciliationMatch,
     ReconciliationMatchPart,
 )
-from ledger.tables.statements import StatementLineRecord
+from ledger.store.tables.statements import StatementLineRecord
 from ledger.vocabulary import UNCATEGORISED_CATEGORY, AccountKind, EntryKind
 
 PERSON_RULE = ("person", "-")
@@ -396,7 +396,7 @@ def _learn(session: Session, holder_id: int, key: str, category_id: int, actor: 
 
 def _close_uncategorised(session: Session, entry_id: int, category_name: str) -> None:
     from ledger.flag_workflow import close_by_system
-    from ledger.tables.flags import Flag
+    from ledger.store.tables.flags import Flag
 
     for flag in session.scalars(select(Flag).where(Flag.entry_id == entry_id, Flag.code == "UNCATEGORISED", Flag.state != "closed")):
         close_by_system(session, flag.id, f"categorised by hand as {category_name.lower()}")

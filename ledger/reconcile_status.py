@@ -25,10 +25,10 @@ from ledger.reconcile_combinations import payables_proposals, receivables_propos
 from ledger.reconcile_ledger_side import Candidate, StatementKind, scope_of, unmatched_candidates
 from ledger.reconcile_manual import event
 from ledger.statements import ledger_balance
-from ledger.tables import Account, Budget
-from ledger.tables.base import utcnow
-from ledger.tables.reconciliation import ReconciliationLock
-from ledger.tables.statements import StatementImport, StatementLineRecord
+from ledger.store.tables import Account, Budget
+from ledger.store.tables.base import utcnow
+from ledger.store.tables.reconciliation import ReconciliationLock
+from ledger.store.tables.statements import StatementImport, StatementLineRecord
 
 SUGGESTIONS_MAX = 5
 NEAR_DAYS = 45

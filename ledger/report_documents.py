@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from ledger import checks
 from ledger.access import Principal, visible_budget_ids
 from ledger.errors import NotFound
-from ledger.tables.base import utcnow
-from ledger.tables.report_documents import ReportDocument
+from ledger.store.tables.base import utcnow
+from ledger.store.tables.report_documents import ReportDocument
 
 STORE_ATTEMPTS = 5
 DOCUMENTS_PAGE_MAX = 500

@@ -39,8 +39,8 @@ from ledger.reviews_due import (
     review_to_answer,
 )
 from ledger.reviews_due import reviews_due as due_for_budget
-from ledger.tables import Budget, BudgetPart, Funder, FundingLine, Holder, SupportPlanVersion, utcnow
-from ledger.tables.reviews import BudgetReview, ReviewInterval, ReviewRequest
+from ledger.store.tables import Budget, BudgetPart, Funder, FundingLine, Holder, SupportPlanVersion, utcnow
+from ledger.store.tables.reviews import BudgetReview, ReviewInterval, ReviewRequest
 from ledger.vocabulary import BudgetStatus, FunderKind, ManagementOption, PlanStatus
 
 log = logging.getLogger(__name__)

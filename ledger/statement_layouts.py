@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ledger import checks, parties
 from ledger.errors import NotFound
-from ledger.tables.statements import CsvLayoutDefinition
+from ledger.store.tables.statements import CsvLayoutDefinition
 
 LAYOUT_NAME_LENGTH_MAX = 80
 

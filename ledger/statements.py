@@ -42,8 +42,8 @@ from ledger.journal import lock_book
 from ledger.money import format_gbp
 from ledger.statement_keys import LineKeys
 from ledger.statement_totals import StatementTally
-from ledger.tables import Account
-from ledger.tables.statements import StatementImport, StatementLineRecord
+from ledger.store.tables import Account
+from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from ledger.vocabulary import AccountKind
 
 STATEMENT_ACCOUNT_KINDS = (AccountKind.CARD, AccountKind.CASH, AccountKind.UNALLOCATED)

@@ -34,8 +34,8 @@ from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.journal import load_entry, lock_book, post_entry
 from ledger.money import AMOUNT_PENCE_MAX, format_gbp, split_pence
 from ledger.position import MoneyFigures, budget_figures
-from ledger.tables import Account, Budget, Funder, SupportPlanVersion
-from ledger.tables.closing import SurplusDecision
+from ledger.store.tables import Account, Budget, Funder, SupportPlanVersion
+from ledger.store.tables.closing import SurplusDecision
 from ledger.vocabulary import AccountKind, BudgetStatus, EntryKind, PlanStatus
 
 DECISION_ACTIONS = ("accept", "reallocate", "return")

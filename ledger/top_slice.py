@@ -47,8 +47,8 @@ from ledger.journal import lock_book, post_entries
 from ledger.money import split_pence
 from ledger.periods import closed_quarter_containing, closed_quarters
 from ledger.plans import agreed_version_on
-from ledger.tables import Budget, SupportPlanVersion, utcnow
-from ledger.tables.budget_money import TopSliceTaken
+from ledger.store.tables import Budget, SupportPlanVersion, utcnow
+from ledger.store.tables.budget_money import TopSliceTaken
 from ledger.vocabulary import AccountKind, BudgetStatus, EntryKind, PlanStatus
 
 LONDON = ZoneInfo("Europe/London")

@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 from ledger import checks
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotFound
 from ledger.parties import age_on, get_funder, get_holder
-from ledger.tables import Budget, Person, Representative
-from ledger.tables.access import ROLES, ApiToken, FamilyLink, SignInFailure, UserAccount, UserSession
-from ledger.tables.base import utcnow
+from ledger.store.tables import Budget, Person, Representative
+from ledger.store.tables.access import ROLES, ApiToken, FamilyLink, SignInFailure, UserAccount, UserSession
+from ledger.store.tables.base import utcnow
 
 ARGON2_MEMORY_KIB = 19_456
 ARGON2_TIME_COST = 2

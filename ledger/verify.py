@@ -30,8 +30,8 @@ from ledger.entries import (
     stored_entry_content_hash,
 )
 from ledger.journal_rows import load_entries, stored_entry_from_row
-from ledger.tables import Account, ClosedPeriod, JournalEntry, LedgerBook, Posting
-from ledger.tables.journal import GENESIS_HASH
+from ledger.store.tables import Account, ClosedPeriod, JournalEntry, LedgerBook, Posting
+from ledger.store.tables.journal import GENESIS_HASH
 
 
 @dataclass(frozen=True, slots=True)

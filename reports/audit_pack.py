@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from ledger.balances import natural
 from ledger.errors import InvalidInput
 from ledger.parties import get_funder
-from ledger.tables import Funder, JournalEntry, LedgerBook
-from ledger.tables.flags import Evidence
+from ledger.store.tables import Funder, JournalEntry, LedgerBook
+from ledger.store.tables.flags import Evidence
 from ledger.vocabulary import AccountType
 from ledger.verify import Problem, verify
 from reports import audit_reads as reads

@@ -18,11 +18,11 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.reconcile_ledger_side import Candidate, Scope, StatementKind, unmatched_candidates
-from ledger.tables import Account, Budget, Funder, Holder, JournalEntry, Posting
-from ledger.tables.closing import BudgetClosure
-from ledger.tables.flags import Evidence, Flag, FlagEvent
-from ledger.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
-from ledger.tables.statements import StatementImport, StatementLineRecord
+from ledger.store.tables import Account, Budget, Funder, Holder, JournalEntry, Posting
+from ledger.store.tables.closing import BudgetClosure
+from ledger.store.tables.flags import Evidence, Flag, FlagEvent
+from ledger.store.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
+from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from ledger.vocabulary import AccountKind
 from reports.funded_scope import funded_budget_ids
 

@@ -23,7 +23,7 @@ from ledger.parties import get_person
 from ledger.plans import agreed_version_on, view
 from ledger.position import budget_figures
 from ledger.reviews import review_requests
-from ledger.tables import Account, Category, Funder, Posting
+from ledger.store.tables import Account, Category, Funder, Posting
 from ledger.vocabulary import AccountKind, Holding, ManagementOption
 from reports.formatting import MONTHS, hundredths_text, money_text
 

@@ -18,10 +18,10 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ledger.balances import natural
-from ledger.tables import Account, BudgetPart, Category, Drawdown, JournalEntry, Posting
-from ledger.tables.budget_money import ContingencyUse
-from ledger.tables.flags import Flag
-from ledger.tables.payables import Payable, PayableLine
+from ledger.store.tables import Account, BudgetPart, Category, Drawdown, JournalEntry, Posting
+from ledger.store.tables.budget_money import ContingencyUse
+from ledger.store.tables.flags import Flag
+from ledger.store.tables.payables import Payable, PayableLine
 from ledger.vocabulary import AccountKind
 
 

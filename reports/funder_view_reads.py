@@ -27,10 +27,10 @@ from ledger.money import split_pence
 from ledger.position import MoneyFigures, PlanFigures, Thresholds, money_figures, plan_in_force, thresholds_of
 from ledger.reviews import UPCOMING_DAYS_MAX, reviews_due
 from ledger.reviews_due import ReviewDue
-from ledger.tables import Account, Budget, BudgetPart, Category, Funder, FundingLine, Holder, JournalEntry, Person, PlanLine, Posting, SupportPlanVersion
-from ledger.tables.flags import Flag
-from ledger.tables.reconciliation import ReconciliationMatch
-from ledger.tables.statements import StatementLineRecord
+from ledger.store.tables import Account, Budget, BudgetPart, Category, Funder, FundingLine, Holder, JournalEntry, Person, PlanLine, Posting, SupportPlanVersion
+from ledger.store.tables.flags import Flag
+from ledger.store.tables.reconciliation import ReconciliationMatch
+from ledger.store.tables.statements import StatementLineRecord
 from ledger.vocabulary import TRANSITION_CATEGORY, AccountKind, EntryKind, PlanLineKind, PlanStatus
 from reports.budget_reads import CLOSED_FLAG_STATES
 

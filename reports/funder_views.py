@@ -31,7 +31,7 @@ from ledger.parties import get_funder, get_holder
 from ledger.periods import parse_quarter
 from ledger.position import SurplusState, tenths_text
 from ledger.reviews_due import quarter_words
-from ledger.tables import Funder
+from ledger.store.tables import Funder
 from ledger.vocabulary import AccountKind
 from reports.document import Column, Document, Fact, Facts, Section, Table, Value, ValueKind, table
 from reports.formatting import day_text, money_text

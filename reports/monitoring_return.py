@@ -41,8 +41,8 @@ from ledger.quality_reviews import quality_review_of
 from ledger.reviews import reviews_due
 from ledger.reviews_due import quarter_words
 from ledger.surplus import surplus_decisions
-from ledger.tables import Account, Budget, Funder, Posting
-from ledger.tables.quality_reviews import QualityReview
+from ledger.store.tables import Account, Budget, Funder, Posting
+from ledger.store.tables.quality_reviews import QualityReview
 from ledger.vocabulary import AccountKind, FunderKind, HolderKind
 from reports import budget_reads as reads
 from reports.document import Column, Declaration, Document, Fact, Facts, Paragraphs, Section, Table, ValueKind, table

@@ -26,7 +26,7 @@ from ledger.drawdowns import LoadStatus
 from ledger.errors import InvalidInput
 from ledger.parties import get_holder, get_person
 from ledger.position import budget_figures
-from ledger.tables import Budget
+from ledger.store.tables import Budget
 from ledger.vocabulary import AccountKind, Cadence, HolderKind
 from reports import budget_reads as reads
 from reports.document import Column, Document, EasyRead, Fact, Facts, PictureLine, Section, ValueKind, table

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from ledger.periods import Quarter
 from ledger.quality_reviews import open_actions_before, quality_review_of
-from ledger.tables import Budget, PlanOutcome, SupportPlanVersion
-from ledger.tables.quality_reviews import QualityReviewAction
+from ledger.store.tables import Budget, PlanOutcome, SupportPlanVersion
+from ledger.store.tables.quality_reviews import QualityReviewAction
 from reports.document import Column, Fact, Facts, Paragraphs, Section, ValueKind, table
 from reports.formatting import day_text
 

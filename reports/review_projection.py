@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from ledger.money import split_pence
-from ledger.tables import Funder
+from ledger.store.tables import Funder
 from ledger.vocabulary import AccountKind
 from reports.document import Column, Table, ValueKind, table
 

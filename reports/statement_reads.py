@@ -27,10 +27,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.balances import natural
-from ledger.tables import Account, Category, JournalEntry, Posting
-from ledger.tables.payables import Payable, PayableLine
-from ledger.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
-from ledger.tables.statements import StatementImport, StatementLineRecord
+from ledger.store.tables import Account, Category, JournalEntry, Posting
+from ledger.store.tables.payables import Payable, PayableLine
+from ledger.store.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
+from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from ledger.vocabulary import AccountKind, EntryKind
 from reports.budget_reads import AccountWindow
 

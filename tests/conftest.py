@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.demo import load_demo
 from tests.support.databases import PostgresTestDatabase, SqliteTemplate, require_postgres
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from ledger.database import Database
+from ledger.store.database import Database
 from tests.support.route_table import COUNCIL_AUDITOR, STAFF_A, World, build_world, identifying_of_hidden
 from web.app import create_app
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ledger import parties
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import NotFound
 from tests.support.auth import token_headers
 from tests.support.builders import TODAY, make_budget, make_world

@@ -30,10 +30,10 @@ from fastapi import FastAPI
 from httpx2 import Response
 from sqlalchemy import select
 
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.position import budget_position
-from ledger.tables import metadata
-from ledger.tables.statements import StatementLineRecord
+from ledger.store.tables import metadata
+from ledger.store.tables.statements import StatementLineRecord
 from tests.conftest import BACKENDS
 from tests.support.route_table import (
     ADMIN_A,

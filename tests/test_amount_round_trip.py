@@ -28,7 +28,7 @@ import pytest
 
 from ledger import journal, money
 from ledger.balances import signed_sums
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, NewPosting, PostOutcome
 from ledger.journal_rows import load_entries
 from tests.support.builders import make_world

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from ledger.database import Database
-from ledger.tables import Account, Budget, JournalEntry, Posting, SupportPlanVersion
+from ledger.store.database import Database
+from ledger.store.tables import Account, Budget, JournalEntry, Posting, SupportPlanVersion
 from tests.support.auth import token_headers
 from web.app import create_app
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from ledger.database import Database
+from ledger.store.database import Database
 from tests.test_api import API, agree, client, fingerprint, ok, world  # noqa: F401  (fixtures)
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from ledger.database import Database
+from ledger.store.database import Database
 from tests.support.builders import make_world
 from tests.support.auth import token_headers
 from web.app import create_app

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ledger.database import Database
+from ledger.store.database import Database
 from tests.test_api import API, agree, client, fingerprint, ok, plan_body, world  # noqa: F401  (fixtures)
 
 

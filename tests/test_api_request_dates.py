@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, BeforeValidator
 
-from ledger.database import Database
+from ledger.store.database import Database
 from tests.support.auth import token_headers
 from tests.support.builders import make_world
 from web.app import create_app

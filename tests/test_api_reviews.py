@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ledger.database import Database
+from ledger.store.database import Database
 from tests.support.review_intervals import reset_review_intervals
 from tests.test_api import API, agree, client, ok, world  # noqa: F401  (fixtures)
 

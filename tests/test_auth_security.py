@@ -26,11 +26,11 @@ from sqlalchemy.exc import DBAPIError
 from importers import STATEMENT_BYTES_MAX
 from ledger.access import Principal, Role
 from ledger.access_log import AUDITOR_EXPORT, FAMILY_BALANCE_PAGE, record_access
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.evidence import EVIDENCE_BYTES_MAX
-from ledger.tables import metadata
-from ledger.tables.access import AccessRecord, ApiToken, SignInFailure, UserAccount, UserSession
-from ledger.tables.base import utcnow
+from ledger.store.tables import metadata
+from ledger.store.tables.access import AccessRecord, ApiToken, SignInFailure, UserAccount, UserSession
+from ledger.store.tables.base import utcnow
 from ledger.errors import InvalidInput
 from ledger.users import THROTTLE_FAILURES, UserSpec, create_user, digest, issue_api_token
 from tests.support.route_table import (

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ledger.database import Database
+from ledger.store.database import Database
 from tests.support.builders import make_world
 from web.cli import app
 

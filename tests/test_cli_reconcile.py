@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
-from ledger.database import Database
+from ledger.store.database import Database
 from tests.support.builders import make_world
 from tests.support.card_statements import CardLine, import_card, post_drawdown
 from tests.test_reconcile import APRIL, card_lines

@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 
 from ledger import journal, parties
 from ledger.balances import signed_sums
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, NewPosting, PostOutcome, PostResult
-from ledger.tables import JournalEntry
+from ledger.store.tables import JournalEntry
 from ledger.verify import verify
 from tests.support.builders import World, make_budget, make_person, make_plan, make_world
 from tests.support.concurrent_posting import PostingPlan, WorkerReport, post_all, post_from_a_process

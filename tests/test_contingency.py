@@ -22,10 +22,10 @@ from ledger.contingency import (
     ring_fence_contingency,
     use_contingency,
 )
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput, LedgerError
-from ledger.tables import JournalEntry
-from ledger.tables.budget_money import ContingencyUse
+from ledger.store.tables import JournalEntry
+from ledger.store.tables.budget_money import ContingencyUse
 from ledger.verify import verify
 from tests.support.builders import PLAN_START, TODAY, World, make_budget, make_person, make_plan, make_world
 from web.cli import app

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger import balances, budgets, parties, plans
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.demo import DemoSummary, demo_recipes, load_demo
 from ledger.demo.cast import FUNDERS, all_holders
 from ledger.demo.dates import month_end, months_between
@@ -25,12 +25,12 @@ from ledger.demo.world import World
 from ledger.drawdown_runs import PartSchedule, budget_schedule, post_due_drawdowns
 from ledger.drawdowns import LoadStatus
 from ledger.errors import Conflict, InvalidInput
-from ledger.tables.flags import Flag
-from ledger.tables.reconciliation import ReconciliationMatch
-from ledger.tables.statements import StatementLineRecord
+from ledger.store.tables.flags import Flag
+from ledger.store.tables.reconciliation import ReconciliationMatch
+from ledger.store.tables.statements import StatementLineRecord
 from ledger.pauses import pauses_of
-from ledger.tables import Drawdown, JournalEntry, Posting, utcnow
-from ledger.tables.budget_money import TopSliceTaken
+from ledger.store.tables import Drawdown, JournalEntry, Posting, utcnow
+from ledger.store.tables.budget_money import TopSliceTaken
 from ledger.top_slice import due_contingency_ring_fences, take_due_top_slices
 from ledger.verify import verify
 from ledger.vocabulary import AccountKind, EntryKind, FunderKind, Holding, HolderKind, LegalBasis, ManagementOption

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from ledger import parties
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.drawdown_runs import post_due_drawdowns
-from ledger.tables import Drawdown, JournalEntry
+from ledger.store.tables import Drawdown, JournalEntry
 from ledger.verify import verify
 from tests.support.builders import make_budget, make_person, make_plan
 

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from ledger import balances, parties, periods, plans
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.drawdown_runs import budget_schedule, post_due_drawdowns
 from ledger.drawdowns import LoadStatus
 from ledger.errors import Conflict, InvalidInput
 from ledger.pauses import end_pause, pause_budget
-from ledger.tables import Drawdown, JournalEntry
+from ledger.store.tables import Drawdown, JournalEntry
 from ledger.verify import verify
 from tests.support.builders import PLAN_END, PLAN_START, World, make_budget, make_person, make_plan, make_world
 

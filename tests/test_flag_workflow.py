@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from ledger import balances, budgets, parties
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.drawdown_runs import post_due_drawdowns
 from ledger.entries import NewEntry, NewPosting
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotFound
@@ -44,9 +44,9 @@ from ledger.flag_workflow import (
 from ledger.evidence import attach_evidence, evidence_content
 from ledger.journal import post_entry
 from ledger.plans import latest_agreed
-from ledger.tables import JournalEntry, Posting
-from ledger.tables.flags import Evidence, Flag, FlagEvent, RepaymentNotice
-from ledger.tables.load_offsets import LoadOffset
+from ledger.store.tables import JournalEntry, Posting
+from ledger.store.tables.flags import Evidence, Flag, FlagEvent, RepaymentNotice
+from ledger.store.tables.load_offsets import LoadOffset
 from ledger.verify import verify
 from ledger.vocabulary import EntryKind
 from tests.support.builders import World, make_budget, make_person, make_plan, make_world

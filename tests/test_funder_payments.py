@@ -15,12 +15,12 @@ from sqlalchemy import func, select
 from ledger import balances, parties, periods, plans
 from ledger.accounts import account_ids_by_code
 from ledger.contributions import contributions_of, record_contribution
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput
 from ledger.expected_payments import PaymentFrequency, add_expected_payment, due_dates, expected_payments, schedule_expected_payments
 from ledger.funder_receipts import ReceiptView, attribute_unallocated, funder_receipts, record_funder_receipt
-from ledger.tables import Budget, JournalEntry
-from ledger.tables.funder_payments import FunderReceipt, ReceiptShare
+from ledger.store.tables import Budget, JournalEntry
+from ledger.store.tables.funder_payments import FunderReceipt, ReceiptShare
 from ledger.verify import verify
 from tests.support.builders import PLAN_END, PLAN_START, World, make_budget, make_person, make_plan, make_world
 

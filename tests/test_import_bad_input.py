@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from importers import STATEMENT_BYTES_MAX
-from ledger.database import Database
-from ledger.tables.statements import StatementImport, StatementLineRecord
+from ledger.store.database import Database
+from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from tests.support.builders import make_world
 from web.statement_import import StatementRejected, import_statement
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from ledger.database import Database
-from ledger.tables.statements import StatementImport, StatementLineRecord
+from ledger.store.database import Database
+from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from tests.support.builders import make_budget, make_world
 
 pytestmark = pytest.mark.slow

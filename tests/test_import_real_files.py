@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import InvalidInput
 from tests.support.builders import make_world
 from web.statement_import import import_statement

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from ledger import journal, periods
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, NewPosting, PostOutcome, Provenance
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.tables import JournalEntry, Posting
+from ledger.store.tables import JournalEntry, Posting
 from ledger.verify import verify
 from tests.support.builders import World, make_budget, make_person, make_world
 

@@ -44,12 +44,12 @@ from sqlalchemy.orm import Session
 
 from ledger import journal, parties, periods
 from ledger.balances import signed_sums
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, NewPosting, PostOutcome, PostResult, Provenance
 from ledger.errors import Conflict, InvalidInput, LedgerError
 from ledger.journal_rows import load_entries
-from ledger.tables import Account, Budget, Holder, JournalEntry, LedgerBook, Posting
-from ledger.tables.journal import GENESIS_HASH
+from ledger.store.tables import Account, Budget, Holder, JournalEntry, LedgerBook, Posting
+from ledger.store.tables.journal import GENESIS_HASH
 from ledger.verify import verify
 from tests.support.builders import make_budget, make_person, make_plan, make_world
 from tests.support.databases import PostgresTestDatabase, SqliteTemplate

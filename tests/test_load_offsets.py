@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from ledger import balances
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.drawdown_runs import budget_schedule, post_due_drawdowns
 from ledger.drawdowns import LoadStatus, Offset, PartTerms, VersionTerms, schedule
 from ledger.errors import Conflict, InvalidInput
 from ledger.load_offsets import offset_against_loads, offsets_of
 from ledger.surplus import surplus_decisions
-from ledger.tables import Budget, Drawdown
-from ledger.tables.load_offsets import WithheldLoad
+from ledger.store.tables import Budget, Drawdown
+from ledger.store.tables.load_offsets import WithheldLoad
 from ledger.verify import verify
 from tests.support.builders import PLAN_END, PLAN_START, World, make_world
 

@@ -17,13 +17,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from ledger.budgets import budget_by_reference
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
 from ledger.position import budget_figures
 from ledger.reviews import reviews_due
-from ledger.tables.access import AccessRecord, UserAccount
-from ledger.tables.flags import Flag
-from ledger.tables.reviews import ReviewRequest
+from ledger.store.tables.access import AccessRecord, UserAccount
+from ledger.store.tables.flags import Flag
+from ledger.store.tables.reviews import ReviewRequest
 from web.app import create_app
 
 CAROL = "carol.pascoe@example.org"  # Beth's mother: ISF-0002, a jointly funded ISF

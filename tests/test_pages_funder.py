@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from ledger import flag_workflow
 from ledger.access import funded_budget_ids
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, NewPosting
 from ledger.evidence import attach_evidence
 from ledger.journal import post_entry
@@ -37,9 +37,9 @@ from ledger.periods import parse_quarter
 from ledger.position import budget_position
 from ledger.reconcile import reconcile_accounts
 from ledger.reviews import reviews_due
-from ledger.tables import Account
-from ledger.tables.access import AccessRecord
-from ledger.tables.flags import Flag, FlagEvent, RepaymentNotice
+from ledger.store.tables import Account
+from ledger.store.tables.access import AccessRecord
+from ledger.store.tables.flags import Flag, FlagEvent, RepaymentNotice
 from ledger.users import UserSpec, create_user
 from ledger.vocabulary import EntryKind
 from reports.generate import generate

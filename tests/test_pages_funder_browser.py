@@ -19,11 +19,11 @@ from sqlalchemy import select
 
 from ledger import flag_workflow
 from ledger.budgets import budget_by_reference
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
-from ledger.tables import Account
-from ledger.tables.flags import Flag
-from ledger.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
+from ledger.store.tables import Account
+from ledger.store.tables.flags import Flag
+from ledger.store.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
 from tests.support.live_server import chromium, copy_of, require_chromium, serious_violations, served, sign_in
 from web.clock import today_in_england
 

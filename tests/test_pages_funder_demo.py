@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 
 from ledger.access import funded_budget_ids
 from ledger.budgets import budget_by_reference
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
 from ledger.position import budget_position
-from ledger.tables import Budget, Funder
-from ledger.tables.access import AccessRecord
-from ledger.tables.flags import Flag
+from ledger.store.tables import Budget, Funder
+from ledger.store.tables.access import AccessRecord
+from ledger.store.tables.flags import Flag
 from tests.conftest import REPORT_DEMO_TODAY
 from tests.test_pages_funder import csrf_of, figures_on, section
 from web.app import create_app

@@ -18,15 +18,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from ledger.budgets import budget_by_reference
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
 from ledger.money import format_gbp
 from ledger.parties import holder_by_code
 from ledger.position import budget_figures, budget_position, tenths_text
 from ledger.reconcile_status import account_status
-from ledger.tables import Account, Holder
-from ledger.tables.flags import Flag
-from ledger.tables.statements import StatementImport
+from ledger.store.tables import Account, Holder
+from ledger.store.tables.flags import Flag
+from ledger.store.tables.statements import StatementImport
 from web.app import create_app
 from web.pages.holder_accounts import account_states
 from web.pages.holder_common import statement_accounts

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from ledger import parties, plans
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, NewPosting
 from ledger.expected_payments import add_expected_payment
 from ledger.flag_workflow import flag_view
@@ -31,9 +31,9 @@ from ledger.reconcile_status import account_status
 from ledger.report_documents import Trigger, list_documents
 from ledger.statements import statement_import
 from ledger.vocabulary import EntryKind
-from ledger.tables import Account, PlanOutcome
-from ledger.tables.flags import Flag
-from ledger.tables.statements import StatementImport
+from ledger.store.tables import Account, PlanOutcome
+from ledger.store.tables.flags import Flag
+from ledger.store.tables.statements import StatementImport
 from ledger.users import UserSpec, create_user
 from reports.generate import generate
 from reports.params import ReportParams, quarter_period

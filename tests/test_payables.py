@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from ledger import periods, plans
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.journal import load_entry
 from ledger.parties import HolderSpec, create_holder
 from ledger.payable_views import get_payable, payables_of
 from ledger.payables import approve_invoice, approve_wages, cancel_payable, pay_payables
-from ledger.tables import Account, Budget, Funder, JournalEntry
+from ledger.store.tables import Account, Budget, Funder, JournalEntry
 from ledger.verify import verify
 from ledger.vocabulary import EntryKind
 from tests.support.builders import AGREED_AT, make_budget, make_person, make_world
@@ -274,7 +274,7 @@ def test_the_cli_approves_pays_and_lists(db: Database, holder_id: int) -> None:
 def test_the_database_itself_refuses_a_second_live_invoice_with_the_same_supplier_and_number(db: Database, holder_id: int) -> None:
     from sqlalchemy.exc import IntegrityError
 
-    from ledger.tables.payables import Payable
+    from ledger.store.tables.payables import Payable
 
     first = invoice(db, holder_id)
     row = {

@@ -9,13 +9,13 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput
 from ledger.journal import load_entry
 from ledger.parties import HolderSpec, create_holder
 from ledger.payables import cancel_payable, pay_payables
 from ledger.payroll_runs import approve_and_pay, import_payroll_run
-from ledger.tables import Account, Budget, Funder
+from ledger.store.tables import Account, Budget, Funder
 from ledger.verify import verify
 from ledger.vocabulary import EntryKind
 from tests.support.builders import make_budget, make_person

@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput
 from ledger.money import AMOUNT_PENCE_MAX
 from ledger.parties import HolderSpec, create_holder
 from ledger.payable_views import payables_of
 from ledger.pools import approve_pooled_cost, change_shares, create_pool, pool_split, pools_of
-from ledger.tables import Budget
+from ledger.store.tables import Budget
 from ledger.verify import verify
 from tests.support.payables_world import balance, world_with_budgets
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from ledger import parties, plans
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.drawdown_runs import post_due_drawdowns
 from ledger.drawdowns import LoadStatus
 from ledger.entries import NewEntry, NewPosting, PostOutcome
@@ -36,7 +36,7 @@ from ledger.position import (
     tenths_text,
     weeks_held_tenths,
 )
-from ledger.tables import Budget, Funder, Holder
+from ledger.store.tables import Budget, Funder, Holder
 from ledger.verify import verify
 from tests.support.builders import AGREED_AT, PLAN_START, make_budget, make_person
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger import plans
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput
 from ledger.quality_reviews import (
     ActionSpec,
@@ -24,8 +24,8 @@ from ledger.quality_reviews import (
     record_quality_review,
 )
 from ledger.reviews import reviews_due
-from ledger.tables import PlanOutcome
-from ledger.tables.quality_reviews import QualityReview
+from ledger.store.tables import PlanOutcome
+from ledger.store.tables.quality_reviews import QualityReview
 from ledger.periods import parse_quarter
 from tests.support.builders import AGREED_AT, World, make_world
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from ledger import plans
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, NewPosting
 from ledger.journal import post_entry
 from ledger.errors import Conflict
@@ -25,9 +25,9 @@ from ledger.reconcile_manual import SplitPart, recategorise, split_line, unmatch
 from ledger.reconcile_status import account_status, lock_reconciled, reopen_reconciled, unmatched_queue
 from ledger.statements import ledger_balance
 from ledger.balances import signed_sums
-from ledger.tables import Account, Category, Posting
-from ledger.tables.flags import Flag
-from ledger.tables.reconciliation import (
+from ledger.store.tables import Account, Category, Posting
+from ledger.store.tables.flags import Flag
+from ledger.store.tables.reconciliation import (
     Categorisation,
     CategoryRule,
     ReconciliationEvent,
@@ -35,7 +35,7 @@ from ledger.tables.reconciliation import (
     ReconciliationMatchPart,
     RemittanceAdvice,
 )
-from ledger.tables.statements import StatementLineRecord
+from ledger.store.tables.statements import StatementLineRecord
 from tests.support.builders import AGREED_AT, make_budget, make_person, make_world
 from tests.support.card_statements import CardLine, card_csv, import_card, post_drawdown
 from tests.support.payables_world import payroll_csv, world_with_budgets

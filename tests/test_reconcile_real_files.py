@@ -12,11 +12,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.reconcile import reconcile_accounts
 from ledger.reconcile_status import account_status
-from ledger.tables.flags import Flag
-from ledger.tables.statements import StatementLineRecord
+from ledger.store.tables.flags import Flag
+from ledger.store.tables.statements import StatementLineRecord
 from tests.support.builders import make_world
 from tests.test_import_real_files import DATA, FORMAT, STORED
 from web.statement_import import import_statement

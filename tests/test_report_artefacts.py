@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ledger.budgets import budget_by_reference
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.parties import funder_by_code, holder_by_code
 from reports.catalogue import REPORTS
 from reports.generate import make_document

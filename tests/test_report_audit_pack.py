@@ -33,14 +33,14 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, NewPosting
 from ledger.evidence import attach_evidence
 from ledger.flag_workflow import accept, challenge, explain
 from ledger.journal import post_entry
 from ledger.reconcile import reconcile_accounts
-from ledger.tables import Funder
-from ledger.tables.flags import Flag, FlagEvent
+from ledger.store.tables import Funder
+from ledger.store.tables.flags import Flag, FlagEvent
 from ledger.vocabulary import EntryKind
 from reports.audit_pack import build, build_zip, safe_file_name
 from reports.catalogue import report_kind

@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.report_documents import list_documents
-from ledger.tables.report_documents import ReportDocument
+from ledger.store.tables.report_documents import ReportDocument
 from reports.document import from_json
 from reports.generate import due_documents, generate, kept_version, render_kept
 from reports.params import ReportParams, quarter_period

@@ -31,14 +31,14 @@ from sqlalchemy.orm import Session
 
 from ledger import parties, plans
 from ledger.accounts import account_ids_by_code
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, NewPosting, PostOutcome
 from ledger.journal import post_entry
 from ledger.money import split_pence
 from ledger.parties import funder_by_code, holder_by_code
 from ledger.position import budget_position
-from ledger.tables import Budget, Funder, Holder
-from ledger.tables.flags import Flag
+from ledger.store.tables import Budget, Funder, Holder
+from ledger.store.tables.flags import Flag
 from reports.catalogue import report_kind
 from reports.document import Document, Table, to_json
 from reports.funder_view_reads import Share, split_shares

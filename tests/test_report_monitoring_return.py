@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from ledger.budgets import budget_by_reference
 from ledger.closing import close_budget
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, NewPosting, PostOutcome
 from ledger.errors import InvalidInput
 from ledger.journal import post_entry, reverse_entry

@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session
 
 from ledger import budgets, parties, plans
 from ledger.closing import close_budget
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import InvalidInput
-from ledger.tables import Budget, BudgetPart, Funder, FundingLine, Holder, Person, PlanPartAmount, SupportPlanVersion
+from ledger.store.tables import Budget, BudgetPart, Funder, FundingLine, Holder, Person, PlanPartAmount, SupportPlanVersion
 from reports.catalogue import report_kind
 from reports.document import Document
 from reports.nhse_return import build

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from ledger import budgets, notional, plans
 from ledger.closing import close_budget
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, NewPosting
 from ledger.journal import post_entry
 from ledger.periods import parse_quarter
-from ledger.tables import Budget
+from ledger.store.tables import Budget
 from reports import quarterly_review
 from reports.document import Document, Table
 from reports.params import ReportParams, quarter_period

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ledger.budgets import ContactSpec, add_contact, budget_by_reference
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import InvalidInput
 from ledger.payables import approve_invoice, pay_payables
 from ledger.payroll_runs import approve_and_pay

@@ -13,7 +13,7 @@ from sqlalchemy import event, insert, select
 from typer.testing import CliRunner
 
 from ledger import budgets, parties, plans
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.reviews import (
     log_reviews_due,
@@ -27,8 +27,8 @@ from ledger.reviews import (
     set_review_interval,
 )
 from ledger.reviews_due import ReviewKind, ReviewStatus
-from ledger.tables import Budget, BudgetPart, SupportPlanVersion, utcnow
-from ledger.tables.reviews import BudgetReview, ReviewRequest
+from ledger.store.tables import Budget, BudgetPart, SupportPlanVersion, utcnow
+from ledger.store.tables.reviews import BudgetReview, ReviewRequest
 from tests.support.builders import PLAN_END, PLAN_START, World, make_budget, make_person, make_plan, make_world
 from tests.support.review_intervals import reset_review_intervals
 from web.cli import app

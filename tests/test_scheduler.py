@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from ledger.database import Database
-from ledger.leases import release_lease, take_lease
-from ledger.tables import APSCHEDULER_JOBS, Drawdown
+from ledger.store.database import Database
+from ledger.store.leases import release_lease, take_lease
+from ledger.store.tables import APSCHEDULER_JOBS, Drawdown
 from tests.support.builders import make_world
-from ledger.tables import utcnow
+from ledger.store.tables import utcnow
 from web.scheduler import DOCUMENTS_JOB_ID, DRAWDOWN_JOB_ID, FLAGS_JOB_ID, LEASE_NAME, REVIEWS_JOB_ID, SET_ASIDE_JOB_ID, SchedulerService
 
 FAST = {"lease_ttl": timedelta(seconds=1.5), "renew_every": timedelta(seconds=0.2)}
@@ -89,14 +89,14 @@ def _loads(db: Database) -> int:
 def _entries_of_kind(db: Database, kind: str) -> int:
     from sqlalchemy import func
 
-    from ledger.tables import JournalEntry
+    from ledger.store.tables import JournalEntry
 
     with db.read() as session:
         return session.execute(select(func.count()).select_from(JournalEntry).where(JournalEntry.kind == kind)).scalar_one()
 
 
 def _flag_codes(db: Database) -> set[str]:
-    from ledger.tables.flags import Flag
+    from ledger.store.tables.flags import Flag
 
     with db.read() as session:
         return set(session.scalars(select(Flag.code).distinct()))

@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from ledger import migrate, tables
-from ledger.database import Database
+from ledger.store import migrate, tables
+from ledger.store.database import Database
 
 
 def test_migrated_schema_matches_the_models(db: Database) -> None:

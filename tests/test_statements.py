@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 
 from importers import ImportRejected
 from importers.statement import AccountIdentifiers, ParsedStatement, StatementLine
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import InvalidInput
 from ledger.statement_keys import LineKeys
 from ledger.statements import SourceFile, imports_of, lines_of_import, store_statement
-from ledger.tables.statements import StatementImport, StatementLineRecord
+from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from tests.support.builders import World, make_world
 
 START = date(2026, 5, 1)

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from ledger import periods, plans
 from ledger.balances import budget_balances
 from ledger.closing import close_budget
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.position import budget_position
 from ledger.surplus import record_surplus_decision, return_surplus, surplus_decisions, surplus_shares
-from ledger.tables import JournalEntry
+from ledger.store.tables import JournalEntry
 from ledger.verify import verify
 from tests.test_position import TRANSITION_PENCE, Setup, make_setup, post
 

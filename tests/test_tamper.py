@@ -33,9 +33,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ledger import journal
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, NewPosting, stored_entry_content_hash
-from ledger.tables import JournalEntry, LedgerBook, Posting
+from ledger.store.tables import JournalEntry, LedgerBook, Posting
 from ledger.verify import Problem, verify
 from tests.support.builders import World, make_budget, make_person, make_plan, make_world
 from tests.support.tampering import Tamperer

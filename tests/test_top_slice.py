@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from ledger import balances, periods, plans
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import InvalidInput
-from ledger.tables import Budget, JournalEntry
-from ledger.tables.budget_money import TopSliceTaken
+from ledger.store.tables import Budget, JournalEntry
+from ledger.store.tables.budget_money import TopSliceTaken
 from ledger.top_slice import (
     MonthStatus,
     VersionFigure,

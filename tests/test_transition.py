@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from ledger.budgets import PartSpec
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.position import budget_position
 from ledger.transition import placement_comparison, transition_position
 from tests.support.builders import make_budget, make_person

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
-from ledger import migrate
-from ledger.database import Database
+from ledger.store import migrate
+from ledger.store.database import Database
 from web.api import (
     balances,
     budget_money,

@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from ledger import access
 from ledger.access import Principal
 from ledger.access_resources import RESOLVERS, require_visible
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import LedgerError, NotFound
 from ledger.users import csrf_matches, needs_touch, session_user, token_user, touch_session, touch_token
 from web.route_policy import policy_for

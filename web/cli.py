@@ -15,8 +15,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ledger import balances, budgets, migrate, parties
-from ledger.database import Database
+from ledger import balances, budgets, parties
+from ledger.store import migrate
+from ledger.store.database import Database
 from ledger.money import format_amount, format_gbp
 from ledger.verify import verify as verify_ledger
 from web.cli_common import (

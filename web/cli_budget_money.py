@@ -15,8 +15,8 @@ from ledger import budgets, parties
 from ledger.contingency import contingency_position, contingency_uses, use_contingency
 from ledger.money import format_amount, format_gbp, parse_amount, to_pence
 from ledger.notional import notional_costs, record_notional_cost
-from ledger.tables import Category
-from ledger.tables.budget_money import ContingencyUse, NotionalCost
+from ledger.store.tables import Category
+from ledger.store.tables.budget_money import ContingencyUse, NotionalCost
 from ledger.top_slice import due_contingency_ring_fences, take_due_top_slices, top_slice_schedule
 from web.clock import today_in_england
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout

@@ -16,7 +16,7 @@ from ledger.errors import LedgerError
 from ledger.money import format_amount, format_gbp, parse_amount, to_pence
 from ledger.position import BudgetPosition, MoneyFigures, budget_position, tenths_text
 from ledger.surplus import ReturnedShare, record_surplus_decision, return_surplus, returned_shares
-from ledger.tables.closing import BudgetClosure, SurplusDecision
+from ledger.store.tables.closing import BudgetClosure, SurplusDecision
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout
 
 surplus_app = typer.Typer(help="What happens to a surplus: return it to the funders, accept it, reallocate it.", no_args_is_help=True)

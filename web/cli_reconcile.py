@@ -15,7 +15,7 @@ from ledger.flags import raise_flags
 from ledger.money import format_amount, format_gbp
 from ledger.reconcile import ReconcileOptions, reconcile_accounts
 from ledger.reconcile_status import account_status, unmatched_queue
-from ledger.tables import Account
+from ledger.store.tables import Account
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, progress, reporting_errors, stdout
 from web.cli_import import AccountOption, account_id
 

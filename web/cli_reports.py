@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 
 from ledger.budgets import budget_by_reference, get_budget
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import NotFound
 from ledger.parties import funder_by_code, get_funder, get_holder, holder_by_code
 from ledger.report_documents import Trigger, list_documents

@@ -12,7 +12,7 @@ from rich.table import Table
 from ledger import budgets, parties
 from ledger.reviews import record_review_held, request_review, review_requests, reviews_due
 from ledger.reviews_due import ReviewDue, ReviewKind, words_for_day
-from ledger.tables.reviews import BudgetReview, ReviewRequest
+from ledger.store.tables.reviews import BudgetReview, ReviewRequest
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout
 from web.clock import today_in_england
 

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from ledger.budgets import budget_by_reference
 from ledger.errors import InvalidInput, NotFound
 from ledger.parties import funder_by_code, holder_by_code
-from ledger.tables import Representative
-from ledger.tables.access import ROLES, UserAccount
+from ledger.store.tables import Representative
+from ledger.store.tables.access import ROLES, UserAccount
 from ledger.users import UserSpec, create_user, issue_api_token, link_family, list_users
 from web.cli_common import DbOption, JsonOption, open_database, print_json, reporting_errors, stdout
 

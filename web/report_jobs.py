@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.report_documents import Trigger
 from reports.generate import DueDocument, due_documents, keep_document, make_document
 from web.clock import ENGLAND

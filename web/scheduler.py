@@ -2,7 +2,7 @@
 service's own database, calling the same service functions as the CLI.
 
 APScheduler 3 does not coordinate several processes sharing one job store, so a process
-runs the scheduler only while it holds the database lease (``ledger.leases``); any other
+runs the scheduler only while it holds the database lease (``ledger.store.leases``); any other
 ``serve`` process waits as standby and takes over when the lease lapses. Correctness never
 depends on that: ``post_due_drawdowns`` posts each load exactly once however many run it
 (the scheduler, cron calling ``phb-ledger drawdown run``, a person).
@@ -24,14 +24,14 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.drawdown_runs import post_due_drawdowns
-from ledger.leases import release_lease, take_lease
+from ledger.store.leases import release_lease, take_lease
 from ledger.money import format_gbp
 from ledger.flags import raise_flags
 from ledger.parties import list_holders
 from ledger.reviews import log_reviews_due
-from ledger.tables import APSCHEDULER_JOBS, utcnow
+from ledger.store.tables import APSCHEDULER_JOBS, utcnow
 from ledger.top_slice import due_contingency_ring_fences, take_due_top_slices
 from web.clock import today_in_england
 
@@ -191,7 +191,7 @@ class SchedulerService:
 
     def _start_scheduler(self) -> None:
         engine = self.database.engine
-        if self.database.is_sqlite:  # writes must begin IMMEDIATE (see ledger.database)
+        if self.database.is_sqlite:  # writes must begin IMMEDIATE (see ledger.store.database)
             engine = engine.execution_options(sqlite_begin="IMMEDIATE")
         scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=APSCHEDULER_JOBS.name)},

@@ -22,7 +22,7 @@ from ledger.errors import InvalidInput
 from ledger.money import format_amount
 from ledger.statement_layouts import layouts_of
 from ledger.statements import ImportResult, SourceFile, statement_account, store_statement
-from ledger.tables.statements import CsvLayoutDefinition
+from ledger.store.tables.statements import CsvLayoutDefinition
 
 
 class StatementRejected(InvalidInput):

@@ -75,7 +75,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from ledger import parties
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.demo.family_stories import family_stories, notional_stories
 from ledger.demo.history import play_history
 from ledger.demo.isf_stories import isf_stories
@@ -87,7 +87,7 @@ from ledger.demo.users import create_demo_users
 from ledger.demo.timeline import Timeline
 from ledger.demo.world import AGREED_AT, Progress, build_world
 from ledger.errors import Conflict, InvalidInput
-from ledger.tables import utcnow
+from ledger.store.tables import utcnow
 
 DEFAULT_TODAY = date(2026, 11, 24)
 """The ``today`` the demo was written for; any other date works the same way."""

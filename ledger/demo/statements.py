@@ -25,7 +25,7 @@ from ledger.money import from_pence
 from ledger.reconcile import reconcile_accounts
 from ledger.reconcile_ledger_side import Candidate, Scope, scope_of, unmatched_candidates
 from ledger.statements import SourceFile, store_statement
-from ledger.tables import Account, Holder
+from ledger.store.tables import Account, Holder
 from ledger.vocabulary import AccountKind, EntryKind, HolderKind
 
 DEMO_IMPORTER = "demo statements"

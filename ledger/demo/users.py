@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.demo.world import World
-from ledger.tables import Representative
+from ledger.store.tables import Representative
 from ledger.users import UserSpec, create_user, link_family
 
 DEMO_PASSWORD = "demo-password-2026"

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ledger.database import Database
+from ledger.store.database import Database
 from tests.support.live_server import chromium, copy_of, served
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.users import UserSpec, create_user, issue_api_token
 
 PASSWORD = "correct horse battery staple"

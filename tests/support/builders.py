@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from ledger import accounts, budgets, parties, plans
-from ledger.tables import Budget, Funder, Holder, Person, SupportPlanVersion
+from ledger.store.tables import Budget, Funder, Holder, Person, SupportPlanVersion
 
 TODAY = date(2026, 11, 24)
 PLAN_START = date(2026, 4, 1)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ledger.entries import NewEntry, NewPosting
 from ledger.journal import post_entry
-from ledger.tables import Budget
+from ledger.store.tables import Budget
 from ledger.vocabulary import EntryKind
 from tests.support.builders import World
 from web.statement_import import import_statement

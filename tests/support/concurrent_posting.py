@@ -15,7 +15,7 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 
 from ledger import journal
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, NewPosting, PostOutcome
 
 ERRORS_KEPT = 20

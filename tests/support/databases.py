@@ -19,12 +19,12 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from ledger import migrate
-from ledger.database import APP_ROLE_DEFAULT as APP_ROLE, Database
-from ledger.tables import metadata
+from ledger.store import migrate
+from ledger.store.database import APP_ROLE_DEFAULT as APP_ROLE, Database
+from ledger.store.tables import metadata
 from ledger.vocabulary import SEEDED_CATEGORIES
 
-REVIEW_INTERVAL_SEED = importlib.import_module("ledger.migrations.versions.0007_reviews").SEED
+REVIEW_INTERVAL_SEED = importlib.import_module("ledger.store.migrations.versions.0007_reviews").SEED
 
 POSTGRES_URL_ENV = "PHB_LEDGER_TEST_POSTGRES_URL"
 POSTGRES_URL_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger import balances
-from ledger.tables import Account, Budget, JournalEntry, Posting
-from ledger.tables.payables import Payable, PayableLine
+from ledger.store.tables import Account, Budget, JournalEntry, Posting
+from ledger.store.tables.payables import Payable, PayableLine
 from tests.support.builders import World, make_budget, make_person, make_plan, make_world
 
 

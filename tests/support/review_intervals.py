@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.reviews import set_review_interval
 from ledger.reviews_due import SHIPPED_INTERVALS
 

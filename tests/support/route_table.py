@@ -42,7 +42,7 @@ from starlette.routing import Mount
 
 from ledger import accounts, budgets, parties, plans
 from ledger.category_rules import define_rule
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.entries import NewEntry, NewPosting
 from ledger.evidence import attach_evidence
 from ledger.expected_payments import add_expected_payment
@@ -54,9 +54,9 @@ from ledger.pools import create_pool
 from ledger.quality_reviews import AttendeeSpec, QualityReviewSpec, record_quality_review
 from ledger.reconcile import reconcile_accounts
 from ledger.periods import parse_quarter
-from ledger.tables.access import UserSession
-from ledger.tables.flags import Flag
-from ledger.tables.statements import StatementLineRecord
+from ledger.store.tables.access import UserSession
+from ledger.store.tables.flags import Flag
+from ledger.store.tables.statements import StatementLineRecord
 from ledger.users import UserSpec, create_user, digest, issue_api_token, link_family
 from ledger.vocabulary import EntryKind
 from reports.generate import generate

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from ledger.database import Database
+from ledger.store.database import Database
 from tests.support.databases import PostgresTestDatabase
 
 JOURNAL_TABLES = ("journal_entry", "posting")

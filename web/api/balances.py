@@ -15,7 +15,7 @@ from ledger import balances, budgets, history, parties
 from ledger.accounts import CONTRIBUTION_CODE
 from ledger.balances import AccountBalance
 from ledger.errors import InvalidInput
-from ledger.tables import Budget, Category, Funder
+from ledger.store.tables import Budget, Category, Funder
 from web.auth import principal
 from web.api.common import ERROR_RESPONSES, IsoDate, RecordId, amount_text, database
 from web.api.journal import EntryOut, account_codes, entry_out

@@ -17,8 +17,8 @@ from ledger.contingency import (
     use_contingency,
 )
 from ledger.notional import RecordedCost, notional_costs, record_notional_cost
-from ledger.tables import Category
-from ledger.tables.budget_money import ContingencyUse, NotionalCost
+from ledger.store.tables import Category
+from ledger.store.tables.budget_money import ContingencyUse, NotionalCost
 from ledger.top_slice import TopSliceRun, take_due_top_slices, top_slice_schedule
 from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 from web.clock import today_in_england

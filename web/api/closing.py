@@ -12,7 +12,7 @@ from ledger.budgets import get_budget
 from ledger.closing import close_budget, closure_of
 from ledger.errors import InvalidInput
 from ledger.surplus import ReturnedShare, record_surplus_decision, return_surplus, returned_shares, surplus_decisions
-from ledger.tables.closing import BudgetClosure, SurplusDecision
+from ledger.store.tables.closing import BudgetClosure, SurplusDecision
 from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 
 router = APIRouter(tags=["closing"], responses=ERROR_RESPONSES)

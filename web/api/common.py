@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from ledger import money
-from ledger.database import Database
+from ledger.store.database import Database
 
 AMOUNT_PATTERN = r"^\s*(GBP\s*)?[-+]?£?[-+]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)?(\.[0-9]{1,2})?(\s*GBP)?\s*$"
 AMOUNT_DESCRIPTION = (

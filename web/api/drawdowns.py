@@ -13,7 +13,7 @@ from ledger.drawdown_runs import DrawdownRun, budget_schedule, post_due_drawdown
 from ledger.drawdowns import due_at
 from ledger.load_offsets import OffsetView, offset_against_loads, offsets_of
 from ledger.pauses import end_pause, pause_budget, pauses_of
-from ledger.tables import BudgetPause
+from ledger.store.tables import BudgetPause
 from web.api.common import (
     ERROR_RESPONSES,
     AmountPence,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ledger.access import require_budget
 from ledger.access_log import FAMILY_BALANCE_PAGE, record_access
-from ledger.tables.access import FamilyLink
+from ledger.store.tables.access import FamilyLink
 from reports.balance_page import balance_page
 from web.api.common import ERROR_RESPONSES, RecordId, amount_text, database
 from web.auth import principal

@@ -18,7 +18,7 @@ from ledger import journal, periods
 from ledger.entries import KEY_LENGTH_MAX, NewEntry, NewPosting, PostResult, Provenance, StoredEntry
 from ledger.errors import Conflict, NotFound
 from ledger.parties import get_holder
-from ledger.tables import Account, ClosedPeriod
+from ledger.store.tables import Account, ClosedPeriod
 from ledger.vocabulary import EntryKind
 from web.auth import principal
 from web.api.common import AmountPence, ERROR_RESPONSES, EntryId, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database

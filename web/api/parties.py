@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from ledger import access, parties
-from ledger.tables import Funder, Holder, Person, Representative
+from ledger.store.tables import Funder, Holder, Person, Representative
 from ledger.vocabulary import EligibilityGroup, FunderKind, HolderKind, LegalBasis
 from web.auth import principal
 from web.api.common import Bool, ERROR_RESPONSES, Int, IsoDate, LocalTime, RecordId, Schema, UtcTimestamp, database, local_time

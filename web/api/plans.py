@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 
 from ledger import budgets, plans
-from ledger.tables import Category, SupportPlanVersion
+from ledger.store.tables import Category, SupportPlanVersion
 from ledger.vocabulary import Holding, ManagementOption, PlanLineKind
 from web.api.common import AmountPence, ERROR_RESPONSES, Int, IsoDate, IsoTimestamp, RecordId, Schema, UtcTimestamp, amount_text, database
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from ledger.drawdown_runs import PartSchedule
 from ledger.drawdowns import due_at
 from ledger.position import MoneyFigures, SurplusState, budget_position, holder_positions, set_surplus_thresholds, tenths_text
-from ledger.tables.closing import SurplusThreshold
+from ledger.store.tables.closing import SurplusThreshold
 from ledger.transition import placement_comparison, transition_position
 from web.auth import principal
 from web.api.common import ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database

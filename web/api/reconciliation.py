@@ -21,8 +21,8 @@ from ledger.reconcile_combinations import ReceivablesProposal
 from ledger.reconcile_manual import SplitPart, match_line, recategorise, split_line, unmatch_line
 from ledger.reconcile_status import AccountStatus, account_status, lock_reconciled, locks_of, reopen_reconciled, unmatched_queue
 from ledger.rules import shipped_category_rules_text
-from ledger.tables import Category
-from ledger.tables.reconciliation import (
+from ledger.store.tables import Category
+from ledger.store.tables.reconciliation import (
     Categorisation,
     CategoryRule,
     ReconciliationEvent,
@@ -31,7 +31,7 @@ from ledger.tables.reconciliation import (
     ReconciliationMatchPart,
     RemittanceAdvice,
 )
-from ledger.tables.statements import StatementLineRecord
+from ledger.store.tables.statements import StatementLineRecord
 from web.api.common import ERROR_RESPONSES, AmountPence, Bool, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 
 router = APIRouter(tags=["reconciliation"], responses=ERROR_RESPONSES)

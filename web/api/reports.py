@@ -21,7 +21,7 @@ from ledger.errors import InvalidInput, NotFound
 from ledger.parties import get_funder, get_holder
 from ledger.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, QualityReviewView, quality_review_of, record_quality_review
 from ledger.report_documents import Trigger, documents_visible_to, get_document, list_documents
-from ledger.tables.report_documents import ReportDocument
+from ledger.store.tables.report_documents import ReportDocument
 from reports.catalogue import REPORTS, ReportKind, report_kind
 from reports.generate import generate, kept_version, make_document, render_kept
 from reports.params import ReportParams, parse_period

@@ -22,7 +22,7 @@ from ledger.reviews import (
     set_review_interval,
 )
 from ledger.reviews_due import ReviewDue, ReviewKind
-from ledger.tables.reviews import BudgetReview, ReviewInterval, ReviewRequest
+from ledger.store.tables.reviews import BudgetReview, ReviewInterval, ReviewRequest
 from web.auth import principal
 from web.api.common import ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, database
 from web.clock import today_in_england

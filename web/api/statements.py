@@ -18,7 +18,7 @@ from ledger import parties
 from ledger.errors import InvalidInput
 from ledger.statement_layouts import define_layout, layouts_of
 from ledger.statements import ImportResult, imports_of, lines_of_import, statement_account, statement_import
-from ledger.tables.statements import CsvLayoutDefinition, StatementLineRecord
+from ledger.store.tables.statements import CsvLayoutDefinition, StatementLineRecord
 from web.api.common import ERROR_RESPONSES, RecordId, UtcTimestamp, amount_text, database
 from web.statement_import import DryRunDone, StatementRejected, import_as_json, import_statement
 

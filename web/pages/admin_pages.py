@@ -12,8 +12,8 @@ from ledger.access import Principal
 from ledger.budgets import budget_by_reference
 from ledger.errors import LedgerError
 from ledger.parties import list_funders, list_holders
-from ledger.tables import Budget, Representative
-from ledger.tables.access import ROLES, FamilyLink
+from ledger.store.tables import Budget, Representative
+from ledger.store.tables.access import ROLES, FamilyLink
 from ledger.users import UserSpec, create_user, get_user, issue_api_token, link_family, list_users
 from web.pages.access import ADMIN_PAGES
 from web.pages.render import page

@@ -18,9 +18,9 @@ from ledger.access_resources import require_visible
 from ledger.errors import InvalidInput, LedgerError, NotFound
 from ledger.evidence import EVIDENCE_BYTES_MAX, attach_evidence
 from ledger.reviews import request_review
-from ledger.tables import Account
-from ledger.tables.access import FamilyLink
-from ledger.tables.flags import Flag
+from ledger.store.tables import Account
+from ledger.store.tables.access import FamilyLink
+from ledger.store.tables.flags import Flag
 from ledger.vocabulary import AccountKind
 from reports.balance_page import balance_page
 from web.clock import ENGLAND, today_in_england

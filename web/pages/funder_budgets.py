@@ -21,7 +21,7 @@ from ledger.budgets import get_budget, parts_of
 from ledger.contingency import contingency_uses
 from ledger.position import BudgetPosition, FunderPosition, MoneyFigures, SurplusState, budget_position
 from ledger.reviews import reviews_due
-from ledger.tables import Account, Category, Funder, Holder, Person
+from ledger.store.tables import Account, Category, Funder, Holder, Person
 from ledger.vocabulary import AccountKind
 from reports.funder_view_reads import BudgetView, Share, budget_views, funder_scope
 from reports.funder_views import basis_points, exceptions_first, reasons, sentence

@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.access import Principal, funded_budget_ids
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import InvalidInput, NotFound
 from ledger.money import AmountError, parse_amount, to_pence
-from ledger.tables import Account, Funder
+from ledger.store.tables import Account, Funder
 from reports.formatting import day_text
 
 T = TypeVar("T")

@@ -22,8 +22,8 @@ from ledger.balances import funder_shares
 from ledger.budgets import get_budget
 from ledger.errors import InvalidInput, NotFound
 from ledger.journal import load_entry
-from ledger.tables import Account, Budget, JournalEntry
-from ledger.tables.flags import Flag
+from ledger.store.tables import Account, Budget, JournalEntry
+from ledger.store.tables.flags import Flag
 from web.pages.access import FUNDER_PAGES
 from web.pages.funder_common import BIG_ID_MAX, ID_MAX, PAGE_SIZE, account_is_shown, database, funded_ids, iso_date, require_shown_account, words
 from web.pages.funder_reads import account_page, statement_lines_of

@@ -24,8 +24,8 @@ from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.evidence import evidence_content
 from ledger.flag_workflow import ActorRole, FlagView
 from ledger.money import format_amount
-from ledger.tables import Account, Budget, Funder, Holder
-from ledger.tables.statements import StatementImport, StatementLineRecord
+from ledger.store.tables import Account, Budget, Funder, Holder
+from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from reports.audit_reads import london
 from reports.formatting import day_text, moment_text
 from web.clock import today_in_england

@@ -18,10 +18,10 @@ from ledger.money import split_pence
 from ledger.position import MoneyFigures, PlanFigures, SurplusState, Thresholds, money_figures, plan_in_force, thresholds_of
 from ledger.reviews import reviews_due
 from ledger.reviews_due import ReviewDue
-from ledger.tables import Account, Budget, Category, Holder, JournalEntry, Person, PlanLine, Posting, SupportPlanVersion
-from ledger.tables.flags import Flag
-from ledger.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
-from ledger.tables.statements import StatementImport, StatementLineRecord
+from ledger.store.tables import Account, Budget, Category, Holder, JournalEntry, Person, PlanLine, Posting, SupportPlanVersion
+from ledger.store.tables.flags import Flag
+from ledger.store.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
+from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from ledger.vocabulary import TRANSITION_CATEGORY, AccountKind, PlanLineKind, PlanStatus
 from web.pages.funder_common import STATE_ORDER
 

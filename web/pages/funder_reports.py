@@ -25,7 +25,7 @@ from ledger.errors import InvalidInput, LedgerError, NotFound
 from ledger.periods import parse_quarter, quarter_of
 from ledger.reviews_due import quarter_words
 from ledger.report_documents import documents_visible_to, get_document, list_documents, model_json_of
-from ledger.tables import Budget, Funder
+from ledger.store.tables import Budget, Funder
 from ledger.vocabulary import FunderKind
 from reports.audit_reads import AuditScope
 from reports.catalogue import report_kind

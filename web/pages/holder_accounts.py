@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from ledger.reconcile import locked_through, unmatched_lines
 from ledger.reconcile_ledger_side import Candidate, Scope, StatementKind, unmatched_candidates
-from ledger.tables import Account
-from ledger.tables.statements import StatementLineRecord
+from ledger.store.tables import Account
+from ledger.store.tables.statements import StatementLineRecord
 from ledger.vocabulary import AccountKind
 from web.pages.holder_common import StatementAccount
 

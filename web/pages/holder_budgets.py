@@ -25,10 +25,10 @@ from ledger.plans import versions_of, view
 from ledger.position import MoneyFigures, budget_position, holder_positions
 from ledger.report_documents import documents_visible_to, get_document, list_documents
 from ledger.reviews import reviews_due
-from ledger.tables import Account, Category, Funder, JournalEntry, Person, Posting
-from ledger.tables.flags import Flag
-from ledger.tables.quality_reviews import QualityReview
-from ledger.tables.statements import StatementImport
+from ledger.store.tables import Account, Category, Funder, JournalEntry, Person, Posting
+from ledger.store.tables.flags import Flag
+from ledger.store.tables.quality_reviews import QualityReview
+from ledger.store.tables.statements import StatementImport
 from ledger.vocabulary import AccountKind
 from reports.generate import render_kept
 from reports.render import DOCUMENT_FORMATS, Format

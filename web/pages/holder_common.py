@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from ledger import money
 from ledger.access import Principal
 from ledger.access_resources import require_visible
-from ledger.database import Database
+from ledger.store.database import Database
 from ledger.errors import NotFound
 from ledger.statements import STATEMENT_ACCOUNT_KINDS
-from ledger.tables import Account, Budget, Person
+from ledger.store.tables import Account, Budget, Person
 from ledger.vocabulary import AccountKind
 
 Errors = list[tuple[str, str]]

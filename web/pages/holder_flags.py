@@ -21,8 +21,8 @@ from ledger.errors import LedgerError, NotFound
 from ledger.evidence import EVIDENCE_BYTES_MAX, EvidenceKind, attach_evidence, evidence_content
 from ledger.flag_catalogue import FlagCode
 from ledger.flag_workflow import FlagState
-from ledger.tables.flags import Flag
-from ledger.tables.statements import StatementLineRecord
+from ledger.store.tables.flags import Flag
+from ledger.store.tables.statements import StatementLineRecord
 from web.pages.access import HOLDER_PAGES
 from web.pages.holder_common import Errors, budget_names, database, holder_of, whole_id
 from web.pages.render import page

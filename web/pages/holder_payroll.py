@@ -16,7 +16,7 @@ from ledger.access_resources import require_visible
 from ledger.errors import Conflict, InvalidInput
 from ledger.payable_views import get_payable, payables_of
 from ledger.payroll_runs import approve_and_pay, import_payroll_run
-from ledger.tables.payables import Payable
+from ledger.store.tables.payables import Payable
 from web.pages.access import HOLDER_PAGES
 from web.pages.holder_common import Errors, database, holder_of, pounds, three_part_date
 from web.pages.render import page

@@ -13,8 +13,8 @@ from datetime import date
 from ledger.errors import LedgerError
 from ledger.money import format_amount
 from ledger.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, QualityReviewView
-from ledger.tables import PlanOutcome
-from ledger.tables.quality_reviews import MONEY_DECISIONS, OUTCOME_RATINGS, QualityReviewAction
+from ledger.store.tables import PlanOutcome
+from ledger.store.tables.quality_reviews import MONEY_DECISIONS, OUTCOME_RATINGS, QualityReviewAction
 from web.pages.holder_common import Errors, date_parts, pounds, three_part_date
 
 NEW_ACTIONS = 5

@@ -26,8 +26,8 @@ from ledger.quality_reviews import open_actions_before, quality_review_of, recor
 from ledger.report_documents import Trigger
 from ledger.reviews import reviews_due
 from ledger.reviews_due import quarter_words
-from ledger.tables import Budget, PlanOutcome
-from ledger.tables.quality_reviews import QualityReview
+from ledger.store.tables import Budget, PlanOutcome
+from ledger.store.tables.quality_reviews import QualityReview
 from reports.generate import generate, kept_version, make_document, render_kept
 from reports.params import ReportParams, quarter_period
 from reports.render import DOCUMENT_FORMATS, Format, render

@@ -22,8 +22,8 @@ from ledger.errors import LedgerError, NotFound
 from ledger.money import format_gbp
 from ledger.statement_layouts import layouts_of
 from ledger.statements import ledger_balance, lines_of_import, statement_import
-from ledger.tables import Account
-from ledger.tables.statements import StatementImport
+from ledger.store.tables import Account
+from ledger.store.tables.statements import StatementImport
 from web.api.statements import UPLOAD_BYTES_MAX
 from web.pages.access import HOLDER_PAGES
 from web.pages.holder_accounts import account_states

@@ -18,7 +18,7 @@ from ledger.reconcile import reconcile_accounts
 from ledger.reconcile_combinations import ReceivablesProposal
 from ledger.reconcile_manual import match_line
 from ledger.reconcile_status import unmatched_queue
-from ledger.tables import Category
+from ledger.store.tables import Category
 from ledger.vocabulary import AccountKind
 from web.pages.access import HOLDER_PAGES
 from web.pages.holder_accounts import account_states

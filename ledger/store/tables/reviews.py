@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Index, text
 from sqlmodel import Field, SQLModel
 
-from ledger.tables.base import Timestamp, utcnow
+from ledger.store.tables.base import Timestamp, utcnow
 
 REVIEW_KINDS_SQL = "'plan', 'quarterly_quality', 'significant_change', 'requested'"
 QUARTERLY_ONLY = "kind = 'quarterly_quality'"

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.tables.base import Timestamp, utcnow
+from ledger.store.tables.base import Timestamp, utcnow
 
 ROLES = ("holder_admin", "holder_staff", "funder_auditor", "family", "system_admin")
 FAMILY_BASES = ("person", "representative")

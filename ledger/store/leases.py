@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from ledger.tables import SchedulerLease
+from ledger.store.tables import SchedulerLease
 
 
 def take_lease(session: Session, name: str, holder: str, *, ttl: timedelta, now: datetime) -> bool:

@@ -1,12 +1,12 @@
-"""Alembic environment: runs on the connection ``ledger.migrate`` hands over, or on the
+"""Alembic environment: runs on the connection ``ledger.store.migrate`` hands over, or on the
 URL from ``alembic.ini`` / ``$PHB_LEDGER_DATABASE_URL`` when run as ``alembic`` directly."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from ledger import tables
-from ledger.database import Database
+from ledger.store import tables
+from ledger.store.database import Database
 
 config = context.config
 target_metadata = tables.metadata

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Column, Float, LargeBinary, Table, Unicode
 from sqlmodel import Field, SQLModel
 
-from ledger.tables.base import Timestamp, metadata
+from ledger.store.tables.base import Timestamp, metadata
 
 
 class SchedulerLease(SQLModel, table=True):

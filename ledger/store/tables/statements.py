@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, ForeignKey, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.tables.base import BigId, Pence, Timestamp, utcnow
+from ledger.store.tables.base import BigId, Pence, Timestamp, utcnow
 
 
 class StatementImport(SQLModel, table=True):

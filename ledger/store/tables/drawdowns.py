@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.tables.base import BigId, Pence, Timestamp, utcnow
+from ledger.store.tables.base import BigId, Pence, Timestamp, utcnow
 
 
 class Drawdown(SQLModel, table=True):

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from ledger.tables.base import BigId, Pence, Timestamp, utcnow
+from ledger.store.tables.base import BigId, Pence, Timestamp, utcnow
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first entry in every book."""

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from ledger.tables.base import Pence, Timestamp, utcnow
+from ledger.store.tables.base import Pence, Timestamp, utcnow
 
 
 class Category(SQLModel, table=True):

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from sqlalchemy import CheckConstraint, Column, Time, text
 from sqlmodel import Field, SQLModel
 
-from ledger.tables.base import Timestamp, utcnow
+from ledger.store.tables.base import Timestamp, utcnow
 
 
 class Funder(SQLModel, table=True):

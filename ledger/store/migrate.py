@@ -10,7 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from ledger.database import Database
+from ledger.store.database import Database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

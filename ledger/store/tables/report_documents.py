@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.tables.base import Timestamp, utcnow
+from ledger.store.tables.base import Timestamp, utcnow
 
 TRIGGERS = ("scheduled", "on_demand")
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.tables.base import Pence, Timestamp, utcnow
+from ledger.store.tables.base import Pence, Timestamp, utcnow
 
 OUTCOME_RATINGS = ("achieved", "partly", "not_achieved")
 MONEY_DECISIONS = ("none", "keep", "reallocate", "return")

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from ledger.tables.base import BigId, Pence, Timestamp, utcnow
+from ledger.store.tables.base import BigId, Pence, Timestamp, utcnow
 
 PAYABLE_KINDS = ("invoice", "wages", "payroll", "pooled")
 PAYABLE_STATUSES = ("approved", "paid", "cancelled")

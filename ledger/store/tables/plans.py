@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.tables.base import Pence, Timestamp, utcnow
+from ledger.store.tables.base import Pence, Timestamp, utcnow
 
 
 class SupportPlanVersion(SQLModel, table=True):

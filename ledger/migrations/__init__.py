@@ -1,1 +1,0 @@
-"""Alembic migrations: one set for SQLite and PostgreSQL (see ``ledger.migrate``)."""
