@@ -7,10 +7,10 @@ the set through the service first if there is none. On PostgreSQL the snapshot i
 row for row into a throwaway database (``pg_clone.py``), vacuumed and analysed, and dropped
 at the end.
 
-(a) ``ledger.balances.all_balances``, now and as at a date, each run in a fresh child
+(a) ``ledger.core.balances.all_balances``, now and as at a date, each run in a fresh child
     process doing only that, so its peak RSS is the cost of the call (plus the interpreter
     and imports); a raw ``GROUP BY`` over ``posting`` through the driver is the reference.
-(b) ``ledger.balances.budget_balances`` for ``--budgets`` random budgets, each call in its own
+(b) ``ledger.core.balances.budget_balances`` for ``--budgets`` random budgets, each call in its own
     read session as a request would be, now and as at a random date in the plan period;
     a raw per-budget ``GROUP BY`` is the reference.
 """
@@ -32,7 +32,7 @@ from time import perf_counter
 
 import psycopg
 
-from ledger.balances import all_balances, budget_balances, natural
+from ledger.core.balances import all_balances, budget_balances, natural
 from ledger.store.database import Database, ping
 
 from benchmarks import snapshots

@@ -3,7 +3,7 @@
     python -m benchmarks.bench_posting --db sqlite --set reference --repeat 3
 
 Each run starts from a copy of the set-up database (parties, budgets, agreed plans; see
-``snapshots.py``) and posts the whole set with ``ledger.journal.post_entries`` inside
+``snapshots.py``) and posts the whole set with ``ledger.core.journal.post_entries`` inside
 ``Database.write()``, one transaction per batch (``--batch-size`` entries, default 50,000:
 a statement import or payroll run posts its whole file in one transaction, since it must
 land whole or not at all; 10,000 shows the cost of more, smaller commits).

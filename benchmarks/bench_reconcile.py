@@ -46,10 +46,11 @@ from moneyed import Money
 from sqlalchemy import func, select
 
 from importers.statement import AccountIdentifiers, ParsedStatement, StatementLine
-from ledger import categorise, flags, journal, reconcile
+from ledger import categorise, flags, reconcile
+from ledger.core import journal
 from ledger.store.database import Database
 from ledger.drawdown_runs import post_due_drawdowns
-from ledger.money import split_pence
+from ledger.core.money import split_pence
 from ledger.reconcile import ReconcileResult, reconcile_accounts
 from ledger.statements import SourceFile, store_statement
 from ledger.store.tables import BudgetPart, Drawdown, JournalEntry

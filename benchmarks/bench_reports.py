@@ -28,7 +28,7 @@ from time import perf_counter
 from sqlalchemy import select
 
 from ledger.store.database import Database
-from ledger.periods import parse_quarter
+from ledger.core.periods import parse_quarter
 from ledger.store.tables import Funder
 from reports.branding import Branding
 from reports.generate import budgets_in, make_document

@@ -29,7 +29,7 @@ from pathlib import Path
 from importers import read_statement
 from ledger import budgets, parties
 from ledger.store import migrate
-from ledger.accounts import account_ids_by_code
+from ledger.core.accounts import account_ids_by_code
 from ledger.store.database import Database
 from ledger.statements import SourceFile, store_statement
 

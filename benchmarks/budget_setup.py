@@ -15,12 +15,13 @@ from random import Random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import accounts, budgets, journal, parties, plans
+from ledger.core import accounts, journal
+from ledger import budgets, parties, plans
 from ledger.store.database import Database
-from ledger.entries import NewEntry, NewPosting
-from ledger.money import split_pence
+from ledger.core.entries import NewEntry, NewPosting
+from ledger.core.money import split_pence
 from ledger.store.tables import Budget, Funder, Holder
-from ledger.vocabulary import EntryKind, HolderKind
+from ledger.core.vocabulary import EntryKind, HolderKind
 
 from benchmarks.datasets import PERIOD_END, PERIOD_START, BudgetProfile, DataSetSpec, FundedBudget, budget_profiles
 from benchmarks.merchants import CARD_CATEGORIES

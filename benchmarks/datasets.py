@@ -26,9 +26,9 @@ from datetime import date, timedelta
 from random import Random
 from typing import NamedTuple
 
-from ledger.entries import NewEntry, NewPosting, Provenance
-from ledger.money import split_pence
-from ledger.vocabulary import EntryKind
+from ledger.core.entries import NewEntry, NewPosting, Provenance
+from ledger.core.money import split_pence
+from ledger.core.vocabulary import EntryKind
 
 from benchmarks.merchants import CARD_CATEGORIES, Merchant, merchants
 

@@ -1,6 +1,6 @@
 """Where the service layer spends its time when it posts a batch, phase by phase.
 
-:class:`PhaseTimer` swaps timing wrappers in for the functions ``ledger.journal`` calls
+:class:`PhaseTimer` swaps timing wrappers in for the functions ``ledger.core.journal`` calls
 (for the duration of a ``with`` block only; nothing in ``ledger/`` is changed) and
 records each phase's *own* time, without the phases it calls. The wrappers cost about a
 microsecond per call, so this pass is kept apart from the throughput runs.
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
 
-from ledger import journal, journal_rows
+from ledger.core import journal, journal_rows
 from ledger.store.database import Database
-from ledger.entries import NewEntry
+from ledger.core.entries import NewEntry
 
 # (module, function, phase label), in the order a post goes through them.
 PHASES = (

@@ -1,6 +1,6 @@
 """The measured ways of writing a batch of journal entries, one transaction per batch:
 
-- through the service layer, ``ledger.journal.post_entries`` inside ``Database.write()``
+- through the service layer, ``ledger.core.journal.post_entries`` inside ``Database.write()``
   (checks, idempotency look-up, hash chain, rows, book head, commit);
 - raw ``sqlite3`` ``executemany`` of the rows the service stored;
 - raw psycopg ``executemany`` (pipelined) and COPY of the rows the service stored.
@@ -18,10 +18,10 @@ from time import perf_counter
 
 import psycopg
 
-from ledger import journal
+from ledger.core import journal
 from ledger.store.database import Database
-from ledger.entries import NewEntry, PostOutcome
-from ledger.journal_rows import ENTRY_COLUMNS, POSTING_COLUMNS
+from ledger.core.entries import NewEntry, PostOutcome
+from ledger.core.journal_rows import ENTRY_COLUMNS, POSTING_COLUMNS
 
 RowBatch = tuple[list[tuple], list[tuple]]
 """A batch's journal_entry rows and posting rows, in column order."""

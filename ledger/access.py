@@ -25,7 +25,7 @@ from ledger.errors import NotFound
 from ledger.store.tables import Budget, Funder, Person, SupportPlanVersion
 from ledger.store.tables.access import FamilyLink, UserAccount
 from ledger.store.tables.plans import FundingLine
-from ledger.vocabulary import PlanStatus
+from ledger.core.vocabulary import PlanStatus
 
 
 class Role(StrEnum):

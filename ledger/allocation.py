@@ -12,11 +12,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.accounts import CONTRIBUTION_CODE, budget_account_code
-from ledger.entries import NewEntry, NewPosting, PostResult
-from ledger.journal import post_entry
+from ledger.core.accounts import CONTRIBUTION_CODE, budget_account_code
+from ledger.core.entries import NewEntry, NewPosting, PostResult
+from ledger.core.journal import post_entry
 from ledger.store.tables import Account, Budget, Funder, SupportPlanVersion
-from ledger.vocabulary import AccountKind, EntryKind
+from ledger.core.vocabulary import AccountKind, EntryKind
 
 
 def post_allocation(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import checks
+from ledger.core import checks
 from ledger.budgets import category_by_code
 from ledger.categorise import UNCATEGORISED, MatchOn, RuleOrigin
 from ledger.errors import InvalidInput, NotFound

@@ -17,13 +17,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import checks
-from ledger.accounts import CONTRIBUTION_CODE, account_ids_by_code, budget_account_code
+from ledger.core import checks
+from ledger.core.accounts import CONTRIBUTION_CODE, account_ids_by_code, budget_account_code
 from ledger.budgets import get_budget
-from ledger.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting
+from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting
 from ledger.expected_payments import agreed_allocation
-from ledger.journal import lock_book
-from ledger.money import format_gbp
+from ledger.core.journal import lock_book
+from ledger.core.money import format_gbp
 from ledger.receipt_shares import (
     REFERENCE_LENGTH_MAX,
     Recorded,
@@ -39,7 +39,7 @@ from ledger.receipt_shares import (
 )
 from ledger.store.tables import Budget
 from ledger.store.tables.funder_payments import ContributionReceipt, ReceiptShare
-from ledger.vocabulary import AccountKind, EntryKind
+from ledger.core.vocabulary import AccountKind, EntryKind
 
 
 @dataclass(frozen=True, slots=True)

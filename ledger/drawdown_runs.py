@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from ledger.balances import signed_sums
+from ledger.core.balances import signed_sums
 from ledger.drawdown_terms import HolderSchedules, LoadingPart, Scope, loading_parts, schedules_input
 from ledger.drawdowns import (
     CADENCE_WEEKS,
@@ -30,13 +30,13 @@ from ledger.drawdowns import (
     due_at,
     schedule,
 )
-from ledger.entries import NewEntry, NewPosting, PostOutcome
+from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 from ledger.errors import Conflict, InvalidInput
-from ledger.journal import lock_book, post_entries
-from ledger.periods import closed_quarter_containing, closed_quarters
+from ledger.core.journal import lock_book, post_entries
+from ledger.core.periods import closed_quarter_containing, closed_quarters
 from ledger.store.tables import Drawdown, utcnow
 from ledger.store.tables.load_offsets import WithheldLoad
-from ledger.vocabulary import Cadence, EntryKind
+from ledger.core.vocabulary import Cadence, EntryKind
 
 AS_OF_LEEWAY = timedelta(minutes=5)
 _CADENCE_WORDS = {1: "Weekly", 2: "Fortnightly", 4: "Four-weekly"}

@@ -27,7 +27,7 @@ from ledger.store.tables import (
     SupportPlanVersion,
 )
 from ledger.store.tables.load_offsets import LoadOffset, WithheldLoad
-from ledger.vocabulary import TRANSITION_CATEGORY, AccountKind, BudgetStatus, Holding, ManagementOption, PlanStatus
+from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, BudgetStatus, Holding, ManagementOption, PlanStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,9 +54,9 @@ from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from ledger.money import split_pence
-from ledger.vocabulary import Cadence, DrawdownTiming
-from ledger.working_days import working_day_on_or_after, working_day_on_or_before
+from ledger.core.money import split_pence
+from ledger.core.vocabulary import Cadence, DrawdownTiming
+from ledger.core.working_days import working_day_on_or_after, working_day_on_or_before
 
 LONDON = ZoneInfo("Europe/London")
 MONDAY = 0

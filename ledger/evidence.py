@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import checks
+from ledger.core import checks
 from ledger.errors import InvalidInput, NotFound
 from ledger.store.tables import Budget
 from ledger.store.tables.flags import Evidence, Flag

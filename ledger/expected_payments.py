@@ -18,13 +18,13 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from ledger import checks
-from ledger.accounts import CONTRIBUTION_CODE
+from ledger.core import checks
+from ledger.core.accounts import CONTRIBUTION_CODE
 from ledger.budgets import get_budget
-from ledger.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN
+from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN
 from ledger.errors import Conflict, InvalidInput
-from ledger.journal import lock_book
-from ledger.money import format_gbp, split_pence
+from ledger.core.journal import lock_book
+from ledger.core.money import format_gbp, split_pence
 from ledger.parties import get_funder
 from ledger.plans import LONDON, latest_agreed, version_allocations
 from ledger.receipt_shares import positive_amount, received_by_instalment

@@ -22,14 +22,14 @@ from ledger.flag_catalogue import (
     Severity,
 )
 from ledger.flag_workflow import FlagState, close_by_system
-from ledger.journal_rows import chunks
-from ledger.money import format_gbp
-from ledger.periods import quarter_of
+from ledger.core.journal_rows import chunks
+from ledger.core.money import format_gbp
+from ledger.core.periods import quarter_of
 from ledger.store.tables import Account, Budget, Category, JournalEntry, PlanLine, Posting, SupportPlanVersion
 from ledger.store.tables.budget_money import ContingencyUse
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
-from ledger.vocabulary import UNCATEGORISED_CATEGORY, AccountKind, PlanStatus
+from ledger.core.vocabulary import UNCATEGORISED_CATEGORY, AccountKind, PlanStatus
 
 @dataclass(frozen=True, slots=True)
 class _Spend:

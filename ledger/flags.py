@@ -21,7 +21,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from ledger import journal_rows
+from ledger.core import journal_rows
 from ledger.flag_catalogue import (
     BUILTIN_RULES_VERSION,
     DEFAULT_DUPLICATE_WINDOW_DAYS,
@@ -40,16 +40,16 @@ from ledger.flag_catalogue import (
 )
 from ledger.flag_ledger_rules import balance_flags, contingency_flags, review_flags, spend_posting_flags, surplus_flags
 from ledger.flag_workflow import FlagState
-from ledger.journal import lock_book
-from ledger.journal_rows import chunks
-from ledger.money import format_gbp
+from ledger.core.journal import lock_book
+from ledger.core.journal_rows import chunks
+from ledger.core.money import format_gbp
 from ledger.plans import london_date
 from ledger.rules import merchant_key
 from ledger.store.tables import Account, Budget, Posting, SupportPlanVersion
 from ledger.store.tables.flags import Evidence, Flag
 from ledger.store.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
 from ledger.store.tables.statements import StatementLineRecord
-from ledger.vocabulary import AccountKind, PlanStatus
+from ledger.core.vocabulary import AccountKind, PlanStatus
 
 __all__ = [
     "BUILTIN_RULES_VERSION", "DEFAULT_DUPLICATE_WINDOW_DAYS", "DEFAULT_LARGE_SPEND_PENCE", "DEFAULT_OVER_PLAN_TOLERANCE_BASIS_POINTS",

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from ledger.money import split_pence
+from ledger.core.money import split_pence
 
 
 @dataclass(frozen=True, slots=True)

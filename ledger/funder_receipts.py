@@ -24,15 +24,15 @@ from datetime import date, timedelta
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from ledger import checks
-from ledger.accounts import CONTRIBUTION_CODE, account_ids_by_code, budget_account_code, holder_account_code
-from ledger.balances import signed_sums
+from ledger.core import checks
+from ledger.core.accounts import CONTRIBUTION_CODE, account_ids_by_code, budget_account_code, holder_account_code
+from ledger.core.balances import signed_sums
 from ledger.budgets import get_budget
-from ledger.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting
+from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting
 from ledger.errors import InvalidInput
 from ledger.funder_payment_split import RemittanceLine, Split, split_receipt
-from ledger.journal import lock_book
-from ledger.money import format_gbp
+from ledger.core.journal import lock_book
+from ledger.core.money import format_gbp
 from ledger.parties import get_funder, get_holder
 from ledger.receipt_shares import (
     REFERENCE_LENGTH_MAX,
@@ -51,7 +51,7 @@ from ledger.receipt_shares import (
 )
 from ledger.store.tables import Account, Budget, Funder, Holder, JournalEntry
 from ledger.store.tables.funder_payments import ExpectedPayment, FunderReceipt, MoneyAttribution, ReceiptShare
-from ledger.vocabulary import AccountKind, EntryKind
+from ledger.core.vocabulary import AccountKind, EntryKind
 
 EARLY_PAYMENT_DAYS = 14
 """A payment without a remittance list pays the instalments due up to a fortnight after it

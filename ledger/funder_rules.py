@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import checks
+from ledger.core import checks
 from ledger.flags import Settings, settings_of
 from ledger.parties import get_funder
 from ledger.rules import load_spend_checks, shipped_spend_checks

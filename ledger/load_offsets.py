@@ -19,18 +19,18 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import checks
-from ledger.accounts import budget_account_code, account_ids_by_code
-from ledger.balances import signed_sums
+from ledger.core import checks
+from ledger.core.accounts import budget_account_code, account_ids_by_code
+from ledger.core.balances import signed_sums
 from ledger.budgets import get_budget
 from ledger.drawdown_runs import budget_schedule
 from ledger.drawdowns import LoadStatus
 from ledger.errors import Conflict, InvalidInput
-from ledger.journal import lock_book
-from ledger.money import format_gbp
+from ledger.core.journal import lock_book
+from ledger.core.money import format_gbp
 from ledger.store.tables.closing import SurplusDecision
 from ledger.store.tables.load_offsets import LoadOffset, WithheldLoad
-from ledger.vocabulary import AccountKind, BudgetStatus
+from ledger.core.vocabulary import AccountKind, BudgetStatus
 
 
 @dataclass(frozen=True, slots=True)

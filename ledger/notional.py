@@ -20,18 +20,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import checks
-from ledger.accounts import account_ids_by_code, budget_account_code
-from ledger.balances import signed_sums
+from ledger.core import checks
+from ledger.core.accounts import account_ids_by_code, budget_account_code
+from ledger.core.balances import signed_sums
 from ledger.budgets import category_by_code, get_budget, parts_of
-from ledger.entries import NewEntry, NewPosting, PostOutcome
+from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 from ledger.errors import Conflict, InvalidInput
-from ledger.journal import lock_book, post_entry
-from ledger.money import format_gbp
+from ledger.core.journal import lock_book, post_entry
+from ledger.core.money import format_gbp
 from ledger.parties import get_funder
 from ledger.store.tables import Account, Budget, Category, Funder
 from ledger.store.tables.budget_money import NotionalCost
-from ledger.vocabulary import AccountKind, BudgetStatus, EntryKind, ManagementOption
+from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind, ManagementOption
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -8,11 +8,11 @@ from datetime import date, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import checks
-from ledger.accounts import CONTRIBUTION_CODE, ensure_accounts, holder_specs
+from ledger.core import checks
+from ledger.core.accounts import CONTRIBUTION_CODE, ensure_accounts, holder_specs
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.store.tables import Budget, BudgetPart, Drawdown, Funder, Holder, LedgerBook, Person, Representative
-from ledger.vocabulary import DEFAULT_FUNDER_LABEL, BudgetStatus, EligibilityGroup, FunderKind, HolderKind, LegalBasis
+from ledger.core.vocabulary import DEFAULT_FUNDER_LABEL, BudgetStatus, EligibilityGroup, FunderKind, HolderKind, LegalBasis
 
 DATE_OF_BIRTH_EARLIEST = date(1900, 1, 1)
 

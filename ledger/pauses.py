@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import checks
+from ledger.core import checks
 from ledger.budgets import get_budget
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.store.tables import BudgetPause

@@ -16,11 +16,11 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ledger.accounts import budget_account_code
-from ledger.entries import POSTINGS_MAX
-from ledger.money import AMOUNT_PENCE_MAX, format_gbp
+from ledger.core.accounts import budget_account_code
+from ledger.core.entries import POSTINGS_MAX
+from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp
 from ledger.store.tables import Account, Budget, Category
-from ledger.vocabulary import AccountKind, BudgetStatus, TRANSITION_CATEGORY
+from ledger.core.vocabulary import AccountKind, BudgetStatus, TRANSITION_CATEGORY
 
 DESCRIPTION_LENGTH_MAX = 500
 LINES_MAX = POSTINGS_MAX // 2

@@ -28,11 +28,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import checks
-from ledger.entries import Provenance
+from ledger.core import checks
+from ledger.core.entries import Provenance
 from ledger.errors import Conflict, InvalidInput
-from ledger.journal import lock_book
-from ledger.money import format_gbp
+from ledger.core.journal import lock_book
+from ledger.core.money import format_gbp
 from ledger.payable_lines import LineProblem, LineSpec, normalised
 from ledger.payable_views import PayableStatus, PayableView, get_payable
 from ledger.payables import NUMBER_LENGTH_MAX, PayableKind, PaymentResult, approve_lines, pay_payables

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 from ledger.errors import InvalidInput
-from ledger.money import AMOUNT_PENCE_MAX, AmountError, format_gbp, parse_amount, to_pence
+from ledger.core.money import AMOUNT_PENCE_MAX, AmountError, format_gbp, parse_amount, to_pence
 from ledger.plan_money import HOURLY_RATE_PENCE_MAX
 
 T = TypeVar("T")

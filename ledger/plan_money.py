@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ledger.errors import InvalidInput
-from ledger.money import AMOUNT_PENCE_MAX, format_gbp
-from ledger.vocabulary import PlanLineKind
+from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp
+from ledger.core.vocabulary import PlanLineKind
 
 HOURS_HUNDREDTHS_MAX = 168 * 100
 HOURLY_RATE_PENCE_MAX = 100_000  # £1,000 an hour

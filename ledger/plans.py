@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import checks
+from ledger.core import checks
 from ledger.allocation import post_allocation
 from ledger.budgets import PartSpec, add_part, category_by_code, get_budget, open_funder_accounts, parts_of
-from ledger.entries import ENTRY_DATE_MIN
+from ledger.core.entries import ENTRY_DATE_MIN
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.money import format_gbp, split_pence
+from ledger.core.money import format_gbp, split_pence
 from ledger.parties import get_funder
 from ledger.plan_money import PlanMoney, allocations_of, check_adds_up, line_amount
 from ledger.store.tables import (
@@ -40,7 +40,7 @@ from ledger.store.tables import (
     SupportPlanVersion,
     utcnow,
 )
-from ledger.vocabulary import FunderKind, Holding, ManagementOption, PlanLineKind, PlanStatus, TRANSITION_CATEGORY, UNCATEGORISED_CATEGORY
+from ledger.core.vocabulary import FunderKind, Holding, ManagementOption, PlanLineKind, PlanStatus, TRANSITION_CATEGORY, UNCATEGORISED_CATEGORY
 
 LONDON = ZoneInfo("Europe/London")
 LINES_MAX = 200

@@ -3,7 +3,7 @@
 Several people may share support (a night worker for a shared house, a group activity) and
 pool part of their budgets for it. The pool records each budget's agreed share as a positive
 whole-number weight; a cost approved for the pool splits by those weights with
-``ledger.money.split_pence`` (the largest-remainder rule, so the parts sum to the cost
+``ledger.core.money.split_pence`` (the largest-remainder rule, so the parts sum to the cost
 exactly) into one payable line per budget. Each family's budget sees only its own line.
 
 Changing the shares applies to costs approved afterwards: a cost already approved keeps the
@@ -19,16 +19,16 @@ from datetime import date
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from ledger import checks
+from ledger.core import checks
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.journal import lock_book
-from ledger.money import AMOUNT_PENCE_MAX, split_pence
+from ledger.core.journal import lock_book
+from ledger.core.money import AMOUNT_PENCE_MAX, split_pence
 from ledger.parties import get_holder
 from ledger.payable_lines import REFERENCE_RE, LineSpec
 from ledger.payables import ApprovalResult, PayableKind, approve_lines
 from ledger.store.tables import Budget, utcnow
 from ledger.store.tables.payables import Pool, PoolShare
-from ledger.vocabulary import BudgetStatus
+from ledger.core.vocabulary import BudgetStatus
 
 SHARES_MAX = 100
 WEIGHT_MAX = 1_000_000_000

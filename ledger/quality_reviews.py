@@ -18,11 +18,11 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import checks
+from ledger.core import checks
 from ledger.budgets import get_budget
 from ledger.errors import Conflict, InvalidInput
-from ledger.journal import lock_book
-from ledger.periods import Quarter, parse_quarter
+from ledger.core.journal import lock_book
+from ledger.core.periods import Quarter, parse_quarter
 from ledger.plans import agreed_version_on
 from ledger.reviews import record_review_held
 from ledger.reviews_due import ReviewKind, quarterly_review_due_on
@@ -37,7 +37,7 @@ from ledger.store.tables.quality_reviews import (
     QualityReviewOutcome,
 )
 from ledger.store.tables.reviews import BudgetReview
-from ledger.vocabulary import ManagementOption
+from ledger.core.vocabulary import ManagementOption
 
 TEXT_MAX = 4000
 ITEMS_MAX = 50

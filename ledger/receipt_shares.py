@@ -19,16 +19,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from ledger.accounts import account_ids_by_code, budget_account_code
-from ledger.balances import signed_sums
-from ledger.entries import NewEntry, PostOutcome
+from ledger.core.accounts import account_ids_by_code, budget_account_code
+from ledger.core.balances import signed_sums
+from ledger.core.entries import NewEntry, PostOutcome
 from ledger.errors import Conflict, InvalidInput
 from ledger.funder_payment_split import Instalment, Share, fill_oldest_first, oldest_first
-from ledger.journal import post_entry
-from ledger.money import AMOUNT_PENCE_MAX, format_gbp
+from ledger.core.journal import post_entry
+from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp
 from ledger.store.tables import Budget
 from ledger.store.tables.funder_payments import ExpectedPayment, ReceiptShare
-from ledger.vocabulary import AccountKind
+from ledger.core.vocabulary import AccountKind
 
 if TYPE_CHECKING:
     from ledger.contributions import ContributionView

@@ -35,20 +35,21 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import flags, journal_rows
+from ledger import flags
+from ledger.core import journal_rows
 from ledger.categorise import Categorised, Categoriser, spend_accounts
-from ledger.entries import NewEntry, NewPosting, Provenance
+from ledger.core.entries import NewEntry, NewPosting, Provenance
 from ledger.errors import InvalidInput, NotFound
-from ledger.journal import collector_paused, lock_book, post_entries
-from ledger.money import format_gbp
-from ledger.periods import closed_quarter_containing
+from ledger.core.journal import collector_paused, lock_book, post_entries
+from ledger.core.money import format_gbp
+from ledger.core.periods import closed_quarter_containing
 from ledger.reconcile_combinations import bank_credit_match, bank_debit_match
 from ledger.reconcile_ledger_side import Candidate, Scope, StatementKind, scope_of, unmatched_candidates
 from ledger.rules import merchant_key
 from ledger.store.tables import Account, ClosedPeriod, Posting, utcnow
 from ledger.store.tables.reconciliation import Categorisation, ReconciliationLock, ReconciliationMatch
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
-from ledger.vocabulary import AccountKind, EntryKind
+from ledger.core.vocabulary import AccountKind, EntryKind
 
 RECONCILER = "reconcile"
 """Who made the matches reconciliation made on its own (beside the person who ran it)."""
@@ -433,7 +434,7 @@ def _categories_as_posted(session: Session, decided: list[Decided], categoriser:
 def _generations(session: Session, line_ids: list[int]) -> dict[int, int]:
     """How many times each line was matched before (and unmatched)."""
     found: dict[int, int] = {}
-    from ledger.journal_rows import chunks
+    from ledger.core.journal_rows import chunks
 
     for chunk in chunks(sorted(line_ids)):
         for line_id, generation in session.execute(

@@ -31,7 +31,7 @@ from ledger.store.tables import Budget, Funder
 from ledger.store.tables.funder_payments import ExpectedPayment
 from ledger.store.tables.payables import Payable
 from ledger.store.tables.reconciliation import ReconciliationMatchPart, RemittanceAdvice
-from ledger.vocabulary import EntryKind
+from ledger.core.vocabulary import EntryKind
 
 if TYPE_CHECKING:
     from ledger.reconcile import Line

@@ -21,11 +21,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from ledger.journal_rows import chunks
+from ledger.core.journal_rows import chunks
 from ledger.errors import InvalidInput
 from ledger.store.tables import Account, JournalEntry, Posting
 from ledger.store.tables.reconciliation import ReconciliationMatchPart
-from ledger.vocabulary import AccountKind
+from ledger.core.vocabulary import AccountKind
 
 
 class StatementKind:

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import checks
+from ledger.core import checks
 from ledger.budgets import category_by_code
 from ledger.categorise import MatchOn, RuleOrigin, spend_accounts
-from ledger.entries import NewEntry, NewPosting
+from ledger.core.entries import NewEntry, NewPosting
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.journal import lock_book, post_entries, post_entry, reverse_entry
-from ledger.money import format_gbp
+from ledger.core.journal import lock_book, post_entries, post_entry, reverse_entry
+from ledger.core.money import format_gbp
 from ledger.reconcile import Line, MatchMethod, Decided, locked_through, record_matches, unmatched_lines
 from ledger.reconcile_combinations import PayablesProposal, ReceivablesProposal, pay_proposal, record_receivables
 from ledger.reconcile_ledger_side import StatementKind, scope_of, unmatched_candidates
@@ -39,7 +39,7 @@ from ledger.store.tables.reconciliation import (
     ReconciliationMatchPart,
 )
 from ledger.store.tables.statements import StatementLineRecord
-from ledger.vocabulary import UNCATEGORISED_CATEGORY, AccountKind, EntryKind
+from ledger.core.vocabulary import UNCATEGORISED_CATEGORY, AccountKind, EntryKind
 
 PERSON_RULE = ("person", "-")
 SPLIT_PARTS_MAX = 20

@@ -15,11 +15,11 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import checks
+from ledger.core import checks
 from ledger.categorise import Categoriser
 from ledger.errors import Conflict, NotFound
-from ledger.journal import lock_book
-from ledger.money import format_gbp
+from ledger.core.journal import lock_book
+from ledger.core.money import format_gbp
 from ledger.reconcile import Line, locked_through, unmatched_lines
 from ledger.reconcile_combinations import payables_proposals, receivables_proposals
 from ledger.reconcile_ledger_side import Candidate, StatementKind, scope_of, unmatched_candidates

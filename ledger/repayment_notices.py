@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ledger.money import format_gbp
+from ledger.core.money import format_gbp
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ledger import checks
+from ledger.core import checks
 from ledger.access import Principal, visible_budget_ids
 from ledger.errors import NotFound
 from ledger.store.tables.base import utcnow

@@ -20,10 +20,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
-from ledger import checks
+from ledger.core import checks
 from ledger.budgets import BUDGET_DATE_EARLIEST, BUDGET_DATE_LATEST, get_budget
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.journal import lock_book
+from ledger.core.journal import lock_book
 from ledger.plans import london_date
 from ledger.reviews_due import (
     ANSWERS_REQUESTS,
@@ -41,7 +41,7 @@ from ledger.reviews_due import (
 from ledger.reviews_due import reviews_due as due_for_budget
 from ledger.store.tables import Budget, BudgetPart, Funder, FundingLine, Holder, SupportPlanVersion, utcnow
 from ledger.store.tables.reviews import BudgetReview, ReviewInterval, ReviewRequest
-from ledger.vocabulary import BudgetStatus, FunderKind, ManagementOption, PlanStatus
+from ledger.core.vocabulary import BudgetStatus, FunderKind, ManagementOption, PlanStatus
 
 log = logging.getLogger(__name__)
 

@@ -30,9 +30,9 @@ from datetime import date, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
-from ledger.money import format_gbp
-from ledger.periods import Quarter, quarter_of
-from ledger.vocabulary import DEFAULT_FUNDER_LABEL, FunderKind
+from ledger.core.money import format_gbp
+from ledger.core.periods import Quarter, quarter_of
+from ledger.core.vocabulary import DEFAULT_FUNDER_LABEL, FunderKind
 
 REQUEST_ANSWER_DAYS = 28
 """A family's request for a review is answered within this many days."""

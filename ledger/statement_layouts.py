@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import checks, parties
+from ledger.core import checks
+from ledger import parties
 from ledger.errors import NotFound
 from ledger.store.tables.statements import CsvLayoutDefinition
 

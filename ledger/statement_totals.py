@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ledger.money import format_gbp
+from ledger.core.money import format_gbp
 
 BREAKS_SHOWN_MAX = 10
 

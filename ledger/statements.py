@@ -8,7 +8,7 @@ The account is where the statement's money is in the ledger:
   (its ledger balance is cash + ring-fenced contingency, which is still in that bank);
 - the holder's ``holder:H:unallocated``, which stands for the provider's client bank account
   (its ledger balance is every budget's cash and contingency plus the money not yet
-  attributed; see ``ledger.accounts``).
+  attributed; see ``ledger.core.accounts``).
 
 :func:`store_statement` takes the holder's book lock, so two imports into one holder's
 accounts never interleave, then reads the lines as the parser yields them (a 100 MB file is
@@ -36,15 +36,15 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from ledger.balances import natural, signed_sums
+from ledger.core.balances import natural, signed_sums
 from ledger.errors import InvalidInput, NotFound
-from ledger.journal import lock_book
-from ledger.money import format_gbp
+from ledger.core.journal import lock_book
+from ledger.core.money import format_gbp
 from ledger.statement_keys import LineKeys
 from ledger.statement_totals import StatementTally
 from ledger.store.tables import Account
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
-from ledger.vocabulary import AccountKind
+from ledger.core.vocabulary import AccountKind
 
 STATEMENT_ACCOUNT_KINDS = (AccountKind.CARD, AccountKind.CASH, AccountKind.UNALLOCATED)
 BATCH_LINES = 2000

@@ -25,18 +25,18 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import checks
-from ledger.accounts import CONTRIBUTION_CODE, account_ids_by_code, budget_account_code
-from ledger.balances import budget_balances
+from ledger.core import checks
+from ledger.core.accounts import CONTRIBUTION_CODE, account_ids_by_code, budget_account_code
+from ledger.core.balances import budget_balances
 from ledger.budgets import get_budget
-from ledger.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting, PostOutcome
+from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting, PostOutcome
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.journal import load_entry, lock_book, post_entry
-from ledger.money import AMOUNT_PENCE_MAX, format_gbp, split_pence
+from ledger.core.journal import load_entry, lock_book, post_entry
+from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp, split_pence
 from ledger.position import MoneyFigures, budget_figures
 from ledger.store.tables import Account, Budget, Funder, SupportPlanVersion
 from ledger.store.tables.closing import SurplusDecision
-from ledger.vocabulary import AccountKind, BudgetStatus, EntryKind, PlanStatus
+from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind, PlanStatus
 
 DECISION_ACTIONS = ("accept", "reallocate", "return")
 """What ``record_surplus_decision`` takes; ``offset`` is recorded by the load offsets."""

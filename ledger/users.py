@@ -24,7 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ledger import checks
+from ledger.core import checks
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotFound
 from ledger.parties import age_on, get_funder, get_holder
 from ledger.store.tables import Budget, Person, Representative

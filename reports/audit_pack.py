@@ -1,6 +1,6 @@
 """A funder's audit pack for a period (a quarter, a month or two dates): every budget it
 funds, each budget's trial balance, the journal with where each entry came from, flags with
-their whole history, the ledger check (``ledger.verify``), what is not yet reconciled, and
+their whole history, the ledger check (``ledger.core.verify``), what is not yet reconciled, and
 the evidence attached. :func:`build_zip` puts the pack's CSV and workbook in a ZIP with every
 evidence file and a manifest of SHA-256 hashes.
 
@@ -22,13 +22,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.balances import natural
+from ledger.core.balances import natural
 from ledger.errors import InvalidInput
 from ledger.parties import get_funder
 from ledger.store.tables import Funder, JournalEntry, LedgerBook
 from ledger.store.tables.flags import Evidence
-from ledger.vocabulary import AccountType
-from ledger.verify import Problem, verify
+from ledger.core.vocabulary import AccountType
+from ledger.core.verify import Problem, verify
 from reports import audit_reads as reads
 from reports.audit_reads import AuditScope
 from reports.document import Column, Document, Fact, Facts, Paragraphs, Section, Table, ValueKind, table, totals_of

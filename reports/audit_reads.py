@@ -23,7 +23,7 @@ from ledger.store.tables.closing import BudgetClosure
 from ledger.store.tables.flags import Evidence, Flag, FlagEvent
 from ledger.store.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
-from ledger.vocabulary import AccountKind
+from ledger.core.vocabulary import AccountKind
 from reports.funded_scope import funded_budget_ids
 
 LONDON = ZoneInfo("Europe/London")

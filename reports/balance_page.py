@@ -24,7 +24,7 @@ from ledger.plans import agreed_version_on, view
 from ledger.position import budget_figures
 from ledger.reviews import review_requests
 from ledger.store.tables import Account, Category, Funder, Posting
-from ledger.vocabulary import AccountKind, Holding, ManagementOption
+from ledger.core.vocabulary import AccountKind, Holding, ManagementOption
 from reports.formatting import MONTHS, hundredths_text, money_text
 
 CONTACT_WORDS = {"care_coordinator": "Care coordinator", "named_advisor": "Named advisor", "health_contact": "Health contact"}

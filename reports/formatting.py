@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ledger.money import format_amount, format_gbp
+from ledger.core.money import format_amount, format_gbp
 from reports.document import Value, ValueKind
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")

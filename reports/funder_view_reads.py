@@ -5,7 +5,7 @@ budgets (an ICB funds 800–2,500).
 
 Whole-budget figures are ``ledger.position.money_figures`` of the budget's balances, kind
 sums and agreed plan in force, as ``holder_positions`` works them out. Shares follow
-``ledger.balances.funder_shares``: a funder's own accounts (its allocation, receivable and
+``ledger.core.balances.funder_shares``: a funder's own accounts (its allocation, receivable and
 returned) are wholly its; every shared account (cash, card, payable, contingency, spend,
 fees, top-slice) is split account by account with ``split_pence`` in proportion to what each
 funder has allocated by the period's last day; the person's client contribution is a share
@@ -22,8 +22,8 @@ from datetime import date
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from ledger.balances import AccountBalance, FunderKey, natural
-from ledger.money import split_pence
+from ledger.core.balances import AccountBalance, FunderKey, natural
+from ledger.core.money import split_pence
 from ledger.position import MoneyFigures, PlanFigures, Thresholds, money_figures, plan_in_force, thresholds_of
 from ledger.reviews import UPCOMING_DAYS_MAX, reviews_due
 from ledger.reviews_due import ReviewDue
@@ -31,7 +31,7 @@ from ledger.store.tables import Account, Budget, BudgetPart, Category, Funder, F
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.reconciliation import ReconciliationMatch
 from ledger.store.tables.statements import StatementLineRecord
-from ledger.vocabulary import TRANSITION_CATEGORY, AccountKind, EntryKind, PlanLineKind, PlanStatus
+from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, EntryKind, PlanLineKind, PlanStatus
 from reports.budget_reads import CLOSED_FLAG_STATES
 
 NOT_RECEIVED_KINDS = (EntryKind.ALLOCATION, EntryKind.NOTIONAL_COST)

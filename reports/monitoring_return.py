@@ -33,9 +33,9 @@ from sqlalchemy.orm import Session
 from ledger.budgets import get_budget
 from ledger.closing import closure_of
 from ledger.errors import InvalidInput
-from ledger.money import split_pence
+from ledger.core.money import split_pence
 from ledger.parties import get_funder, get_holder, get_person, representatives_of
-from ledger.periods import parse_quarter, quarter_of
+from ledger.core.periods import parse_quarter, quarter_of
 from ledger.position import budget_figures, tenths_text, thresholds_of
 from ledger.quality_reviews import quality_review_of
 from ledger.reviews import reviews_due
@@ -43,7 +43,7 @@ from ledger.reviews_due import quarter_words
 from ledger.surplus import surplus_decisions
 from ledger.store.tables import Account, Budget, Funder, Posting
 from ledger.store.tables.quality_reviews import QualityReview
-from ledger.vocabulary import AccountKind, FunderKind, HolderKind
+from ledger.core.vocabulary import AccountKind, FunderKind, HolderKind
 from reports import budget_reads as reads
 from reports.document import Column, Declaration, Document, Fact, Facts, Paragraphs, Section, Table, ValueKind, table
 from reports.formatting import MONTHS, day_text, money_text

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ledger.vocabulary import PlanLineKind
+from ledger.core.vocabulary import PlanLineKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from ledger.errors import InvalidInput
 from ledger.parties import get_holder, get_person
 from ledger.position import budget_figures
 from ledger.store.tables import Budget
-from ledger.vocabulary import AccountKind, Cadence, HolderKind
+from ledger.core.vocabulary import AccountKind, Cadence, HolderKind
 from reports import budget_reads as reads
 from reports.document import Column, Document, EasyRead, Fact, Facts, PictureLine, Section, ValueKind, table
 from reports.formatting import MONTHS, day_text, money_text

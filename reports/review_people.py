@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.periods import Quarter
+from ledger.core.periods import Quarter
 from ledger.quality_reviews import open_actions_before, quality_review_of
 from ledger.store.tables import Budget, PlanOutcome, SupportPlanVersion
 from ledger.store.tables.quality_reviews import QualityReviewAction

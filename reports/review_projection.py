@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from ledger.money import split_pence
+from ledger.core.money import split_pence
 from ledger.store.tables import Funder
-from ledger.vocabulary import AccountKind
+from ledger.core.vocabulary import AccountKind
 from reports.document import Column, Table, ValueKind, table
 
 if TYPE_CHECKING:

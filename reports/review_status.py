@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ledger.reconcile_status import AccountStatus, account_status
 from ledger.store.tables import Account, Budget
 from ledger.store.tables.statements import StatementImport
-from ledger.vocabulary import AccountKind
+from ledger.core.vocabulary import AccountKind
 from reports.budget_reads import CLOSED_FLAG_STATES, flags_for_window
 from reports.document import Column, Table, ValueKind, table
 

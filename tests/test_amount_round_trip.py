@@ -5,7 +5,7 @@ Each hop has its own way to lose a penny — a float in a parser, a DECIMAL stor
 by SQLite, a JSON number — so this follows 10,000 random amounts (research/reliability.md
 goal 19) through all of them on both databases: typed as people type them (with and without
 £, with and without thousands commas, signs before or after the £, short forms such as
-``£12`` and ``12.5``), parsed by ``ledger.money.parse_amount``, turned into pence, posted as
+``£12`` and ``12.5``), parsed by ``ledger.core.money.parse_amount``, turned into pence, posted as
 journal entries in batches (large enough, on PostgreSQL, to take the COPY path as well as
 the INSERT one), read back from the journal rows and the balances, sent through JSON as
 ``format_amount`` strings, and parsed again. Every amount must come back as the same pence.
@@ -26,11 +26,11 @@ from fractions import Fraction
 
 import pytest
 
-from ledger import journal, money
-from ledger.balances import signed_sums
+from ledger.core import journal, money
+from ledger.core.balances import signed_sums
 from ledger.store.database import Database
-from ledger.entries import NewEntry, NewPosting, PostOutcome
-from ledger.journal_rows import load_entries
+from ledger.core.entries import NewEntry, NewPosting, PostOutcome
+from ledger.core.journal_rows import load_entries
 from tests.support.builders import make_world
 
 AMOUNT_COUNT = 10_000
@@ -58,7 +58,7 @@ def random_pence(rng: random.Random) -> int:
 
 def typed(pence: int, rng: random.Random) -> str:
     """``pence`` written the way a person or a spreadsheet might write it. Written here from
-    scratch, not with ``ledger.money``'s formatters, so a shared mistake cannot cancel out."""
+    scratch, not with ``ledger.core.money``'s formatters, so a shared mistake cannot cancel out."""
     pounds, pennies = divmod(abs(pence), 100)
     whole = f"{pounds:,}" if rng.random() < 0.5 else str(pounds)
     if pennies == 0 and rng.random() < 0.3:

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from ledger.store.database import Database
-from ledger.verify import verify
+from ledger.core.verify import verify
 from tests.test_api import API, agree, client, ok, world  # noqa: F401  (fixtures)
 from web.cli import app
 

@@ -1,7 +1,7 @@
 """Posting from many writers at once: exactly once per key, chains without forks or gaps, and
 no lost or refused writes.
 
-``ledger.journal`` serialises posts per book (a row lock on the book in PostgreSQL,
+``ledger.core.journal`` serialises posts per book (a row lock on the book in PostgreSQL,
 ``BEGIN IMMEDIATE`` in SQLite) so that two writers can neither post the same key twice nor
 both append seq ``n + 1``. These tests make writers collide on purpose:
 
@@ -29,12 +29,13 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import journal, parties
-from ledger.balances import signed_sums
+from ledger.core import journal
+from ledger import parties
+from ledger.core.balances import signed_sums
 from ledger.store.database import Database
-from ledger.entries import NewEntry, NewPosting, PostOutcome, PostResult
+from ledger.core.entries import NewEntry, NewPosting, PostOutcome, PostResult
 from ledger.store.tables import JournalEntry
-from ledger.verify import verify
+from ledger.core.verify import verify
 from tests.support.builders import World, make_budget, make_person, make_plan, make_world
 from tests.support.concurrent_posting import PostingPlan, WorkerReport, post_all, post_from_a_process
 from tests.support.databases import SqliteTemplate

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from ledger import balances, budgets, journal, periods, plans
+from ledger.core import balances, journal, periods
+from ledger import budgets, plans
 from ledger.contingency import (
     contingency_left,
     contingency_position,
@@ -26,7 +27,7 @@ from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput, LedgerError
 from ledger.store.tables import JournalEntry
 from ledger.store.tables.budget_money import ContingencyUse
-from ledger.verify import verify
+from ledger.core.verify import verify
 from tests.support.builders import PLAN_START, TODAY, World, make_budget, make_person, make_plan, make_world
 from web.cli import app
 

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import balances, budgets, parties, plans
+from ledger.core import balances
+from ledger import budgets, parties, plans
 from ledger.store.database import Database
 from ledger.demo import DemoSummary, demo_recipes, load_demo
 from ledger.demo.cast import FUNDERS, all_holders
@@ -32,8 +33,8 @@ from ledger.pauses import pauses_of
 from ledger.store.tables import Drawdown, JournalEntry, Posting, utcnow
 from ledger.store.tables.budget_money import TopSliceTaken
 from ledger.top_slice import due_contingency_ring_fences, take_due_top_slices
-from ledger.verify import verify
-from ledger.vocabulary import AccountKind, EntryKind, FunderKind, Holding, HolderKind, LegalBasis, ManagementOption
+from ledger.core.verify import verify
+from ledger.core.vocabulary import AccountKind, EntryKind, FunderKind, Holding, HolderKind, LegalBasis, ManagementOption
 from tests.support.databases import SqliteTemplate
 
 TODAY = date(2026, 11, 24)

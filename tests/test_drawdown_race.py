@@ -17,7 +17,7 @@ from ledger import parties
 from ledger.store.database import Database
 from ledger.drawdown_runs import post_due_drawdowns
 from ledger.store.tables import Drawdown, JournalEntry
-from ledger.verify import verify
+from ledger.core.verify import verify
 from tests.support.builders import make_budget, make_person, make_plan
 
 LONDON = ZoneInfo("Europe/London")

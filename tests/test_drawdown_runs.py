@@ -10,14 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from ledger import balances, parties, periods, plans
+from ledger.core import balances, periods
+from ledger import parties, plans
 from ledger.store.database import Database
 from ledger.drawdown_runs import budget_schedule, post_due_drawdowns
 from ledger.drawdowns import LoadStatus
 from ledger.errors import Conflict, InvalidInput
 from ledger.pauses import end_pause, pause_budget
 from ledger.store.tables import Drawdown, JournalEntry
-from ledger.verify import verify
+from ledger.core.verify import verify
 from tests.support.builders import PLAN_END, PLAN_START, World, make_budget, make_person, make_plan, make_world
 
 LONDON = ZoneInfo("Europe/London")
@@ -212,7 +213,7 @@ def test_notional_and_bank_account_parts_load_nothing(db: Database) -> None:
 
 
 def _account(session, world: World, suffix: str):  # type: ignore[no-untyped-def]
-    from ledger.accounts import account_by_code
+    from ledger.core.accounts import account_by_code
 
     return account_by_code(session, f"{world.budget.reference}:{suffix}")
 

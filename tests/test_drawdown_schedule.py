@@ -27,7 +27,7 @@ from ledger.drawdowns import (
     periods_of,
     schedule,
 )
-from ledger.working_days import is_working_day
+from ledger.core.working_days import is_working_day
 
 WEEKLY_ISF = PartTerms(part_id=1)
 APRIL_2026 = (date(2026, 4, 1), date(2027, 3, 31))

@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from ledger import balances, budgets, parties
+from ledger.core import balances
+from ledger import budgets, parties
 from ledger.store.database import Database
 from ledger.drawdown_runs import post_due_drawdowns
-from ledger.entries import NewEntry, NewPosting
+from ledger.core.entries import NewEntry, NewPosting
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotFound
 from ledger import flag_workflow, flags
 from ledger.flag_workflow import (
@@ -42,13 +43,13 @@ from ledger.flag_workflow import (
     request_recovery,
 )
 from ledger.evidence import attach_evidence, evidence_content
-from ledger.journal import post_entry
+from ledger.core.journal import post_entry
 from ledger.plans import latest_agreed
 from ledger.store.tables import JournalEntry, Posting
 from ledger.store.tables.flags import Evidence, Flag, FlagEvent, RepaymentNotice
 from ledger.store.tables.load_offsets import LoadOffset
-from ledger.verify import verify
-from ledger.vocabulary import EntryKind
+from ledger.core.verify import verify
+from ledger.core.vocabulary import EntryKind
 from tests.support.builders import World, make_budget, make_person, make_plan, make_world
 
 LONDON = ZoneInfo("Europe/London")

@@ -12,8 +12,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from ledger import balances, parties, periods, plans
-from ledger.accounts import account_ids_by_code
+from ledger.core import balances, periods
+from ledger import parties, plans
+from ledger.core.accounts import account_ids_by_code
 from ledger.contributions import contributions_of, record_contribution
 from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput
@@ -21,7 +22,7 @@ from ledger.expected_payments import PaymentFrequency, add_expected_payment, due
 from ledger.funder_receipts import ReceiptView, attribute_unallocated, funder_receipts, record_funder_receipt
 from ledger.store.tables import Budget, JournalEntry
 from ledger.store.tables.funder_payments import FunderReceipt, ReceiptShare
-from ledger.verify import verify
+from ledger.core.verify import verify
 from tests.support.builders import PLAN_END, PLAN_START, World, make_budget, make_person, make_plan, make_world
 
 APRIL = date(2026, 4, 1)

@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from ledger import journal, periods
+from ledger.core import journal, periods
 from ledger.store.database import Database
-from ledger.entries import NewEntry, NewPosting, PostOutcome, Provenance
+from ledger.core.entries import NewEntry, NewPosting, PostOutcome, Provenance
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.store.tables import JournalEntry, Posting
-from ledger.verify import verify
+from ledger.core.verify import verify
 from tests.support.builders import World, make_budget, make_person, make_world
 
 

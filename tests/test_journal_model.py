@@ -11,12 +11,12 @@ says what must happen (which outcome, or which error and code); the test asserts
 journal did exactly that, and after every step that the database holds what the model
 holds:
 
-- every account balance (``ledger.balances.signed_sums``) is the model's;
+- every account balance (``ledger.core.balances.signed_sums``) is the model's;
 - every fund sums to zero;
 - the journal holds exactly the model's entries (ids, books, sequence numbers 1..n,
   keys, dates, reversal links, postings, chain hashes) and each book's head is its last
   entry — so a refused request or a replay changed nothing;
-- ``ledger.verify.verify`` finds no problem.
+- ``ledger.core.verify.verify`` finds no problem.
 
 Each Hypothesis example runs on a fresh database: a copy of a migrated SQLite file with the
 test's world already built, or the session's PostgreSQL database emptied and the world built
@@ -42,15 +42,16 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import journal, parties, periods
-from ledger.balances import signed_sums
+from ledger.core import journal, periods
+from ledger import parties
+from ledger.core.balances import signed_sums
 from ledger.store.database import Database
-from ledger.entries import NewEntry, NewPosting, PostOutcome, PostResult, Provenance
+from ledger.core.entries import NewEntry, NewPosting, PostOutcome, PostResult, Provenance
 from ledger.errors import Conflict, InvalidInput, LedgerError
-from ledger.journal_rows import load_entries
+from ledger.core.journal_rows import load_entries
 from ledger.store.tables import Account, Budget, Holder, JournalEntry, LedgerBook, Posting
 from ledger.store.tables.journal import GENESIS_HASH
-from ledger.verify import verify
+from ledger.core.verify import verify
 from tests.support.builders import make_budget, make_person, make_plan, make_world
 from tests.support.databases import PostgresTestDatabase, SqliteTemplate
 from tests.support.ledger_model import (

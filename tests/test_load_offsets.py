@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from ledger import balances
+from ledger.core import balances
 from ledger.store.database import Database
 from ledger.drawdown_runs import budget_schedule, post_due_drawdowns
 from ledger.drawdowns import LoadStatus, Offset, PartTerms, VersionTerms, schedule
@@ -20,7 +20,7 @@ from ledger.load_offsets import offset_against_loads, offsets_of
 from ledger.surplus import surplus_decisions
 from ledger.store.tables import Budget, Drawdown
 from ledger.store.tables.load_offsets import WithheldLoad
-from ledger.verify import verify
+from ledger.core.verify import verify
 from tests.support.builders import PLAN_END, PLAN_START, World, make_world
 
 LONDON = ZoneInfo("Europe/London")
@@ -159,6 +159,6 @@ def test_the_same_offset_twice_is_recorded_once_and_a_closed_budget_has_none(db:
 
 
 def _account(session, world: World, suffix: str):  # type: ignore[no-untyped-def]
-    from ledger.accounts import account_by_code
+    from ledger.core.accounts import account_by_code
 
     return account_by_code(session, f"{world.budget.reference}:{suffix}")

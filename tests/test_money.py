@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from moneyed import Money
 
-from ledger import money
-from ledger.money import AmountError
+from ledger.core import money
+from ledger.core.money import AmountError
 
 
 @pytest.mark.parametrize(

@@ -14,13 +14,14 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from ledger import balances, budgets, parties
+from ledger.core import balances
+from ledger import budgets, parties
 from ledger.store.database import Database
 from ledger.errors import Conflict, LedgerError
 from ledger.notional import notional_costs, record_notional_cost
 from ledger.store.tables import Account, Budget, Funder, JournalEntry
 from ledger.store.tables.budget_money import NotionalCost
-from ledger.verify import verify
+from ledger.core.verify import verify
 from tests.support.builders import TODAY, make_budget, make_person, make_plan, make_world
 from web.cli import app
 

@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session
 from ledger import flag_workflow
 from ledger.access import funded_budget_ids
 from ledger.store.database import Database
-from ledger.entries import NewEntry, NewPosting
+from ledger.core.entries import NewEntry, NewPosting
 from ledger.evidence import attach_evidence
-from ledger.journal import post_entry
-from ledger.money import format_gbp
-from ledger.periods import parse_quarter
+from ledger.core.journal import post_entry
+from ledger.core.money import format_gbp
+from ledger.core.periods import parse_quarter
 from ledger.position import budget_position
 from ledger.reconcile import reconcile_accounts
 from ledger.reviews import reviews_due
@@ -41,7 +41,7 @@ from ledger.store.tables import Account
 from ledger.store.tables.access import AccessRecord
 from ledger.store.tables.flags import Flag, FlagEvent, RepaymentNotice
 from ledger.users import UserSpec, create_user
-from ledger.vocabulary import EntryKind
+from ledger.core.vocabulary import EntryKind
 from reports.generate import generate
 from reports.params import ReportParams, quarter_period
 from tests.support.builders import make_budget, make_person, make_plan, make_world

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ledger.budgets import budget_by_reference
 from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
-from ledger.money import format_gbp
+from ledger.core.money import format_gbp
 from ledger.parties import holder_by_code
 from ledger.position import budget_figures, budget_position, tenths_text
 from ledger.reconcile_status import account_status

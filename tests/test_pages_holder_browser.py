@@ -18,14 +18,14 @@ from sqlalchemy import select
 from ledger.budgets import budget_by_reference
 from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
-from ledger.entries import NewEntry, NewPosting
-from ledger.journal import post_entry
+from ledger.core.entries import NewEntry, NewPosting
+from ledger.core.journal import post_entry
 from ledger.payroll_runs import import_payroll_run
 from ledger.reconcile import reconcile_accounts
 from ledger.store.tables import Account
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementImport
-from ledger.vocabulary import EntryKind
+from ledger.core.vocabulary import EntryKind
 from tests.support.card_statements import CardLine, card_csv
 from tests.support.payables_world import payroll_csv
 from tests.support.live_server import chromium, copy_of, require_chromium, serious_violations, served, sign_in

@@ -19,18 +19,18 @@ from sqlalchemy import func, select
 
 from ledger import parties, plans
 from ledger.store.database import Database
-from ledger.entries import NewEntry, NewPosting
+from ledger.core.entries import NewEntry, NewPosting
 from ledger.expected_payments import add_expected_payment
 from ledger.flag_workflow import flag_view
-from ledger.journal import post_entry
-from ledger.money import format_gbp
-from ledger.periods import parse_quarter
+from ledger.core.journal import post_entry
+from ledger.core.money import format_gbp
+from ledger.core.periods import parse_quarter
 from ledger.quality_reviews import quality_review_of
 from ledger.reconcile import reconcile_accounts
 from ledger.reconcile_status import account_status
 from ledger.report_documents import Trigger, list_documents
 from ledger.statements import statement_import
-from ledger.vocabulary import EntryKind
+from ledger.core.vocabulary import EntryKind
 from ledger.store.tables import Account, PlanOutcome
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementImport

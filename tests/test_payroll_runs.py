@@ -11,13 +11,13 @@ from sqlalchemy import select
 
 from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput
-from ledger.journal import load_entry
+from ledger.core.journal import load_entry
 from ledger.parties import HolderSpec, create_holder
 from ledger.payables import cancel_payable, pay_payables
 from ledger.payroll_runs import approve_and_pay, import_payroll_run
 from ledger.store.tables import Account, Budget, Funder
-from ledger.verify import verify
-from ledger.vocabulary import EntryKind
+from ledger.core.verify import verify
+from ledger.core.vocabulary import EntryKind
 from tests.support.builders import make_budget, make_person
 from tests.support.payables_world import balance, counts, payroll_csv, world_with_budgets
 

@@ -21,9 +21,9 @@ from ledger import parties, plans
 from ledger.store.database import Database
 from ledger.drawdown_runs import post_due_drawdowns
 from ledger.drawdowns import LoadStatus
-from ledger.entries import NewEntry, NewPosting, PostOutcome
+from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 from ledger.errors import InvalidInput
-from ledger.journal import post_entry, reverse_entry
+from ledger.core.journal import post_entry, reverse_entry
 from ledger.position import (
     DEFAULT_ACT_WEEKS_TENTHS,
     DEFAULT_WARN_WEEKS_TENTHS,
@@ -37,7 +37,7 @@ from ledger.position import (
     weeks_held_tenths,
 )
 from ledger.store.tables import Budget, Funder, Holder
-from ledger.verify import verify
+from ledger.core.verify import verify
 from tests.support.builders import AGREED_AT, PLAN_START, make_budget, make_person
 
 LONDON = ZoneInfo("Europe/London")
@@ -61,7 +61,7 @@ class Setup:
     budget: Budget
 
     def account_id(self, session: Session, suffix: str, budget: Budget | None = None) -> int:
-        from ledger.accounts import account_ids_by_code
+        from ledger.core.accounts import account_ids_by_code
 
         code = f"{(budget or self.budget).reference}:{suffix}"
         return account_ids_by_code(session, [code])[code]

@@ -26,7 +26,7 @@ from ledger.quality_reviews import (
 from ledger.reviews import reviews_due
 from ledger.store.tables import PlanOutcome
 from ledger.store.tables.quality_reviews import QualityReview
-from ledger.periods import parse_quarter
+from ledger.core.periods import parse_quarter
 from tests.support.builders import AGREED_AT, World, make_world
 
 TODAY = date(2026, 11, 24)

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from ledger import plans
 from ledger.store.database import Database
-from ledger.entries import NewEntry, NewPosting
-from ledger.journal import post_entry
+from ledger.core.entries import NewEntry, NewPosting
+from ledger.core.journal import post_entry
 from ledger.errors import Conflict
 from ledger.expected_payments import add_expected_payment
 from ledger.flags import raise_flags
@@ -24,7 +24,7 @@ from ledger.reconcile import reconcile_accounts
 from ledger.reconcile_manual import SplitPart, recategorise, split_line, unmatch_line
 from ledger.reconcile_status import account_status, lock_reconciled, reopen_reconciled, unmatched_queue
 from ledger.statements import ledger_balance
-from ledger.balances import signed_sums
+from ledger.core.balances import signed_sums
 from ledger.store.tables import Account, Category, Posting
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.reconciliation import (

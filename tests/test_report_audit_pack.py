@@ -34,14 +34,14 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ledger.store.database import Database
-from ledger.entries import NewEntry, NewPosting
+from ledger.core.entries import NewEntry, NewPosting
 from ledger.evidence import attach_evidence
 from ledger.flag_workflow import accept, challenge, explain
-from ledger.journal import post_entry
+from ledger.core.journal import post_entry
 from ledger.reconcile import reconcile_accounts
 from ledger.store.tables import Funder
 from ledger.store.tables.flags import Flag, FlagEvent
-from ledger.vocabulary import EntryKind
+from ledger.core.vocabulary import EntryKind
 from reports.audit_pack import build, build_zip, safe_file_name
 from reports.catalogue import report_kind
 from reports.document import Document

@@ -25,7 +25,7 @@ from ledger.store.tables.report_documents import ReportDocument
 from reports.document import from_json
 from reports.generate import due_documents, generate, kept_version, render_kept
 from reports.params import ReportParams, quarter_period
-from ledger.periods import parse_quarter
+from ledger.core.periods import parse_quarter
 from tests.support.builders import World, make_world
 from tests.support.report_formats import csv_rows, missing_money, pdf_text
 from tests.support.auth import token_headers
@@ -84,9 +84,9 @@ def test_making_it_again_keeps_a_new_version_beside_the_old(db: Database, world:
         first_html = render_kept(first, "html").content
         first_model = first.model_sha256
     with db.write() as session:  # the ledger moves on: a late card purchase in the quarter
-        from ledger.accounts import account_ids_by_code
-        from ledger.entries import NewEntry, NewPosting
-        from ledger.journal import post_entry
+        from ledger.core.accounts import account_ids_by_code
+        from ledger.core.entries import NewEntry, NewPosting
+        from ledger.core.journal import post_entry
 
         ids = account_ids_by_code(session, ["ISF-0001:spend:activities", "ISF-0001:card"])
         post_entry(session, NewEntry(world.holder.id, date(2026, 6, 20), "late", "late-1",

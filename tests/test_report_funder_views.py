@@ -30,11 +30,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ledger import parties, plans
-from ledger.accounts import account_ids_by_code
+from ledger.core.accounts import account_ids_by_code
 from ledger.store.database import Database
-from ledger.entries import NewEntry, NewPosting, PostOutcome
-from ledger.journal import post_entry
-from ledger.money import split_pence
+from ledger.core.entries import NewEntry, NewPosting, PostOutcome
+from ledger.core.journal import post_entry
+from ledger.core.money import split_pence
 from ledger.parties import funder_by_code, holder_by_code
 from ledger.position import budget_position
 from ledger.store.tables import Budget, Funder, Holder

@@ -33,9 +33,9 @@ from sqlalchemy.orm import Session
 from ledger.budgets import budget_by_reference
 from ledger.closing import close_budget
 from ledger.store.database import Database
-from ledger.entries import NewEntry, NewPosting, PostOutcome
+from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 from ledger.errors import InvalidInput
-from ledger.journal import post_entry, reverse_entry
+from ledger.core.journal import post_entry, reverse_entry
 from ledger.reconcile import reconcile_accounts
 from ledger.surplus import record_surplus_decision, return_surplus
 from reports.catalogue import report_kind
@@ -43,7 +43,7 @@ from reports.document import Document
 from reports.monitoring_return import allowed_to_retain, amount_requested, surplus_returnable, weeks_retained_pence
 from reports.params import ReportParams, dates_period, month_period, quarter_period
 from reports.render import render
-from ledger.periods import parse_quarter
+from ledger.core.periods import parse_quarter
 from tests.support.builders import World, make_world
 from tests.support.card_statements import CardLine, import_card, post_drawdown
 

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from ledger import budgets, notional, plans
 from ledger.closing import close_budget
 from ledger.store.database import Database
-from ledger.entries import NewEntry, NewPosting
-from ledger.journal import post_entry
-from ledger.periods import parse_quarter
+from ledger.core.entries import NewEntry, NewPosting
+from ledger.core.journal import post_entry
+from ledger.core.periods import parse_quarter
 from ledger.store.tables import Budget
 from reports import quarterly_review
 from reports.document import Document, Table
@@ -342,7 +342,7 @@ def test_an_overdue_review_says_what_it_will_cover(demo: Database) -> None:
 
 
 def _post(session: Session, budget: Budget, key: str, day: date, kind: str, *pairs: tuple[str, int]) -> None:
-    from ledger.accounts import account_ids_by_code
+    from ledger.core.accounts import account_ids_by_code
 
     codes = [f"{budget.reference}:{suffix}" for suffix, _ in pairs]
     ids = account_ids_by_code(session, codes)

@@ -34,7 +34,7 @@ from reports.formatting import whole_pounds_text
 from reports.params import dates_period, month_period, quarter_period
 from reports.pictures import NAMES
 from reports.render import render
-from ledger.periods import parse_quarter
+from ledger.core.periods import parse_quarter
 from tests.support.builders import World
 from tests.support.payables_world import payroll_csv, world_with_budgets
 from tests.test_report_monitoring_return import build, held_balance, html_text, pdf_text, post

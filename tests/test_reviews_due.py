@@ -11,7 +11,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.periods import Quarter
+from ledger.core.periods import Quarter
 from ledger.reviews_due import (
     SHIPPED_INTERVALS,
     AgreedVersion,

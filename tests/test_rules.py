@@ -23,7 +23,7 @@ from ledger.rules import (
     shipped_spend_checks,
     shipped_spend_checks_text,
 )
-from ledger.vocabulary import STANDARD_CATEGORIES
+from ledger.core.vocabulary import STANDARD_CATEGORIES
 
 CATEGORIES = [code for code, _, _ in STANDARD_CATEGORIES]
 URL = re.compile(r"https?://\S+")

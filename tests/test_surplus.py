@@ -11,15 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from ledger import periods, plans
-from ledger.balances import budget_balances
+from ledger.core import periods
+from ledger import plans
+from ledger.core.balances import budget_balances
 from ledger.closing import close_budget
 from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.position import budget_position
 from ledger.surplus import record_surplus_decision, return_surplus, surplus_decisions, surplus_shares
 from ledger.store.tables import JournalEntry
-from ledger.verify import verify
+from ledger.core.verify import verify
 from tests.test_position import TRANSITION_PENCE, Setup, make_setup, post
 
 ON = date(2026, 10, 5)

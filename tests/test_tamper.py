@@ -32,11 +32,11 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from ledger import journal
+from ledger.core import journal
 from ledger.store.database import Database
-from ledger.entries import NewEntry, NewPosting, stored_entry_content_hash
+from ledger.core.entries import NewEntry, NewPosting, stored_entry_content_hash
 from ledger.store.tables import JournalEntry, LedgerBook, Posting
-from ledger.verify import Problem, verify
+from ledger.core.verify import Problem, verify
 from tests.support.builders import World, make_budget, make_person, make_plan, make_world
 from tests.support.tampering import Tamperer
 
@@ -283,7 +283,7 @@ def accounts(pg: Database) -> Accounts:
 
 def insert_entry_row(session: Session, book_id: int) -> int:
     """A journal_entry row written with plain SQL, as a bug or a script might, bypassing
-    ``ledger.journal``."""
+    ``ledger.core.journal``."""
     entry_id = session.execute(text("SELECT nextval('journal_entry_id_seq')")).scalar_one()
     head_seq = session.execute(text("SELECT head_seq FROM ledger_book WHERE holder_id = :b"), {"b": book_id}).scalar_one()
     session.execute(

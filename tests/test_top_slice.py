@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from ledger import balances, periods, plans
+from ledger.core import balances, periods
+from ledger import plans
 from ledger.store.database import Database
 from ledger.errors import InvalidInput
 from ledger.store.tables import Budget, JournalEntry
@@ -30,7 +31,7 @@ from ledger.top_slice import (
     take_due_top_slices,
     top_slice_schedule,
 )
-from ledger.verify import verify
+from ledger.core.verify import verify
 from tests.support.builders import PLAN_END, PLAN_START, TODAY, World, make_world
 from web.cli import app
 

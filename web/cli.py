@@ -15,11 +15,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ledger import balances, budgets, parties
+from ledger.core import balances
+from ledger import budgets, parties
 from ledger.store import migrate
 from ledger.store.database import Database
-from ledger.money import format_amount, format_gbp
-from ledger.verify import verify as verify_ledger
+from ledger.core.money import format_amount, format_gbp
+from ledger.core.verify import verify as verify_ledger
 from web.cli_common import (
     DbOption,
     JsonOption,

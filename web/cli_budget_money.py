@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ledger import budgets, parties
 from ledger.contingency import contingency_position, contingency_uses, use_contingency
-from ledger.money import format_amount, format_gbp, parse_amount, to_pence
+from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence
 from ledger.notional import notional_costs, record_notional_cost
 from ledger.store.tables import Category
 from ledger.store.tables.budget_money import ContingencyUse, NotionalCost

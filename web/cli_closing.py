@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ledger import budgets, parties
 from ledger.closing import close_budget
 from ledger.errors import LedgerError
-from ledger.money import format_amount, format_gbp, parse_amount, to_pence
+from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence
 from ledger.position import BudgetPosition, MoneyFigures, budget_position, tenths_text
 from ledger.surplus import ReturnedShare, record_surplus_decision, return_surplus, returned_shares
 from ledger.store.tables.closing import BudgetClosure, SurplusDecision

@@ -14,7 +14,7 @@ from ledger.drawdown_runs import DrawdownRun, budget_schedule, post_due_drawdown
 from ledger.drawdowns import due_at
 from ledger.errors import LedgerError
 from ledger.load_offsets import offset_against_loads
-from ledger.money import format_amount, format_gbp, parse_amount, to_pence
+from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout
 
 LONDON = ZoneInfo("Europe/London")

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from ledger import budgets, parties
 from ledger.errors import InvalidInput, LedgerError
-from ledger.money import format_amount, format_gbp, parse_amount, to_pence
+from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence
 from ledger.payable_lines import LineSpec
 from ledger.payable_views import PayableView, payables_of
 from ledger.payables import PaymentResult, approve_invoice, cancel_payable, pay_payables

@@ -22,7 +22,7 @@ from ledger.contributions import ContributionView, record_contribution
 from ledger.errors import InvalidInput, LedgerError
 from ledger.expected_payments import ExpectedPaymentView, expected_payments, schedule_expected_payments
 from ledger.funder_receipts import AttributionView, ReceiptView, attribute_unallocated, record_funder_receipt
-from ledger.money import AmountError, format_amount, format_gbp, parse_amount, to_pence
+from ledger.core.money import AmountError, format_amount, format_gbp, parse_amount, to_pence
 from ledger.receipt_shares import ShareView
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout
 

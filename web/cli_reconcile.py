@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ledger.flag_queries import FlagFilter, find_flags
 from ledger.flags import raise_flags
-from ledger.money import format_amount, format_gbp
+from ledger.core.money import format_amount, format_gbp
 from ledger.reconcile import ReconcileOptions, reconcile_accounts
 from ledger.reconcile_status import account_status, unmatched_queue
 from ledger.store.tables import Account

@@ -27,7 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from ledger.store.database import Database
 from ledger.drawdown_runs import post_due_drawdowns
 from ledger.store.leases import release_lease, take_lease
-from ledger.money import format_gbp
+from ledger.core.money import format_gbp
 from ledger.flags import raise_flags
 from ledger.parties import list_holders
 from ledger.reviews import log_reviews_due

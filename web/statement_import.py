@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from importers import ImportRejected, read_statement
 from importers.csv_layouts import CsvLayout, layout_from_dict
 from ledger.errors import InvalidInput
-from ledger.money import format_amount
+from ledger.core.money import format_amount
 from ledger.statement_layouts import layouts_of
 from ledger.statements import ImportResult, SourceFile, statement_account, store_statement
 from ledger.store.tables.statements import CsvLayoutDefinition

@@ -28,9 +28,9 @@ from ledger.demo.dates import add_months, day_in_month, month_end, working_day_o
 from ledger.demo.plan_figures import PlannedLine
 from ledger.demo.recipes import DuplicateInvoice, PaidBy
 from ledger.demo.story import BudgetStory, Priority, Timetable, percent_of
-from ledger.money import format_gbp
+from ledger.core.money import format_gbp
 from ledger.notional import record_notional_cost
-from ledger.vocabulary import EntryKind
+from ledger.core.vocabulary import EntryKind
 
 PAYROLL_APPROVAL_DAY = 20
 INVOICE_APPROVAL_DAY = 10

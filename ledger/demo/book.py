@@ -1,5 +1,5 @@
 """One holder's book as the demo writes it: entries in the order they happen, with running
-balances, then posted through ``ledger.journal``.
+balances, then posted through ``ledger.core.journal``.
 
 The running balances are the demo's own guard: no card, cash, contingency or unallocated
 account may go below zero and no payable above it, at any moment. Breaking that is a mistake
@@ -20,8 +20,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from ledger import accounts, journal
-from ledger.entries import NewEntry, NewPosting, PostOutcome
+from ledger.core import accounts, journal
+from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 
 CREATED_BY = "demo"
 _NEVER_BELOW_ZERO = (":cash", ":card", ":contingency", ":unallocated")

@@ -31,8 +31,8 @@ from ledger.demo.recipes import OddPurchase, PaidBy, WrongCategory
 from ledger.demo.story import BudgetStory, Priority, Timetable, percent_of
 from ledger.drawdown_runs import post_due_drawdowns
 from ledger.drawdowns import Period, ScheduledLoad, due_at
-from ledger.money import format_gbp, split_pence
-from ledger.vocabulary import AccountKind, EntryKind
+from ledger.core.money import format_gbp, split_pence
+from ledger.core.vocabulary import AccountKind, EntryKind
 
 PURCHASE_FEE_PENCE = 3
 TRANSFER_FEE_PENCE = 20

@@ -14,7 +14,7 @@ from ledger.budgets import ContactSpec
 from ledger.demo.recipes import Agreement, PersonRecipe, RepresentativeRecipe
 from ledger.drawdowns import LoadTime
 from ledger.parties import FunderSpec, HolderSpec
-from ledger.vocabulary import ContactRole, EligibilityGroup, FunderKind, HolderKind, LegalBasis
+from ledger.core.vocabulary import ContactRole, EligibilityGroup, FunderKind, HolderKind, LegalBasis
 
 DEVON = "devon-icb"
 CORNWALL = "cornwall-icb"

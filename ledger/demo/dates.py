@@ -1,12 +1,12 @@
 """Calendar arithmetic the demo needs: months. Working days come from
-``ledger.working_days`` (England's bank holidays from a maintained calendar)."""
+``ledger.core.working_days`` (England's bank holidays from a maintained calendar)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
 
-from ledger.working_days import working_day_on_or_before
+from ledger.core.working_days import working_day_on_or_before
 
 __all__ = ["add_months", "day_in_month", "month_end", "month_start", "months_between", "working_day_on_or_before"]
 

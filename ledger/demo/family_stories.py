@@ -49,8 +49,8 @@ from ledger.demo.recipes import (
     yearly,
 )
 from ledger.demo.timeline import Timeline
-from ledger.vocabulary import Cadence, HolderKind, Holding, LegalBasis, ManagementOption
-from ledger.vocabulary import EligibilityGroup as G
+from ledger.core.vocabulary import Cadence, HolderKind, Holding, LegalBasis, ManagementOption
+from ledger.core.vocabulary import EligibilityGroup as G
 
 BANK = PartRecipe("bank", ManagementOption.DIRECT_PAYMENT, Holding.BANK_ACCOUNT)
 NOTIONAL = PartRecipe("notional", ManagementOption.NOTIONAL, Holding.NONE)

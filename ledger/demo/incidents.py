@@ -21,8 +21,8 @@ from ledger.demo.dates import working_day_on_or_before
 from ledger.demo.recipes import ContingencyUse
 from ledger.demo.story import BudgetStory, Priority
 from ledger.demo.world import World
-from ledger.money import format_gbp
-from ledger.vocabulary import EntryKind
+from ledger.core.money import format_gbp
+from ledger.core.vocabulary import EntryKind
 
 
 def schedule_incidents(story: BudgetStory, world: World) -> None:

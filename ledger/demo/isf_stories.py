@@ -55,8 +55,8 @@ from ledger.demo.recipes import (
     yearly,
 )
 from ledger.demo.timeline import Timeline
-from ledger.vocabulary import EligibilityGroup as G
-from ledger.vocabulary import HolderKind, Holding, LegalBasis, ManagementOption
+from ledger.core.vocabulary import EligibilityGroup as G
+from ledger.core.vocabulary import HolderKind, Holding, LegalBasis, ManagementOption
 
 BANK = PartRecipe("bank", ManagementOption.THIRD_PARTY, Holding.BANK_ACCOUNT)
 CARD = PartRecipe("card", ManagementOption.THIRD_PARTY, Holding.PREPAID_CARD)

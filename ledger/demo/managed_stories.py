@@ -46,8 +46,8 @@ from ledger.demo.recipes import (
     yearly,
 )
 from ledger.demo.timeline import Timeline
-from ledger.vocabulary import Cadence, HolderKind, Holding, LegalBasis, ManagementOption
-from ledger.vocabulary import EligibilityGroup as G
+from ledger.core.vocabulary import Cadence, HolderKind, Holding, LegalBasis, ManagementOption
+from ledger.core.vocabulary import EligibilityGroup as G
 
 ACCOUNT = PartRecipe("account", ManagementOption.DIRECT_PAYMENT, Holding.MANAGED_ACCOUNT)
 CARD = PartRecipe("card", ManagementOption.DIRECT_PAYMENT, Holding.PREPAID_CARD, cadence=Cadence.FOUR_WEEKLY)

@@ -29,7 +29,7 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from ledger import parties
-from ledger.accounts import holder_account_code
+from ledger.core.accounts import holder_account_code
 from ledger.budgets import budget_by_reference
 from ledger.contributions import record_contribution
 from ledger.demo.book import CREATED_BY, DemoBook, ServiceEntry
@@ -38,9 +38,9 @@ from ledger.demo.plan_figures import CONTRIBUTION, PlannedLine, VersionFigures
 from ledger.demo.recipes import PaidBy, Schedule, UnidentifiedPayment
 from ledger.demo.story import BudgetStory, Priority, Timetable
 from ledger.funder_receipts import ReceiptView, attribute_unallocated, record_funder_receipt
-from ledger.money import split_pence
+from ledger.core.money import split_pence
 from ledger.receipt_shares import ShareView
-from ledger.vocabulary import AccountKind
+from ledger.core.vocabulary import AccountKind
 
 FOUR_WEEKS = timedelta(weeks=4)
 FOUR_WEEKLY_LEAD = timedelta(weeks=2)

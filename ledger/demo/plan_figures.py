@@ -28,10 +28,10 @@ from datetime import date, timedelta
 from ledger.demo.cast import LOAD_TIME
 from ledger.demo.recipes import BudgetRecipe, LineRecipe, PaidBy, VersionRecipe
 from ledger.drawdowns import PartTerms, Pause, ScheduledLoad, VersionTerms, part_nets, schedule
-from ledger.money import split_pence
+from ledger.core.money import split_pence
 from ledger.plan_money import line_amount
 from ledger.plans import BASIS_POINTS_WHOLE, PlanLineSpec
-from ledger.vocabulary import TRANSITION_CATEGORY, PlanLineKind
+from ledger.core.vocabulary import TRANSITION_CATEGORY, PlanLineKind
 
 CONTRIBUTION = "contribution"
 """Key of the person's client contribution among a version's allocations."""

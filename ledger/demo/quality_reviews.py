@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ledger.demo.recipes import BudgetRecipe
 from ledger.demo.world import World
-from ledger.periods import Quarter, quarter_of
+from ledger.core.periods import Quarter, quarter_of
 from ledger.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, open_actions_before, record_quality_review
 from ledger.plans import agreed_version_on, view
 from ledger.reviews import record_review_held, reviews_due

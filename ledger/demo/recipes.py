@@ -14,7 +14,7 @@ from datetime import date
 
 from ledger.budgets import ContactSpec
 from ledger.drawdowns import CADENCE_WEEKS
-from ledger.vocabulary import Cadence, DrawdownTiming, Holding, ManagementOption
+from ledger.core.vocabulary import Cadence, DrawdownTiming, Holding, ManagementOption
 
 
 @dataclass(frozen=True)

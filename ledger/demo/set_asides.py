@@ -27,7 +27,7 @@ from ledger.contingency import ring_fence_contingency
 from ledger.demo.book import CREATED_BY, DemoBook, ServiceEntry
 from ledger.demo.story import BudgetStory, Priority, Timetable
 from ledger.top_slice import MonthStatus, VersionFigure, monthly_top_slices, months_of, take_due_top_slices
-from ledger.vocabulary import AccountKind
+from ledger.core.vocabulary import AccountKind
 
 ExpectedMonth = tuple[str, date, int]
 """(budget reference, month start, pence): a month's top-slice as the demo expects it."""

@@ -21,12 +21,12 @@ from moneyed import Money
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.money import from_pence
+from ledger.core.money import from_pence
 from ledger.reconcile import reconcile_accounts
 from ledger.reconcile_ledger_side import Candidate, Scope, scope_of, unmatched_candidates
 from ledger.statements import SourceFile, store_statement
 from ledger.store.tables import Account, Holder
-from ledger.vocabulary import AccountKind, EntryKind, HolderKind
+from ledger.core.vocabulary import AccountKind, EntryKind, HolderKind
 
 DEMO_IMPORTER = "demo statements"
 _PURCHASE = re.compile(r"^Card (?:purchase|refund): (?P<merchant>.+?)(?: \(MCC (?P<mcc>\d{4})\)|, item returned)")

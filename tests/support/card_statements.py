@@ -9,10 +9,10 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from ledger.entries import NewEntry, NewPosting
-from ledger.journal import post_entry
+from ledger.core.entries import NewEntry, NewPosting
+from ledger.core.journal import post_entry
 from ledger.store.tables import Budget
-from ledger.vocabulary import EntryKind
+from ledger.core.vocabulary import EntryKind
 from tests.support.builders import World
 from web.statement_import import import_statement
 

@@ -14,9 +14,9 @@ from datetime import date
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 
-from ledger import journal
+from ledger.core import journal
 from ledger.store.database import Database
-from ledger.entries import NewEntry, NewPosting, PostOutcome
+from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 
 ERRORS_KEPT = 20
 

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from ledger.entries import NewEntry, NewPosting, PostOutcome, Provenance
+from ledger.core.entries import NewEntry, NewPosting, PostOutcome, Provenance
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotFound
 
 # The model's own statement of the limits (DESIGN.md §2–§3 and the API contract); kept here

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import balances
+from ledger.core import balances
 from ledger.store.tables import Account, Budget, JournalEntry, Posting
 from ledger.store.tables.payables import Payable, PayableLine
 from tests.support.builders import World, make_budget, make_person, make_plan, make_world

@@ -40,25 +40,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.routing import Mount
 
-from ledger import accounts, budgets, parties, plans
+from ledger.core import accounts
+from ledger import budgets, parties, plans
 from ledger.category_rules import define_rule
 from ledger.store.database import Database
-from ledger.entries import NewEntry, NewPosting
+from ledger.core.entries import NewEntry, NewPosting
 from ledger.evidence import attach_evidence
 from ledger.expected_payments import add_expected_payment
 from ledger.flag_workflow import request_recovery
-from ledger.journal import post_entry
+from ledger.core.journal import post_entry
 from ledger.pauses import pause_budget
 from ledger.payables import approve_invoice
 from ledger.pools import create_pool
 from ledger.quality_reviews import AttendeeSpec, QualityReviewSpec, record_quality_review
 from ledger.reconcile import reconcile_accounts
-from ledger.periods import parse_quarter
+from ledger.core.periods import parse_quarter
 from ledger.store.tables.access import UserSession
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementLineRecord
 from ledger.users import UserSpec, create_user, digest, issue_api_token, link_family
-from ledger.vocabulary import EntryKind
+from ledger.core.vocabulary import EntryKind
 from reports.generate import generate
 from reports.params import ReportParams, parse_month, quarter_period
 from web.auth import SESSION_COOKIE

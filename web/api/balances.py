@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from ledger import accounts as chart
-from ledger import balances, budgets, history, parties
-from ledger.accounts import CONTRIBUTION_CODE
-from ledger.balances import AccountBalance
+from ledger.core import accounts as chart
+from ledger.core import balances, history
+from ledger import budgets, parties
+from ledger.core.accounts import CONTRIBUTION_CODE
+from ledger.core.balances import AccountBalance
 from ledger.errors import InvalidInput
 from ledger.store.tables import Budget, Category, Funder
 from web.auth import principal

@@ -7,10 +7,11 @@ from datetime import date, datetime
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from ledger import access, accounts as chart
+from ledger import access
+from ledger.core import accounts as chart
 from ledger import budgets, parties, plans
 from ledger.store.tables import Account, Budget, BudgetContact, BudgetPart, Category
-from ledger.vocabulary import Cadence, ContactRole, DrawdownTiming, Holding, ManagementOption
+from ledger.core.vocabulary import Cadence, ContactRole, DrawdownTiming, Holding, ManagementOption
 from web.auth import principal
 from web.api.common import AmountPence, ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 

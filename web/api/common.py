@@ -16,7 +16,7 @@ from fastapi import Request
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from ledger import money
+from ledger.core import money
 from ledger.store.database import Database
 
 AMOUNT_PATTERN = r"^\s*(GBP\s*)?[-+]?£?[-+]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)?(\.[0-9]{1,2})?(\s*GBP)?\s*$"

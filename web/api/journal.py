@@ -13,13 +13,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import access, accounts as chart
-from ledger import journal, periods
-from ledger.entries import KEY_LENGTH_MAX, NewEntry, NewPosting, PostResult, Provenance, StoredEntry
+from ledger import access
+from ledger.core import accounts as chart
+from ledger.core import journal, periods
+from ledger.core.entries import KEY_LENGTH_MAX, NewEntry, NewPosting, PostResult, Provenance, StoredEntry
 from ledger.errors import Conflict, NotFound
 from ledger.parties import get_holder
 from ledger.store.tables import Account, ClosedPeriod
-from ledger.vocabulary import EntryKind
+from ledger.core.vocabulary import EntryKind
 from web.auth import principal
 from web.api.common import AmountPence, ERROR_RESPONSES, EntryId, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 from web.clock import today_in_england

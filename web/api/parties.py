@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from ledger import access, parties
 from ledger.store.tables import Funder, Holder, Person, Representative
-from ledger.vocabulary import EligibilityGroup, FunderKind, HolderKind, LegalBasis
+from ledger.core.vocabulary import EligibilityGroup, FunderKind, HolderKind, LegalBasis
 from web.auth import principal
 from web.api.common import Bool, ERROR_RESPONSES, Int, IsoDate, LocalTime, RecordId, Schema, UtcTimestamp, database, local_time
 from web.clock import today_in_england

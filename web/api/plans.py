@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ledger import budgets, plans
 from ledger.store.tables import Category, SupportPlanVersion
-from ledger.vocabulary import Holding, ManagementOption, PlanLineKind
+from ledger.core.vocabulary import Holding, ManagementOption, PlanLineKind
 from web.api.common import AmountPence, ERROR_RESPONSES, Int, IsoDate, IsoTimestamp, RecordId, Schema, UtcTimestamp, amount_text, database
 
 router = APIRouter(tags=["plans"], responses=ERROR_RESPONSES)

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from ledger import checks, parties
+from ledger.core import checks
+from ledger import parties
 from ledger.budgets import budget_by_reference
 from ledger.category_rules import define_rule, retire_rule, rules_of
 from ledger.errors import InvalidInput, NotFound

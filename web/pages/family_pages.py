@@ -21,7 +21,7 @@ from ledger.reviews import request_review
 from ledger.store.tables import Account
 from ledger.store.tables.access import FamilyLink
 from ledger.store.tables.flags import Flag
-from ledger.vocabulary import AccountKind
+from ledger.core.vocabulary import AccountKind
 from reports.balance_page import balance_page
 from web.clock import ENGLAND, today_in_england
 from web.pages.access import FAMILY_PAGES

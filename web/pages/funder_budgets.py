@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from ledger import plans
 from ledger.access import Principal, funded_budget_ids, require_budget
-from ledger.balances import natural
+from ledger.core.balances import natural
 from ledger.budgets import get_budget, parts_of
 from ledger.contingency import contingency_uses
 from ledger.position import BudgetPosition, FunderPosition, MoneyFigures, SurplusState, budget_position
 from ledger.reviews import reviews_due
 from ledger.store.tables import Account, Category, Funder, Holder, Person
-from ledger.vocabulary import AccountKind
+from ledger.core.vocabulary import AccountKind
 from reports.funder_view_reads import BudgetView, Share, budget_views, funder_scope
 from reports.funder_views import basis_points, exceptions_first, reasons, sentence
 from web.clock import today_in_england

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from ledger.access import Principal, funded_budget_ids
 from ledger.store.database import Database
 from ledger.errors import InvalidInput, NotFound
-from ledger.money import AmountError, parse_amount, to_pence
+from ledger.core.money import AmountError, parse_amount, to_pence
 from ledger.store.tables import Account, Funder
 from reports.formatting import day_text
 

@@ -18,10 +18,10 @@ from sqlalchemy import select
 
 from ledger.access import Principal, require_budget
 from ledger.access_resources import require_visible
-from ledger.balances import funder_shares
+from ledger.core.balances import funder_shares
 from ledger.budgets import get_budget
 from ledger.errors import InvalidInput, NotFound
-from ledger.journal import load_entry
+from ledger.core.journal import load_entry
 from ledger.store.tables import Account, Budget, JournalEntry
 from ledger.store.tables.flags import Flag
 from web.pages.access import FUNDER_PAGES

@@ -23,7 +23,7 @@ from ledger.access_resources import require_visible
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.evidence import evidence_content
 from ledger.flag_workflow import ActorRole, FlagView
-from ledger.money import format_amount
+from ledger.core.money import format_amount
 from ledger.store.tables import Account, Budget, Funder, Holder
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from reports.audit_reads import london

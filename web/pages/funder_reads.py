@@ -13,8 +13,8 @@ from datetime import date
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ledger.balances import AccountBalance, natural
-from ledger.money import split_pence
+from ledger.core.balances import AccountBalance, natural
+from ledger.core.money import split_pence
 from ledger.position import MoneyFigures, PlanFigures, SurplusState, Thresholds, money_figures, plan_in_force, thresholds_of
 from ledger.reviews import reviews_due
 from ledger.reviews_due import ReviewDue
@@ -22,7 +22,7 @@ from ledger.store.tables import Account, Budget, Category, Holder, JournalEntry,
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
-from ledger.vocabulary import TRANSITION_CATEGORY, AccountKind, PlanLineKind, PlanStatus
+from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, PlanLineKind, PlanStatus
 from web.pages.funder_common import STATE_ORDER
 
 # --- flags --------------------------------------------------------------------------------------

@@ -22,11 +22,11 @@ from ledger.access import Principal, funded_budget_ids, require_budget
 from ledger.access_log import AUDITOR_EXPORT, record_access
 from ledger.access_resources import require_visible
 from ledger.errors import InvalidInput, LedgerError, NotFound
-from ledger.periods import parse_quarter, quarter_of
+from ledger.core.periods import parse_quarter, quarter_of
 from ledger.reviews_due import quarter_words
 from ledger.report_documents import documents_visible_to, get_document, list_documents, model_json_of
 from ledger.store.tables import Budget, Funder
-from ledger.vocabulary import FunderKind
+from ledger.core.vocabulary import FunderKind
 from reports.audit_reads import AuditScope
 from reports.catalogue import report_kind
 from reports.document import Facts, Paragraphs, Table, from_json

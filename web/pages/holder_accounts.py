@@ -17,7 +17,7 @@ from ledger.reconcile import locked_through, unmatched_lines
 from ledger.reconcile_ledger_side import Candidate, Scope, StatementKind, unmatched_candidates
 from ledger.store.tables import Account
 from ledger.store.tables.statements import StatementLineRecord
-from ledger.vocabulary import AccountKind
+from ledger.core.vocabulary import AccountKind
 from web.pages.holder_common import StatementAccount
 
 KIND_OF_ACCOUNT = {AccountKind.CARD: StatementKind.CARD, AccountKind.CASH: StatementKind.BUDGET_BANK, AccountKind.UNALLOCATED: StatementKind.CLIENT_BANK}

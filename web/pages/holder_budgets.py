@@ -19,7 +19,7 @@ from ledger.access import Principal, require_budget
 from ledger.access_resources import require_visible
 from ledger.budgets import contacts_of, get_budget, parts_of
 from ledger.contingency import contingency_position, contingency_uses
-from ledger.history import budget_history
+from ledger.core.history import budget_history
 from ledger.payable_views import payables_of
 from ledger.plans import versions_of, view
 from ledger.position import MoneyFigures, budget_position, holder_positions
@@ -29,7 +29,7 @@ from ledger.store.tables import Account, Category, Funder, JournalEntry, Person,
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.quality_reviews import QualityReview
 from ledger.store.tables.statements import StatementImport
-from ledger.vocabulary import AccountKind
+from ledger.core.vocabulary import AccountKind
 from reports.generate import render_kept
 from reports.render import DOCUMENT_FORMATS, Format
 from web.clock import ENGLAND, today_in_england

@@ -13,14 +13,14 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import money
+from ledger.core import money
 from ledger.access import Principal
 from ledger.access_resources import require_visible
 from ledger.store.database import Database
 from ledger.errors import NotFound
 from ledger.statements import STATEMENT_ACCOUNT_KINDS
 from ledger.store.tables import Account, Budget, Person
-from ledger.vocabulary import AccountKind
+from ledger.core.vocabulary import AccountKind
 
 Errors = list[tuple[str, str]]
 """(field id, message) pairs: what ``macros.error_summary`` lists, each linking to its field."""

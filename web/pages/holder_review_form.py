@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ledger.errors import LedgerError
-from ledger.money import format_amount
+from ledger.core.money import format_amount
 from ledger.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, QualityReviewView
 from ledger.store.tables import PlanOutcome
 from ledger.store.tables.quality_reviews import MONEY_DECISIONS, OUTCOME_RATINGS, QualityReviewAction

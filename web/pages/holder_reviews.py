@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from ledger.access import Principal, require_budget
 from ledger.budgets import get_budget
 from ledger.errors import LedgerError, NotFound
-from ledger.periods import Quarter, parse_quarter
+from ledger.core.periods import Quarter, parse_quarter
 from ledger.plans import agreed_version_on
 from ledger.quality_reviews import open_actions_before, quality_review_of, record_quality_review
 from ledger.report_documents import Trigger

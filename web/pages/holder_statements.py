@@ -19,7 +19,7 @@ from importers.csv_layouts import shipped_layouts
 from ledger.access import Principal, require_budget
 from ledger.access_resources import require_visible
 from ledger.errors import LedgerError, NotFound
-from ledger.money import format_gbp
+from ledger.core.money import format_gbp
 from ledger.statement_layouts import layouts_of
 from ledger.statements import ledger_balance, lines_of_import, statement_import
 from ledger.store.tables import Account

@@ -19,7 +19,7 @@ from ledger.reconcile_combinations import ReceivablesProposal
 from ledger.reconcile_manual import match_line
 from ledger.reconcile_status import unmatched_queue
 from ledger.store.tables import Category
-from ledger.vocabulary import AccountKind
+from ledger.core.vocabulary import AccountKind
 from web.pages.access import HOLDER_PAGES
 from web.pages.holder_accounts import account_states
 from web.pages.holder_common import Errors, budget_names, database, holder_of, statement_account_of, statement_accounts, whole_id

@@ -1,7 +1,7 @@
 """The database tables (SQLModel), one module per concept.
 
 Amounts are integer pence in ``*_pence`` BIGINT columns; timestamps are UTC without a zone;
-enumerated values are stored as their text (see ``ledger.vocabulary``).
+enumerated values are stored as their text (see ``ledger.core.vocabulary``).
 """
 
 from ledger.store.tables.base import metadata, utcnow

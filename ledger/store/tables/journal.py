@@ -21,7 +21,7 @@ GENESIS_HASH = "0" * 64
 class LedgerBook(SQLModel, table=True):
     """One holder's book: the head of its hash chain. Posting locks this row (PostgreSQL)
     or the whole database (SQLite), which is what serialises the chain and the idempotency
-    check; see ``ledger.journal``."""
+    check; see ``ledger.core.journal``."""
 
     __tablename__ = "ledger_book"
 
@@ -90,7 +90,7 @@ class JournalEntry(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
     created_by: str = Field(max_length=200)
     content_hash: str = Field(max_length=64)
-    """SHA-256 of what the entry says (see ``ledger.entries.content_hash``)."""
+    """SHA-256 of what the entry says (see ``ledger.core.entries.content_hash``)."""
     prev_hash: str = Field(max_length=64)
     entry_hash: str = Field(max_length=64)
     """SHA-256 linking this entry to the previous one in its book."""

@@ -20,7 +20,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.entries import (
+from ledger.core.entries import (
     POSTINGS_MIN,
     StoredEntry,
     StoredPosting,
@@ -29,7 +29,7 @@ from ledger.entries import (
     negated,
     stored_entry_content_hash,
 )
-from ledger.journal_rows import load_entries, stored_entry_from_row
+from ledger.core.journal_rows import load_entries, stored_entry_from_row
 from ledger.store.tables import Account, ClosedPeriod, JournalEntry, LedgerBook, Posting
 from ledger.store.tables.journal import GENESIS_HASH
 

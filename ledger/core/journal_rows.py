@@ -1,4 +1,4 @@
-"""Reading and writing journal rows: the low-level half of ``ledger.journal``.
+"""Reading and writing journal rows: the low-level half of ``ledger.core.journal``.
 
 Writes go straight to the driver with ``executemany`` (or COPY for large batches on
 PostgreSQL): the ORM's unit of work costs ~40× raw insert speed on this path (see
@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from ledger.entries import Provenance, StoredEntry, StoredPosting, iso_date
+from ledger.core.entries import Provenance, StoredEntry, StoredPosting, iso_date
 from ledger.store.tables import JournalEntry, Posting
 
 SQLITE_IN_CHUNK = 500

@@ -8,8 +8,8 @@ from datetime import date
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from ledger.entries import StoredEntry
-from ledger.journal_rows import load_entries
+from ledger.core.entries import StoredEntry
+from ledger.core.journal_rows import load_entries
 from ledger.store.tables import Account, Posting
 
 PAGE_SIZE_MAX = 500

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ledger.errors import InvalidInput, NotFound
 from ledger.store.tables import Account, Budget, Category, Funder, Holder
-from ledger.vocabulary import (
+from ledger.core.vocabulary import (
     ACCOUNT_TYPE_OF_KIND,
     BUDGET_FIXED_KINDS,
     PER_FUNDER_KINDS,

@@ -20,8 +20,8 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from ledger.errors import InvalidInput
-from ledger.money import AMOUNT_PENCE_MAX, format_gbp
-from ledger.vocabulary import EntryKind
+from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp
+from ledger.core.vocabulary import EntryKind
 
 POSTINGS_MIN = 2
 POSTINGS_MAX = 1000

@@ -33,8 +33,8 @@ from datetime import date
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from ledger import journal_rows as rows
-from ledger.entries import (
+from ledger.core import journal_rows as rows
+from ledger.core.entries import (
     FundKey,
     NewEntry,
     PostOutcome,
@@ -51,9 +51,9 @@ from ledger.entries import (
     replay_outcome,
 )
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.periods import closed_quarter_containing
+from ledger.core.periods import closed_quarter_containing
 from ledger.store.tables import Account, ClosedPeriod, JournalEntry, LedgerBook, SupportPlanVersion, utcnow
-from ledger.vocabulary import EntryKind, PlanStatus
+from ledger.core.vocabulary import EntryKind, PlanStatus
 
 
 GC_PAUSE_ENTRIES_MIN = 1000

@@ -20,10 +20,10 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.journal_rows import chunks
-from ledger.money import split_pence
+from ledger.core.journal_rows import chunks
+from ledger.core.money import split_pence
 from ledger.store.tables import Account, Budget, Posting
-from ledger.vocabulary import AccountKind, AccountType
+from ledger.core.vocabulary import AccountKind, AccountType
 
 FunderKey = int | None
 """A funder's id, or ``None`` for the person (their client contribution)."""

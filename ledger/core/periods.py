@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import checks
+from ledger.core import checks
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.store.tables import ClosedPeriod, LedgerBook
 
