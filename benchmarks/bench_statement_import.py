@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 
 from importers import read_statement
-from ledger import budgets, parties
+from ledger.budgets import budget as budgets, parties
 from ledger.store import migrate
 from ledger.core.accounts import account_ids_by_code
 from ledger.store.database import Database

@@ -69,7 +69,7 @@ from sqlalchemy import event, func, select
 
 from ledger.store import migrate
 from ledger.store.database import Database
-from ledger.parties import is_adult_on
+from ledger.budgets.parties import is_adult_on
 from ledger.store.tables import Budget, Person
 from ledger.store.tables.access import AccessRecord
 from ledger.store.tables.base import utcnow

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.core import accounts, journal
-from ledger import budgets, parties, plans
+from ledger.budgets import budget as budgets, parties, plans
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.core.money import split_pence

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.core import checks
-from ledger.budgets import category_by_code
+from ledger.budgets.budget import category_by_code
 from ledger.categorise import UNCATEGORISED, MatchOn, RuleOrigin
 from ledger.errors import InvalidInput, NotFound
-from ledger.parties import get_holder
+from ledger.budgets.parties import get_holder
 from ledger.rules import merchant_key
 from ledger.store.tables.base import utcnow
 from ledger.store.tables.reconciliation import CategoryRule

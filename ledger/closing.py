@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from ledger.core import checks
 from ledger.core.accounts import budget_account_code
 from ledger.core.balances import budget_balances
-from ledger.budgets import get_budget
+from ledger.budgets.budget import get_budget
 from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting, PostResult
 from ledger.errors import Conflict
 from ledger.core.journal import lock_book, post_entries

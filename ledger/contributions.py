@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ledger.core import checks
 from ledger.core.accounts import CONTRIBUTION_CODE, account_ids_by_code, budget_account_code
-from ledger.budgets import get_budget
+from ledger.budgets.budget import get_budget
 from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting
 from ledger.expected_payments import agreed_allocation
 from ledger.core.journal import lock_book

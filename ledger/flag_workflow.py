@@ -39,13 +39,13 @@ from sqlalchemy.orm import Session
 
 from ledger.core import checks
 from ledger.core.accounts import account_ids_by_code, budget_account_code
-from ledger.budgets import get_budget, parts_of
+from ledger.budgets.budget import get_budget, parts_of
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import load_entry, lock_book, post_entry
 from ledger.load_offsets import offset_against_loads
 from ledger.core.money import AMOUNT_PENCE_MAX, format_amount
-from ledger.plans import get_version
+from ledger.budgets.plans import get_version
 from ledger.repayment_notices import plain_date, repayment_notice_text
 from ledger.store.tables import Account, Budget, Funder, utcnow
 from ledger.store.tables.flags import Evidence, Flag, FlagEvent, RepaymentNotice

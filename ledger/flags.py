@@ -43,7 +43,7 @@ from ledger.flag_workflow import FlagState
 from ledger.core.journal import lock_book
 from ledger.core.journal_rows import chunks
 from ledger.core.money import format_gbp
-from ledger.plans import london_date
+from ledger.budgets.plans import london_date
 from ledger.rules import merchant_key
 from ledger.store.tables import Account, Budget, Posting, SupportPlanVersion
 from ledger.store.tables.flags import Evidence, Flag

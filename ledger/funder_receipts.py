@@ -27,13 +27,13 @@ from sqlalchemy.orm import Session
 from ledger.core import checks
 from ledger.core.accounts import CONTRIBUTION_CODE, account_ids_by_code, budget_account_code, holder_account_code
 from ledger.core.balances import signed_sums
-from ledger.budgets import get_budget
+from ledger.budgets.budget import get_budget
 from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting
 from ledger.errors import InvalidInput
 from ledger.funder_payment_split import RemittanceLine, Split, split_receipt
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp
-from ledger.parties import get_funder, get_holder
+from ledger.budgets.parties import get_funder, get_holder
 from ledger.receipt_shares import (
     REFERENCE_LENGTH_MAX,
     Recorded,

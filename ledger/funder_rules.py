@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ledger.core import checks
 from ledger.flags import Settings, settings_of
-from ledger.parties import get_funder
+from ledger.budgets.parties import get_funder
 from ledger.rules import load_spend_checks, shipped_spend_checks
 from ledger.store.tables.base import utcnow
 from ledger.store.tables.flags import FlagSettings, FunderRuleSet

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from ledger.core import checks
 from ledger.core.accounts import budget_account_code, account_ids_by_code
 from ledger.core.balances import signed_sums
-from ledger.budgets import get_budget
+from ledger.budgets.budget import get_budget
 from ledger.drawdown_runs import budget_schedule
 from ledger.drawdowns import LoadStatus
 from ledger.errors import Conflict, InvalidInput

@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 from ledger.core import checks
 from ledger.core.accounts import account_ids_by_code, budget_account_code
 from ledger.core.balances import signed_sums
-from ledger.budgets import category_by_code, get_budget, parts_of
+from ledger.budgets.budget import category_by_code, get_budget, parts_of
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 from ledger.errors import Conflict, InvalidInput
 from ledger.core.journal import lock_book, post_entry
 from ledger.core.money import format_gbp
-from ledger.parties import get_funder
+from ledger.budgets.parties import get_funder
 from ledger.store.tables import Account, Budget, Category, Funder
 from ledger.store.tables.budget_money import NotionalCost
 from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind, ManagementOption

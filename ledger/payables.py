@@ -41,7 +41,7 @@ from ledger.core.entries import NO_PROVENANCE, NewEntry, NewPosting, PostResult,
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import lock_book, post_entry, reverse_entry
 from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp
-from ledger.parties import get_holder
+from ledger.budgets.parties import get_holder
 from ledger.payable_lines import DESCRIPTION_LENGTH_MAX, LINES_MAX, LineProblem, LineSpec, ResolvedLine, normalised, resolve_lines
 from ledger.payable_views import PayableStatus, PayableView, lines_of, get_payable
 from ledger.store.tables import Account, utcnow

@@ -53,7 +53,7 @@ from typing import Any, Final, TypeVar
 
 from ledger.errors import InvalidInput
 from ledger.core.money import AMOUNT_PENCE_MAX, AmountError, format_gbp, parse_amount, to_pence
-from ledger.plan_money import HOURLY_RATE_PENCE_MAX
+from ledger.budgets.plan_money import HOURLY_RATE_PENCE_MAX
 
 T = TypeVar("T")
 

@@ -23,7 +23,7 @@ from ledger.core import checks
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import lock_book
 from ledger.core.money import AMOUNT_PENCE_MAX, split_pence
-from ledger.parties import get_holder
+from ledger.budgets.parties import get_holder
 from ledger.payable_lines import REFERENCE_RE, LineSpec
 from ledger.payables import ApprovalResult, PayableKind, approve_lines
 from ledger.store.tables import Budget, utcnow

@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.core import checks
-from ledger.budgets import get_budget
+from ledger.budgets.budget import get_budget
 from ledger.errors import Conflict, InvalidInput
 from ledger.core.journal import lock_book
 from ledger.core.periods import Quarter, parse_quarter
-from ledger.plans import agreed_version_on
+from ledger.budgets.plans import agreed_version_on
 from ledger.reviews import record_review_held
 from ledger.reviews_due import ReviewKind, quarterly_review_due_on
 from ledger.store.tables import Budget, BudgetPart, PlanOutcome, SupportPlanVersion

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.core import checks
-from ledger.budgets import category_by_code
+from ledger.budgets.budget import category_by_code
 from ledger.categorise import MatchOn, RuleOrigin, spend_accounts
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.errors import Conflict, InvalidInput, NotFound

@@ -21,10 +21,10 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from ledger.core import checks
-from ledger.budgets import BUDGET_DATE_EARLIEST, BUDGET_DATE_LATEST, get_budget
+from ledger.budgets.budget import BUDGET_DATE_EARLIEST, BUDGET_DATE_LATEST, get_budget
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import lock_book
-from ledger.plans import london_date
+from ledger.budgets.plans import london_date
 from ledger.reviews_due import (
     ANSWERS_REQUESTS,
     SHIPPED_INTERVALS,

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.core import checks
-from ledger import parties
+from ledger.budgets import parties
 from ledger.errors import NotFound
 from ledger.store.tables.statements import CsvLayoutDefinition
 

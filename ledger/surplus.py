@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from ledger.core import checks
 from ledger.core.accounts import CONTRIBUTION_CODE, account_ids_by_code, budget_account_code
 from ledger.core.balances import budget_balances
-from ledger.budgets import get_budget
+from ledger.budgets.budget import get_budget
 from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting, PostOutcome
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import load_entry, lock_book, post_entry

@@ -39,14 +39,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ledger.core.accounts import account_ids_by_code, budget_account_code
-from ledger.budgets import get_budget
+from ledger.budgets.budget import get_budget
 from ledger.contingency import ring_fence_contingency
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 from ledger.errors import Conflict, InvalidInput
 from ledger.core.journal import lock_book, post_entries
 from ledger.core.money import split_pence
 from ledger.core.periods import closed_quarter_containing, closed_quarters
-from ledger.plans import agreed_version_on
+from ledger.budgets.plans import agreed_version_on
 from ledger.store.tables import Budget, SupportPlanVersion, utcnow
 from ledger.store.tables.budget_money import TopSliceTaken
 from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind, PlanStatus

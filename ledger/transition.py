@@ -20,7 +20,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from ledger.budgets import get_budget
+from ledger.budgets.budget import get_budget
 from ledger.position import agreed_plan_in_force, budget_figures
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ledger.core import checks
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotFound
-from ledger.parties import age_on, get_funder, get_holder
+from ledger.budgets.parties import age_on, get_funder, get_holder
 from ledger.store.tables import Budget, Person, Representative
 from ledger.store.tables.access import ROLES, ApiToken, FamilyLink, SignInFailure, UserAccount, UserSession
 from ledger.store.tables.base import utcnow

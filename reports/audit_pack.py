@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ledger.core.balances import natural
 from ledger.errors import InvalidInput
-from ledger.parties import get_funder
+from ledger.budgets.parties import get_funder
 from ledger.store.tables import Funder, JournalEntry, LedgerBook
 from ledger.store.tables.flags import Evidence
 from ledger.core.vocabulary import AccountType

@@ -15,12 +15,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.budgets import contacts_of, get_budget, parts_of
+from ledger.budgets.budget import contacts_of, get_budget, parts_of
 from ledger.drawdown_runs import budget_schedule
 from ledger.drawdowns import LoadStatus
 from ledger.expected_payments import expected_payments
-from ledger.parties import get_person
-from ledger.plans import agreed_version_on, view
+from ledger.budgets.parties import get_person
+from ledger.budgets.plans import agreed_version_on, view
 from ledger.position import budget_figures
 from ledger.reviews import review_requests
 from ledger.store.tables import Account, Category, Funder, Posting

@@ -27,7 +27,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from ledger.core.balances import FunderKey, holder_balances, totals_by_kind
-from ledger.parties import get_funder, get_holder
+from ledger.budgets.parties import get_funder, get_holder
 from ledger.core.periods import parse_quarter
 from ledger.position import SurplusState, tenths_text
 from ledger.reviews_due import quarter_words

@@ -30,11 +30,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.budgets import get_budget
+from ledger.budgets.budget import get_budget
 from ledger.closing import closure_of
 from ledger.errors import InvalidInput
 from ledger.core.money import split_pence
-from ledger.parties import get_funder, get_holder, get_person, representatives_of
+from ledger.budgets.parties import get_funder, get_holder, get_person, representatives_of
 from ledger.core.periods import parse_quarter, quarter_of
 from ledger.position import budget_figures, tenths_text, thresholds_of
 from ledger.quality_reviews import quality_review_of

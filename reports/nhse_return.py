@@ -41,7 +41,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from ledger.errors import InvalidInput
-from ledger.parties import age_on, get_funder
+from ledger.budgets.parties import age_on, get_funder
 from ledger.core.periods import Quarter, parse_quarter
 from ledger.store.tables import Budget, BudgetPart, Funder, Person, SupportPlanVersion
 from ledger.store.tables.closing import BudgetClosure

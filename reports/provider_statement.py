@@ -20,11 +20,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from ledger.budgets import contacts_of, get_budget
+from ledger.budgets.budget import contacts_of, get_budget
 from ledger.drawdown_runs import budget_schedule
 from ledger.drawdowns import LoadStatus
 from ledger.errors import InvalidInput
-from ledger.parties import get_holder, get_person
+from ledger.budgets.parties import get_holder, get_person
 from ledger.position import budget_figures
 from ledger.store.tables import Budget
 from ledger.core.vocabulary import AccountKind, Cadence, HolderKind

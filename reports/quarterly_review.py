@@ -17,9 +17,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.budgets import get_budget
+from ledger.budgets.budget import get_budget
 from ledger.errors import InvalidInput
-from ledger.parties import get_holder, get_person
+from ledger.budgets.parties import get_holder, get_person
 from ledger.core.periods import Quarter, parse_quarter
 from ledger.position import MoneyFigures, budget_figures, tenths_text
 from ledger.reviews_due import quarter_words

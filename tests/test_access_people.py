@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ledger import parties
+from ledger.budgets import parties
 from ledger.store.database import Database
 from ledger.errors import NotFound
 from tests.support.auth import token_headers

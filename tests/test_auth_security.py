@@ -353,7 +353,7 @@ def test_application_logs_carry_no_names_or_nhs_numbers(setting: Setting, caplog
 def _fail_inside_the_service(setting: Setting, monkeypatch: pytest.MonkeyPatch) -> None:
     """A database error in the middle of recording a person: the 500's log must not carry the
     name the statement was given."""
-    from ledger import parties
+    from ledger.budgets import parties
 
     def failing(session, spec, *, today):  # type: ignore[no-untyped-def]
         session.execute(text("INSERT INTO no_such_table (name) VALUES (:name)"), {"name": spec.name})

@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.core import journal
-from ledger import parties
+from ledger.budgets import parties
 from ledger.core.balances import signed_sums
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome, PostResult

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from ledger.core import balances, journal, periods
-from ledger import budgets, plans
+from ledger.budgets import budget as budgets, plans
 from ledger.contingency import (
     contingency_left,
     contingency_position,

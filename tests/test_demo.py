@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.core import balances
-from ledger import budgets, parties, plans
+from ledger.budgets import budget as budgets, parties, plans
 from ledger.store.database import Database
 from ledger.demo import DemoSummary, demo_recipes, load_demo
 from ledger.demo.cast import FUNDERS, all_holders
@@ -29,7 +29,7 @@ from ledger.errors import Conflict, InvalidInput
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.reconciliation import ReconciliationMatch
 from ledger.store.tables.statements import StatementLineRecord
-from ledger.pauses import pauses_of
+from ledger.budgets.pauses import pauses_of
 from ledger.store.tables import Drawdown, JournalEntry, Posting, utcnow
 from ledger.store.tables.budget_money import TopSliceTaken
 from ledger.top_slice import due_contingency_ring_fences, take_due_top_slices

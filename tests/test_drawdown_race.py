@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from ledger import parties
+from ledger.budgets import parties
 from ledger.store.database import Database
 from ledger.drawdown_runs import post_due_drawdowns
 from ledger.store.tables import Drawdown, JournalEntry

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from ledger.core import balances, periods
-from ledger import parties, plans
+from ledger.budgets import parties, plans
 from ledger.store.database import Database
 from ledger.drawdown_runs import budget_schedule, post_due_drawdowns
 from ledger.drawdowns import LoadStatus
 from ledger.errors import Conflict, InvalidInput
-from ledger.pauses import end_pause, pause_budget
+from ledger.budgets.pauses import end_pause, pause_budget
 from ledger.store.tables import Drawdown, JournalEntry
 from ledger.core.verify import verify
 from tests.support.builders import PLAN_END, PLAN_START, World, make_budget, make_person, make_plan, make_world
@@ -203,7 +203,7 @@ def test_one_budget_or_one_holder_can_be_run_alone(db: Database, world: World) -
 def test_notional_and_bank_account_parts_load_nothing(db: Database) -> None:
     with db.write() as session:
         world = make_world(session)
-        from ledger import budgets
+        from ledger.budgets import budget as budgets
 
         bank = make_budget(session, world.holder, make_person(session, "Pat Doe"), world.icb, reference="ISF-0009",
                            parts=(budgets.PartSpec("third_party", "bank_account"),))  # fmt: skip

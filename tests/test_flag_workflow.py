@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from ledger.core import balances
-from ledger import budgets, parties
+from ledger.budgets import budget as budgets, parties
 from ledger.store.database import Database
 from ledger.drawdown_runs import post_due_drawdowns
 from ledger.core.entries import NewEntry, NewPosting
@@ -44,7 +44,7 @@ from ledger.flag_workflow import (
 )
 from ledger.evidence import attach_evidence, evidence_content
 from ledger.core.journal import post_entry
-from ledger.plans import latest_agreed
+from ledger.budgets.plans import latest_agreed
 from ledger.store.tables import JournalEntry, Posting
 from ledger.store.tables.flags import Evidence, Flag, FlagEvent, RepaymentNotice
 from ledger.store.tables.load_offsets import LoadOffset

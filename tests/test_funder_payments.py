@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ledger.core import balances, periods
-from ledger import parties, plans
+from ledger.budgets import parties, plans
 from ledger.core.accounts import account_ids_by_code
 from ledger.contributions import contributions_of, record_contribution
 from ledger.store.database import Database

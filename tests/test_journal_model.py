@@ -43,7 +43,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.core import journal, periods
-from ledger import parties
+from ledger.budgets import parties
 from ledger.core.balances import signed_sums
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome, PostResult, Provenance

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from ledger.core import balances
-from ledger import budgets, parties
+from ledger.budgets import budget as budgets, parties
 from ledger.store.database import Database
 from ledger.errors import Conflict, LedgerError
 from ledger.notional import notional_costs, record_notional_cost

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from ledger import flag_workflow
-from ledger.budgets import budget_by_reference
+from ledger.budgets.budget import budget_by_reference
 from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
 from ledger.store.tables import Account

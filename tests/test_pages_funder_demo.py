@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from ledger.access import funded_budget_ids
-from ledger.budgets import budget_by_reference
+from ledger.budgets.budget import budget_by_reference
 from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
 from ledger.position import budget_position

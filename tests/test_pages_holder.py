@@ -17,11 +17,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from ledger.budgets import budget_by_reference
+from ledger.budgets.budget import budget_by_reference
 from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
 from ledger.core.money import format_gbp
-from ledger.parties import holder_by_code
+from ledger.budgets.parties import holder_by_code
 from ledger.position import budget_figures, budget_position, tenths_text
 from ledger.reconcile_status import account_status
 from ledger.store.tables import Account, Holder

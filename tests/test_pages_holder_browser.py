@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ledger.budgets import budget_by_reference
+from ledger.budgets.budget import budget_by_reference
 from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
 from ledger.core.entries import NewEntry, NewPosting

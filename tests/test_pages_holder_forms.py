@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from ledger import parties, plans
+from ledger.budgets import parties, plans
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.expected_payments import add_expected_payment

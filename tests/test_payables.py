@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from ledger.core import periods
-from ledger import plans
+from ledger.budgets import plans
 from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import load_entry
-from ledger.parties import HolderSpec, create_holder
+from ledger.budgets.parties import HolderSpec, create_holder
 from ledger.payable_views import get_payable, payables_of
 from ledger.payables import approve_invoice, approve_wages, cancel_payable, pay_payables
 from ledger.store.tables import Account, Budget, Funder, JournalEntry

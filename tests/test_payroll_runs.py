@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput
 from ledger.core.journal import load_entry
-from ledger.parties import HolderSpec, create_holder
+from ledger.budgets.parties import HolderSpec, create_holder
 from ledger.payables import cancel_payable, pay_payables
 from ledger.payroll_runs import approve_and_pay, import_payroll_run
 from ledger.store.tables import Account, Budget, Funder

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from ledger import parties, plans
+from ledger.budgets import parties, plans
 from ledger.store.database import Database
 from ledger.drawdown_runs import post_due_drawdowns
 from ledger.drawdowns import LoadStatus

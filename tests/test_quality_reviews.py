@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import plans
+from ledger.budgets import plans
 from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput
 from ledger.quality_reviews import (

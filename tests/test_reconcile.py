@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from ledger import plans
+from ledger.budgets import plans
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.core.journal import post_entry

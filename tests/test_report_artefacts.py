@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session
 
-from ledger.budgets import budget_by_reference
+from ledger.budgets.budget import budget_by_reference
 from ledger.store.database import Database
-from ledger.parties import funder_by_code, holder_by_code
+from ledger.budgets.parties import funder_by_code, holder_by_code
 from reports.catalogue import REPORTS
 from reports.generate import make_document
 from reports.params import ReportParams, parse_period

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ledger.budgets import budget_by_reference
+from ledger.budgets.budget import budget_by_reference
 from ledger.closing import close_budget
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome

@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from ledger import budgets, parties, plans
+from ledger.budgets import budget as budgets, parties, plans
 from ledger.closing import close_budget
 from ledger.store.database import Database
 from ledger.errors import InvalidInput

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ledger.budgets import ContactSpec, add_contact, budget_by_reference
+from ledger.budgets.budget import ContactSpec, add_contact, budget_by_reference
 from ledger.store.database import Database
 from ledger.errors import InvalidInput
 from ledger.payables import approve_invoice, pay_payables

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, insert, select
 from typer.testing import CliRunner
 
-from ledger import budgets, parties, plans
+from ledger.budgets import budget as budgets, parties, plans
 from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.reviews import (

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from ledger.core import periods
-from ledger import plans
+from ledger.budgets import plans
 from ledger.core.balances import budget_balances
 from ledger.closing import close_budget
 from ledger.store.database import Database

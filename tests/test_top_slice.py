@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from ledger.core import balances, periods
-from ledger import plans
+from ledger.budgets import plans
 from ledger.store.database import Database
 from ledger.errors import InvalidInput
 from ledger.store.tables import Budget, JournalEntry

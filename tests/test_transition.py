@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ledger.budgets import PartSpec
+from ledger.budgets.budget import PartSpec
 from ledger.store.database import Database
 from ledger.position import budget_position
 from ledger.transition import placement_comparison, transition_position

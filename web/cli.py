@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from ledger.core import balances
-from ledger import budgets, parties
+from ledger.budgets import budget as budgets, parties
 from ledger.store import migrate
 from ledger.store.database import Database
 from ledger.core.money import format_amount, format_gbp

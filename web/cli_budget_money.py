@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import budgets, parties
+from ledger.budgets import budget as budgets, parties
 from ledger.contingency import contingency_position, contingency_uses, use_contingency
 from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence
 from ledger.notional import notional_costs, record_notional_cost

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from ledger import budgets, parties
+from ledger.budgets import budget as budgets, parties
 from ledger.closing import close_budget
 from ledger.errors import LedgerError
 from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from ledger import budgets, parties
+from ledger.budgets import budget as budgets, parties
 from ledger.drawdown_runs import DrawdownRun, budget_schedule, post_due_drawdowns
 from ledger.drawdowns import due_at
 from ledger.errors import LedgerError

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ledger import budgets, parties
+from ledger.budgets import budget as budgets, parties
 from ledger.errors import InvalidInput, LedgerError
 from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence
 from ledger.payable_lines import LineSpec

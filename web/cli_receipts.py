@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ledger import budgets, parties
+from ledger.budgets import budget as budgets, parties
 from ledger.contributions import ContributionView, record_contribution
 from ledger.errors import InvalidInput, LedgerError
 from ledger.expected_payments import ExpectedPaymentView, expected_payments, schedule_expected_payments

@@ -18,10 +18,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ledger.budgets import budget_by_reference, get_budget
+from ledger.budgets.budget import budget_by_reference, get_budget
 from ledger.store.database import Database
 from ledger.errors import NotFound
-from ledger.parties import funder_by_code, get_funder, get_holder, holder_by_code
+from ledger.budgets.parties import funder_by_code, get_funder, get_holder, holder_by_code
 from ledger.report_documents import Trigger, list_documents
 from reports.catalogue import REPORTS, ReportKind
 from reports.generate import due_documents, generate, kept_version, make_document, render_kept

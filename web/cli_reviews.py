@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ledger import budgets, parties
+from ledger.budgets import budget as budgets, parties
 from ledger.reviews import record_review_held, request_review, review_requests, reviews_due
 from ledger.reviews_due import ReviewDue, ReviewKind, words_for_day
 from ledger.store.tables.reviews import BudgetReview, ReviewRequest

@@ -15,9 +15,9 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from ledger.budgets import budget_by_reference
+from ledger.budgets.budget import budget_by_reference
 from ledger.errors import InvalidInput, NotFound
-from ledger.parties import funder_by_code, holder_by_code
+from ledger.budgets.parties import funder_by_code, holder_by_code
 from ledger.store.tables import Representative
 from ledger.store.tables.access import ROLES, UserAccount
 from ledger.users import UserSpec, create_user, issue_api_token, link_family, list_users

@@ -74,7 +74,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from ledger import parties
+from ledger.budgets import parties
 from ledger.store.database import Database
 from ledger.demo.family_stories import family_stories, notional_stories
 from ledger.demo.history import play_history

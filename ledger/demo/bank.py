@@ -21,8 +21,8 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from ledger import parties
-from ledger.budgets import budget_by_reference
+from ledger.budgets import parties
+from ledger.budgets.budget import budget_by_reference
 from ledger.demo.book import CREATED_BY, DemoBook, ServiceEntry
 from ledger.demo.dates import add_months, day_in_month, month_end, working_day_on_or_before
 from ledger.demo.plan_figures import PlannedLine

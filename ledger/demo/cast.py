@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from ledger.budgets import ContactSpec
+from ledger.budgets.budget import ContactSpec
 from ledger.demo.recipes import Agreement, PersonRecipe, RepresentativeRecipe
 from ledger.drawdowns import LoadTime
-from ledger.parties import FunderSpec, HolderSpec
+from ledger.budgets.parties import FunderSpec, HolderSpec
 from ledger.core.vocabulary import ContactRole, EligibilityGroup, FunderKind, HolderKind, LegalBasis
 
 DEVON = "devon-icb"

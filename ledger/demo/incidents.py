@@ -14,7 +14,7 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from ledger.budgets import budget_by_reference
+from ledger.budgets.budget import budget_by_reference
 from ledger.contingency import use_contingency
 from ledger.demo.book import CREATED_BY, ServiceEntry
 from ledger.demo.dates import working_day_on_or_before

@@ -28,9 +28,9 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from ledger import parties
+from ledger.budgets import parties
 from ledger.core.accounts import holder_account_code
-from ledger.budgets import budget_by_reference
+from ledger.budgets.budget import budget_by_reference
 from ledger.contributions import record_contribution
 from ledger.demo.book import CREATED_BY, DemoBook, ServiceEntry
 from ledger.demo.dates import add_months, working_day_on_or_before

@@ -1,6 +1,6 @@
 """The money of each plan version, worked out exactly from its recipe.
 
-A version must add up to the penny (``ledger.plan_money.check_adds_up``): funding lines =
+A version must add up to the penny (``ledger.budgets.plan_money.check_adds_up``): funding lines =
 parts = plan lines + contingency + top-slice = total. The recipe gives the natural cost of
 each line; two lines take what is left:
 
@@ -29,8 +29,8 @@ from ledger.demo.cast import LOAD_TIME
 from ledger.demo.recipes import BudgetRecipe, LineRecipe, PaidBy, VersionRecipe
 from ledger.drawdowns import PartTerms, Pause, ScheduledLoad, VersionTerms, part_nets, schedule
 from ledger.core.money import split_pence
-from ledger.plan_money import line_amount
-from ledger.plans import BASIS_POINTS_WHOLE, PlanLineSpec
+from ledger.budgets.plan_money import line_amount
+from ledger.budgets.plans import BASIS_POINTS_WHOLE, PlanLineSpec
 from ledger.core.vocabulary import TRANSITION_CATEGORY, PlanLineKind
 
 CONTRIBUTION = "contribution"
@@ -117,7 +117,7 @@ def version_figures(recipe: BudgetRecipe, index: int) -> VersionFigures:
 
 
 def _natural_amounts(recipe: BudgetRecipe, version: VersionRecipe) -> list[int | None]:
-    """Each line's cost as ``ledger.plan_money`` works it out; ``None`` for the remainders."""
+    """Each line's cost as ``ledger.budgets.plan_money`` works it out; ``None`` for the remainders."""
     return [
         None if line.remainder else line_amount(spec, PlanLineKind(spec.kind), f"lines[{position}]")
         for position, (line, spec) in enumerate((line, _line_spec(recipe, line, None)) for line in version.lines)
@@ -222,7 +222,7 @@ def _smallest_total(version: VersionRecipe, needed: int) -> int:
 
 
 def _top_slice(version: VersionRecipe, total: int) -> int:
-    """As ``ledger.plans`` works it out: the one split rule, top-slice and the rest."""
+    """As ``ledger.budgets.plans`` works it out: the one split rule, top-slice and the rest."""
     points = version.top_slice_basis_points
     if points is not None:
         return total if points == BASIS_POINTS_WHOLE else split_pence(total, [points, BASIS_POINTS_WHOLE - points])[0]

@@ -22,7 +22,7 @@ from ledger.demo.recipes import BudgetRecipe
 from ledger.demo.world import World
 from ledger.core.periods import Quarter, quarter_of
 from ledger.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, open_actions_before, record_quality_review
-from ledger.plans import agreed_version_on, view
+from ledger.budgets.plans import agreed_version_on, view
 from ledger.reviews import record_review_held, reviews_due
 from ledger.reviews_due import ReviewKind
 

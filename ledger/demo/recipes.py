@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from ledger.budgets import ContactSpec
+from ledger.budgets.budget import ContactSpec
 from ledger.drawdowns import CADENCE_WEEKS
 from ledger.core.vocabulary import Cadence, DrawdownTiming, Holding, ManagementOption
 
@@ -206,7 +206,7 @@ class OddPurchase:
 @dataclass(frozen=True)
 class HospitalStay:
     """The person is in hospital from ``starts_on`` to ``ends_on`` (their last day there).
-    The holder pauses the card loads (``ledger.pauses``) the day they go in and ends the
+    The holder pauses the card loads (``ledger.budgets.pauses``) the day they go in and ends the
     pause the day they come home; the card is not used meanwhile."""
 
     starts_on: date

@@ -22,7 +22,7 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from ledger.budgets import budget_by_reference
+from ledger.budgets.budget import budget_by_reference
 from ledger.contingency import ring_fence_contingency
 from ledger.demo.book import CREATED_BY, DemoBook, ServiceEntry
 from ledger.demo.story import BudgetStory, Priority, Timetable

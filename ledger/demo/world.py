@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy.orm import Session
 
-from ledger import budgets, parties, pauses, plans
+from ledger.budgets import budget as budgets, parties, pauses, plans
 from ledger.demo.book import CREATED_BY
 from ledger.demo.cast import FUNDERS, PROVIDER_CATEGORIES, all_holders
 from ledger.demo.dates import add_months
@@ -41,7 +41,7 @@ class World:
     people: int = 0
     allocation_entries: int = 0
     allocation_postings: int = 0
-    """What agreeing the plans posted (``ledger.allocation``: a pair per funder whose
+    """What agreeing the plans posted (``ledger.budgets.allocation``: a pair per funder whose
     allocation changed, in one entry per version that changed any)."""
 
     def agree_later(self, session: Session, reference: str, index: int) -> None:

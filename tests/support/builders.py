@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from ledger.core import accounts
-from ledger import budgets, parties, plans
+from ledger.budgets import budget as budgets, parties, plans
 from ledger.store.tables import Budget, Funder, Holder, Person, SupportPlanVersion
 
 TODAY = date(2026, 11, 24)

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from starlette.routing import Mount
 
 from ledger.core import accounts
-from ledger import budgets, parties, plans
+from ledger.budgets import budget as budgets, parties, plans
 from ledger.category_rules import define_rule
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
@@ -49,7 +49,7 @@ from ledger.evidence import attach_evidence
 from ledger.expected_payments import add_expected_payment
 from ledger.flag_workflow import request_recovery
 from ledger.core.journal import post_entry
-from ledger.pauses import pause_budget
+from ledger.budgets.pauses import pause_budget
 from ledger.payables import approve_invoice
 from ledger.pools import create_pool
 from ledger.quality_reviews import AttendeeSpec, QualityReviewSpec, record_quality_review

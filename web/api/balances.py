@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ledger.core import accounts as chart
 from ledger.core import balances, history
-from ledger import budgets, parties
+from ledger.budgets import budget as budgets, parties
 from ledger.core.accounts import CONTRIBUTION_CODE
 from ledger.core.balances import AccountBalance
 from ledger.errors import InvalidInput

@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from ledger import budgets, parties
+from ledger.budgets import budget as budgets, parties
 from ledger.contingency import (
     RecordedUse,
     contingency_position,

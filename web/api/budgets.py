@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from ledger import access
 from ledger.core import accounts as chart
-from ledger import budgets, parties, plans
+from ledger.budgets import budget as budgets, parties, plans
 from ledger.store.tables import Account, Budget, BudgetContact, BudgetPart, Category
 from ledger.core.vocabulary import Cadence, ContactRole, DrawdownTiming, Holding, ManagementOption
 from web.auth import principal

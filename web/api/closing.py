@@ -8,7 +8,7 @@ from datetime import date
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from ledger.budgets import get_budget
+from ledger.budgets.budget import get_budget
 from ledger.closing import close_budget, closure_of
 from ledger.errors import InvalidInput
 from ledger.surplus import ReturnedShare, record_surplus_decision, return_surplus, returned_shares, surplus_decisions

@@ -18,7 +18,7 @@ from ledger.core import accounts as chart
 from ledger.core import journal, periods
 from ledger.core.entries import KEY_LENGTH_MAX, NewEntry, NewPosting, PostResult, Provenance, StoredEntry
 from ledger.errors import Conflict, NotFound
-from ledger.parties import get_holder
+from ledger.budgets.parties import get_holder
 from ledger.store.tables import Account, ClosedPeriod
 from ledger.core.vocabulary import EntryKind
 from web.auth import principal

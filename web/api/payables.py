@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, Strict
 
-from ledger import budgets, parties
+from ledger.budgets import budget as budgets, parties
 from ledger.payable_lines import LineSpec
 from ledger.payable_views import PayableView, payables_of
 from ledger.payables import ApprovalResult, PaymentResult, approve_invoice, approve_wages, cancel_payable, pay_payables

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, Field, StrictStr
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 
-from ledger import budgets, plans
+from ledger.budgets import budget as budgets, plans
 from ledger.store.tables import Category, SupportPlanVersion
 from ledger.core.vocabulary import Holding, ManagementOption, PlanLineKind
 from web.api.common import AmountPence, ERROR_RESPONSES, Int, IsoDate, IsoTimestamp, RecordId, Schema, UtcTimestamp, amount_text, database

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from ledger import budgets, parties
+from ledger.budgets import budget as budgets, parties
 from ledger.contributions import ContributionView, contributions_of, record_contribution
 from ledger.expected_payments import ExpectedPaymentView, PaymentFrequency, expected_payments, schedule_expected_payments
 from ledger.funder_receipts import AttributionView, ReceiptView, attribute_unallocated, funder_receipts, record_funder_receipt

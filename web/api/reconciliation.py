@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from ledger.core import checks
-from ledger import parties
-from ledger.budgets import budget_by_reference
+from ledger.budgets import parties
+from ledger.budgets.budget import budget_by_reference
 from ledger.category_rules import define_rule, retire_rule, rules_of
 from ledger.errors import InvalidInput, NotFound
 from ledger.reconcile import ReconcileOptions, reconcile_accounts

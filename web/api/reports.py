@@ -16,9 +16,9 @@ from pydantic import BaseModel, Field
 
 from ledger.access import funded_budget_ids
 from ledger.access_log import AUDITOR_EXPORT, record_access
-from ledger.budgets import get_budget
+from ledger.budgets.budget import get_budget
 from ledger.errors import InvalidInput, NotFound
-from ledger.parties import get_funder, get_holder
+from ledger.budgets.parties import get_funder, get_holder
 from ledger.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, QualityReviewView, quality_review_of, record_quality_review
 from ledger.report_documents import Trigger, documents_visible_to, get_document, list_documents
 from ledger.store.tables.report_documents import ReportDocument

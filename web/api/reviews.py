@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
-from ledger import access, budgets, parties
+from ledger import access
+from ledger.budgets import budget as budgets, parties
 from ledger.reviews import (
     record_review_held,
     request_review,

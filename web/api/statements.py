@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from importers import STATEMENT_BYTES_MAX, ImportRejected
 from importers.csv_layouts import layout_as_dict, layout_from_dict, shipped_layouts
-from ledger import parties
+from ledger.budgets import parties
 from ledger.errors import InvalidInput
 from ledger.statement_layouts import define_layout, layouts_of
 from ledger.statements import ImportResult, imports_of, lines_of_import, statement_account, statement_import

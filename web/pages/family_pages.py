@@ -96,7 +96,7 @@ def _direct_payment(session, who: Principal, budget_id: int) -> list[Account]:  
     view_parts = session.execute(
         select(Account).where(Account.budget_id == budget_id, Account.kind.in_([AccountKind.CASH, AccountKind.CARD])).order_by(Account.kind)
     ).scalars().all()  # fmt: skip
-    from ledger.budgets import parts_of
+    from ledger.budgets.budget import parts_of
 
     if not any(part.management_option == "direct_payment" for part in parts_of(session, budget_id)):
         raise NotFound("there is no such page", code="not_found")

@@ -14,10 +14,10 @@ from fastapi.responses import Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ledger import plans
+from ledger.budgets import plans
 from ledger.access import Principal, funded_budget_ids, require_budget
 from ledger.core.balances import natural
-from ledger.budgets import get_budget, parts_of
+from ledger.budgets.budget import get_budget, parts_of
 from ledger.contingency import contingency_uses
 from ledger.position import BudgetPosition, FunderPosition, MoneyFigures, SurplusState, budget_position
 from ledger.reviews import reviews_due

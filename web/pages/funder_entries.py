@@ -19,7 +19,7 @@ from sqlalchemy import select
 from ledger.access import Principal, require_budget
 from ledger.access_resources import require_visible
 from ledger.core.balances import funder_shares
-from ledger.budgets import get_budget
+from ledger.budgets.budget import get_budget
 from ledger.errors import InvalidInput, NotFound
 from ledger.core.journal import load_entry
 from ledger.store.tables import Account, Budget, JournalEntry

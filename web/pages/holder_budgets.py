@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from ledger.access import Principal, require_budget
 from ledger.access_resources import require_visible
-from ledger.budgets import contacts_of, get_budget, parts_of
+from ledger.budgets.budget import contacts_of, get_budget, parts_of
 from ledger.contingency import contingency_position, contingency_uses
 from ledger.core.history import budget_history
 from ledger.payable_views import payables_of
-from ledger.plans import versions_of, view
+from ledger.budgets.plans import versions_of, view
 from ledger.position import MoneyFigures, budget_position, holder_positions
 from ledger.report_documents import documents_visible_to, get_document, list_documents
 from ledger.reviews import reviews_due

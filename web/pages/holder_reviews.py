@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.access import Principal, require_budget
-from ledger.budgets import get_budget
+from ledger.budgets.budget import get_budget
 from ledger.errors import LedgerError, NotFound
 from ledger.core.periods import Quarter, parse_quarter
-from ledger.plans import agreed_version_on
+from ledger.budgets.plans import agreed_version_on
 from ledger.quality_reviews import open_actions_before, quality_review_of, record_quality_review
 from ledger.report_documents import Trigger
 from ledger.reviews import reviews_due

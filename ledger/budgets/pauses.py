@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.core import checks
-from ledger.budgets import get_budget
+from ledger.budgets.budget import get_budget
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.store.tables import BudgetPause
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ledger.core import checks
 from ledger.core.accounts import budget_fixed_specs, budget_funder_specs, categories_for_holder, ensure_accounts
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.parties import get_funder, get_holder, get_person
+from ledger.budgets.parties import get_funder, get_holder, get_person
 from ledger.store.tables import Budget, BudgetContact, BudgetPart, Category
 from ledger.core.vocabulary import Cadence, ContactRole, DrawdownTiming, Holding, HolderKind, ManagementOption
 

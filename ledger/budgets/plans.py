@@ -22,13 +22,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.core import checks
-from ledger.allocation import post_allocation
-from ledger.budgets import PartSpec, add_part, category_by_code, get_budget, open_funder_accounts, parts_of
+from ledger.budgets.allocation import post_allocation
+from ledger.budgets.budget import PartSpec, add_part, category_by_code, get_budget, open_funder_accounts, parts_of
 from ledger.core.entries import ENTRY_DATE_MIN
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.money import format_gbp, split_pence
-from ledger.parties import get_funder
-from ledger.plan_money import PlanMoney, allocations_of, check_adds_up, line_amount
+from ledger.budgets.parties import get_funder
+from ledger.budgets.plan_money import PlanMoney, allocations_of, check_adds_up, line_amount
 from ledger.store.tables import (
     Budget,
     BudgetPart,
