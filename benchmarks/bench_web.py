@@ -7,7 +7,7 @@ Works on a copy of the set's posted snapshot (``out/db/web-bench-<set>.sqlite``,
 each run, removed at the end unless ``--keep-db``): copied, brought up to date with
 ``ledger.store.migrate.upgrade`` (a snapshot posted before the sign-in tables existed gets only the
 new tables; the copy's schema must then be exactly what the migrations make today, or the run
-stops), then ``--sample`` + 20 family sign-ins are made through ``ledger.users``
+stops), then ``--sample`` + 20 family sign-ins are made through ``ledger.access.users``
 (``create_user``, ``link_family`` as the person — adults' budgets, chosen at random, seeded —
 and ``start_session``; the session token is the ``phb_session`` cookie), one budget each.
 
@@ -73,7 +73,7 @@ from ledger.budgets.parties import is_adult_on
 from ledger.store.tables import Budget, Person
 from ledger.store.tables.access import AccessRecord
 from ledger.store.tables.base import utcnow
-from ledger.users import UserSpec, create_user, link_family, start_session
+from ledger.access.users import UserSpec, create_user, link_family, start_session
 from web.limits import DEFAULT_WORKER_THREADS
 
 from benchmarks import snapshots

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger import flag_workflow
-from ledger.access import funded_budget_ids
+from ledger.access.visibility import funded_budget_ids
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.evidence import attach_evidence
@@ -40,7 +40,7 @@ from ledger.reviews import reviews_due
 from ledger.store.tables import Account
 from ledger.store.tables.access import AccessRecord
 from ledger.store.tables.flags import Flag, FlagEvent, RepaymentNotice
-from ledger.users import UserSpec, create_user
+from ledger.access.users import UserSpec, create_user
 from ledger.core.vocabulary import EntryKind
 from reports.generate import generate
 from reports.params import ReportParams, quarter_period

@@ -34,7 +34,7 @@ from ledger.core.vocabulary import EntryKind
 from ledger.store.tables import Account, PlanOutcome
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementImport
-from ledger.users import UserSpec, create_user
+from ledger.access.users import UserSpec, create_user
 from reports.generate import generate
 from reports.params import ReportParams, quarter_period
 from tests.support.builders import AGREED_AT, make_budget, make_person, make_plan

@@ -11,7 +11,7 @@ HttpOnly, SameSite=Lax), a machine client by ``Authorization: Bearer <API token>
    balance (never the data);
 4. every record the request names — in its path, its query and its JSON body (a budget, a
    holder, a funder, a person, an account, a flag, a document, …) — must be one the principal
-   may see (``ledger.access``) → else the very 404 a record that does not exist gets.
+   may see (``ledger.access.visibility``) → else the very 404 a record that does not exist gets.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from typing import Any
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from ledger import access
-from ledger.access import Principal
-from ledger.access_resources import RESOLVERS, require_visible
+from ledger.access import visibility as access
+from ledger.access.visibility import Principal
+from ledger.access.resources import RESOLVERS, require_visible
 from ledger.store.database import Database
 from ledger.errors import LedgerError, NotFound
-from ledger.users import csrf_matches, needs_touch, session_user, token_user, touch_session, touch_token
+from ledger.access.users import csrf_matches, needs_touch, session_user, token_user, touch_session, touch_token
 from web.route_policy import policy_for
 
 SESSION_COOKIE = "phb_session"

@@ -20,7 +20,7 @@ from ledger.errors import InvalidInput, NotFound
 from ledger.budgets.parties import funder_by_code, holder_by_code
 from ledger.store.tables import Representative
 from ledger.store.tables.access import ROLES, UserAccount
-from ledger.users import UserSpec, create_user, issue_api_token, link_family, list_users
+from ledger.access.users import UserSpec, create_user, issue_api_token, link_family, list_users
 from web.cli_common import DbOption, JsonOption, open_database, print_json, reporting_errors, stdout
 
 users_app = typer.Typer(help="Sign-ins: users, family links, API tokens.", no_args_is_help=True)

@@ -1,4 +1,4 @@
-"""Which roles may use which API route, beyond what they may see (``ledger.access``).
+"""Which roles may use which API route, beyond what they may see (``ledger.access.visibility``).
 
 Reading is open to every role that can see the records named. Writing is for a holder's
 admin and staff and the system admin, except:
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledger.access import Role
+from ledger.access.visibility import Role
 
 ADMIN = frozenset({Role.SYSTEM_ADMIN})
 HOLDER_ADMIN = frozenset({Role.SYSTEM_ADMIN, Role.HOLDER_ADMIN})

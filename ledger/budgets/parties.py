@@ -127,7 +127,7 @@ def _minute(at: time) -> time:
 
 def create_person(session: Session, spec: PersonSpec, *, today: date, registered_by_holder_id: int | None = None) -> Person:
     """``registered_by_holder_id``: the holder whose user registers the person; until the person
-    has a budget, only that holder's users see them (``ledger.access``)."""
+    has a budget, only that holder's users see them (``ledger.access.visibility``)."""
     if registered_by_holder_id is not None:
         get_holder(session, registered_by_holder_id)
     person = Person(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ledger.demo.world import World
 from ledger.store.tables import Representative
-from ledger.users import UserSpec, create_user, link_family
+from ledger.access.users import UserSpec, create_user, link_family
 
 DEMO_PASSWORD = "demo-password-2026"
 CREATED_BY = "demo"

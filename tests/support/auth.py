@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ledger.store.database import Database
-from ledger.users import UserSpec, create_user, issue_api_token
+from ledger.access.users import UserSpec, create_user, issue_api_token
 
 PASSWORD = "correct horse battery staple"
 

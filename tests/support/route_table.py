@@ -19,7 +19,7 @@ parameter this module does not know fails the tests (:class:`UnknownParameter`):
 route with a new kind of id cannot be forgotten.
 
 **Who may see what** (:func:`may_see`) is decided here from the world's facts, independently
-of ``ledger.access``: holder users see their holder's records, the people of their budgets
+of ``ledger.access.visibility``: holder users see their holder's records, the people of their budgets
 and the funders that fund them; an auditor sees the budgets its funder funds (never a
 holder-wide record); the family member sees A1 only; the system admin sees everything.
 """
@@ -58,7 +58,7 @@ from ledger.core.periods import parse_quarter
 from ledger.store.tables.access import UserSession
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementLineRecord
-from ledger.users import UserSpec, create_user, digest, issue_api_token, link_family
+from ledger.access.users import UserSpec, create_user, digest, issue_api_token, link_family
 from ledger.core.vocabulary import EntryKind
 from reports.generate import generate
 from reports.params import ReportParams, parse_month, quarter_period

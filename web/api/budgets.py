@@ -7,7 +7,7 @@ from datetime import date, datetime
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from ledger import access
+from ledger.access import visibility as access
 from ledger.core import accounts as chart
 from ledger.budgets import budget as budgets, parties, plans
 from ledger.store.tables import Account, Budget, BudgetContact, BudgetPart, Category

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import access
+from ledger.access import visibility as access
 from ledger.core import accounts as chart
 from ledger.core import journal, periods
 from ledger.core.entries import KEY_LENGTH_MAX, NewEntry, NewPosting, PostResult, Provenance, StoredEntry

@@ -7,7 +7,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from ledger import access
+from ledger.access import visibility as access
 from ledger.budgets import parties
 from ledger.store.tables import Funder, Holder, Person, Representative
 from ledger.core.vocabulary import EligibilityGroup, FunderKind, HolderKind, LegalBasis

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
-from ledger.access import funded_budget_ids
-from ledger.access_log import AUDITOR_EXPORT, record_access
+from ledger.access.visibility import funded_budget_ids
+from ledger.access.log import AUDITOR_EXPORT, record_access
 from ledger.budgets.budget import get_budget
 from ledger.errors import InvalidInput, NotFound
 from ledger.budgets.parties import get_funder, get_holder

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
-from ledger import access
+from ledger.access import visibility as access
 from ledger.budgets import budget as budgets, parties
 from ledger.reviews import (
     record_review_held,

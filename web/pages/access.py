@@ -1,7 +1,7 @@
 """The gate every page passes: who is signed in (else the sign-in page), whether their role
 has pages here (else the same 404 as a page that does not exist), and for a form that
 changes something, the session's CSRF token. What they may see inside a page is then asked
-of ``ledger.access`` with the same principal."""
+of ``ledger.access.visibility`` with the same principal."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 
-from ledger.access import Principal, Role
+from ledger.access.visibility import Principal, Role
 from ledger.errors import NotFound
 from web.auth import UNSAFE_METHODS, Signed, _check_csrf, refuse_nul, signed_of
 

@@ -12,9 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from ledger import flag_workflow
-from ledger.access import Principal, require_budget
-from ledger.access_log import FAMILY_BALANCE_PAGE, record_access
-from ledger.access_resources import require_visible
+from ledger.access.visibility import Principal, require_budget
+from ledger.access.log import FAMILY_BALANCE_PAGE, record_access
+from ledger.access.resources import require_visible
 from ledger.errors import InvalidInput, LedgerError, NotFound
 from ledger.evidence import EVIDENCE_BYTES_MAX, attach_evidence
 from ledger.reviews import request_review

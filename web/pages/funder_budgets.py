@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ledger.budgets import plans
-from ledger.access import Principal, funded_budget_ids, require_budget
+from ledger.access.visibility import Principal, funded_budget_ids, require_budget
 from ledger.core.balances import natural
 from ledger.budgets.budget import get_budget, parts_of
 from ledger.contingency import contingency_uses

@@ -1,7 +1,7 @@
 """What the funder's pages share: the words for flags and their states, which accounts of a
 funded budget the auditor is shown, reading dates and amounts typed into a form, and months.
 
-A funder's auditor sees the budgets its funder funds (``ledger.access``). Of such a budget's
+A funder's auditor sees the budgets its funder funds (``ledger.access.visibility``). Of such a budget's
 accounts it is shown the shared ones (cash, card, spend, …: its share of them is pro rata
 to what it allocated) and its own funder's (its receivable, allocation and returned), never
 another funder's own accounts nor the person's client contribution: those are another
@@ -19,7 +19,7 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.access import Principal, funded_budget_ids
+from ledger.access.visibility import Principal, funded_budget_ids
 from ledger.store.database import Database
 from ledger.errors import InvalidInput, NotFound
 from ledger.core.money import AmountError, parse_amount, to_pence

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from ledger.access import Principal, require_budget
-from ledger.access_resources import require_visible
+from ledger.access.visibility import Principal, require_budget
+from ledger.access.resources import require_visible
 from ledger.core.balances import funder_shares
 from ledger.budgets.budget import get_budget
 from ledger.errors import InvalidInput, NotFound

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import flag_workflow
-from ledger.access import Principal, funded_budget_ids
-from ledger.access_resources import require_visible
+from ledger.access.visibility import Principal, funded_budget_ids
+from ledger.access.resources import require_visible
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.evidence import evidence_content
 from ledger.flag_workflow import ActorRole, FlagView

@@ -3,7 +3,7 @@ tracker, the budgets it funds with every figure drilled down to the entries and 
 lines behind it, its decisions on flags (accept, challenge, require repayment by a
 regulation 15 notice, record it recovered), and returns and audit packs to download.
 
-The auditor sees only the budgets its funder funds (``ledger.access``) and, of a jointly
+The auditor sees only the budgets its funder funds (``ledger.access.visibility``) and, of a jointly
 funded budget, its own share of every money figure (the whole is noted beside it). Every id
 in an address is checked: another funder's budget, flag or entry gets the same 404 page as
 one that does not exist. This module holds the exceptions page and includes the others."""
@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from ledger.access import Principal, funded_budget_ids
+from ledger.access.visibility import Principal, funded_budget_ids
 from ledger.reviews_due import ReviewDue
 from reports.funder_view_reads import funder_scope
 from web.clock import today_in_england

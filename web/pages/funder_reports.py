@@ -6,7 +6,7 @@ before and after and the same document to download. Downloads are the catalogue'
 (``reports.catalogue``) for this funder: its tracker, its summary, the NHS England return (an
 ICB's), its audit pack (also as a ZIP with the evidence), and a budget's monitoring return.
 Every download — made now or a kept version — is recorded against every budget it covers
-(``ledger.access_log``: who, when, which budget, why)."""
+(``ledger.access.log``: who, when, which budget, why)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from fastapi.responses import Response
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from ledger.access import Principal, funded_budget_ids, require_budget
-from ledger.access_log import AUDITOR_EXPORT, record_access
-from ledger.access_resources import require_visible
+from ledger.access.visibility import Principal, funded_budget_ids, require_budget
+from ledger.access.log import AUDITOR_EXPORT, record_access
+from ledger.access.resources import require_visible
 from ledger.errors import InvalidInput, LedgerError, NotFound
 from ledger.core.periods import parse_quarter, quarter_of
 from ledger.reviews_due import quarter_words

@@ -15,8 +15,8 @@ from fastapi.responses import Response
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ledger.access import Principal, require_budget
-from ledger.access_resources import require_visible
+from ledger.access.visibility import Principal, require_budget
+from ledger.access.resources import require_visible
 from ledger.budgets.budget import contacts_of, get_budget, parts_of
 from ledger.contingency import contingency_position, contingency_uses
 from ledger.core.history import budget_history

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.core import money
-from ledger.access import Principal
-from ledger.access_resources import require_visible
+from ledger.access.visibility import Principal
+from ledger.access.resources import require_visible
 from ledger.store.database import Database
 from ledger.errors import NotFound
 from ledger.statements import STATEMENT_ACCOUNT_KINDS

@@ -15,8 +15,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ledger import flag_workflow
-from ledger.access import Principal, require_budget
-from ledger.access_resources import require_visible
+from ledger.access.visibility import Principal, require_budget
+from ledger.access.resources import require_visible
 from ledger.errors import LedgerError, NotFound
 from ledger.evidence import EVIDENCE_BYTES_MAX, EvidenceKind, attach_evidence, evidence_content
 from ledger.flag_catalogue import FlagCode

@@ -3,7 +3,7 @@ payroll uploads, the unmatched queue, flags to explain, and quarterly quality re
 area is a module of its own; this one gathers their routers.
 
 Every page passes ``HOLDER_PAGES`` (signed in, a holder's user, the CSRF token of a form)
-and checks every id it is given against ``ledger.access``: another holder's budget, account,
+and checks every id it is given against ``ledger.access.visibility``: another holder's budget, account,
 import, flag or document is the same 404 page as one that does not exist.
 
 Uploads need a larger body limit than the service's default (``web.limits``): the app gives

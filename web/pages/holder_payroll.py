@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from ledger.access import Principal
-from ledger.access_resources import require_visible
+from ledger.access.visibility import Principal
+from ledger.access.resources import require_visible
 from ledger.errors import Conflict, InvalidInput
 from ledger.payable_views import get_payable, payables_of
 from ledger.payroll_runs import approve_and_pay, import_payroll_run

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.access import Principal, require_budget
+from ledger.access.visibility import Principal, require_budget
 from ledger.budgets.budget import get_budget
 from ledger.errors import LedgerError, NotFound
 from ledger.core.periods import Quarter, parse_quarter

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from importers import STATEMENT_BYTES_MAX
 from importers.csv_layouts import shipped_layouts
-from ledger.access import Principal, require_budget
-from ledger.access_resources import require_visible
+from ledger.access.visibility import Principal, require_budget
+from ledger.access.resources import require_visible
 from ledger.errors import LedgerError, NotFound
 from ledger.core.money import format_gbp
 from ledger.statement_layouts import layouts_of

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import or_, select
 
-from ledger.access import Principal, require_budget, require_funder
-from ledger.access_resources import require_visible
+from ledger.access.visibility import Principal, require_budget, require_funder
+from ledger.access.resources import require_visible
 from ledger.errors import InvalidInput, LedgerError, NotFound
 from ledger.reconcile import reconcile_accounts
 from ledger.reconcile_combinations import ReceivablesProposal

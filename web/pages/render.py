@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from ledger.access import Principal, Role
+from ledger.access.visibility import Principal, Role
 from reports.branding import branding_from_environment
 from reports.formatting import day_text, display, money_text, tenths_text, whole_pounds_text
 from reports.document import ValueKind

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from ledger.access import Principal
+from ledger.access.visibility import Principal
 from ledger.store.tables.access import AccessRecord
 from ledger.store.tables.base import utcnow
 

@@ -1,6 +1,6 @@
 """Whose a record is, for every kind of record an address can name: the holder whose book it
 is in, and the budgets it belongs to (none for a holder-wide record such as the client bank
-account or a payroll run's payment). ``ledger.access`` decides from that who may see it.
+account or a payroll run's payment). ``ledger.access.visibility`` decides from that who may see it.
 
 A holder's admin and staff see every record of their holder. Anyone else sees a record only
 through a budget they may see; a holder-wide record is the holder's alone.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.access import Principal, can_see_budget, can_see_holder, can_see_person
+from ledger.access.visibility import Principal, can_see_budget, can_see_holder, can_see_person
 from ledger.errors import NotFound
 from ledger.store.tables import Account, Budget, BudgetPause, JournalEntry, Posting, SupportPlanVersion
 from ledger.store.tables.flags import Evidence, Flag, RepaymentNotice
