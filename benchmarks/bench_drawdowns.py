@@ -1,4 +1,4 @@
-"""Drawdown runs through the service (``ledger.drawdown_runs.post_due_drawdowns``): a 52-week
+"""Drawdown runs through the service (``ledger.loads.runs.post_due_drawdowns``): a 52-week
 catch-up for every budget of a set, then one weekly run, on SQLite.
 
 Targets (issue 10): a weekly run for 2,500 budgets (the ``icb`` set) < 5 s; a 52-week
@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ledger.store.database import Database
-from ledger.drawdown_runs import DrawdownRun, post_due_drawdowns
+from ledger.loads.runs import DrawdownRun, post_due_drawdowns
 
 from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict
 from benchmarks.datasets import DATA_SETS, PERIOD_START

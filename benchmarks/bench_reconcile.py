@@ -49,7 +49,7 @@ from importers.statement import AccountIdentifiers, ParsedStatement, StatementLi
 from ledger import categorise, flags, reconcile
 from ledger.core import journal
 from ledger.store.database import Database
-from ledger.drawdown_runs import post_due_drawdowns
+from ledger.loads.runs import post_due_drawdowns
 from ledger.core.money import split_pence
 from ledger.reconcile import ReconcileResult, reconcile_accounts
 from ledger.statements import SourceFile, store_statement

@@ -43,7 +43,7 @@ from ledger.budgets.budget import get_budget, parts_of
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import load_entry, lock_book, post_entry
-from ledger.load_offsets import offset_against_loads
+from ledger.loads.offsets import offset_against_loads
 from ledger.core.money import AMOUNT_PENCE_MAX, format_amount
 from ledger.budgets.plans import get_version
 from ledger.repayment_notices import plain_date, repayment_notice_text
@@ -83,7 +83,7 @@ class RecoveryMethod(StrEnum):
     REPAYMENT = "repayment"
     """The money is paid back onto the card or into the account: the spend is undone."""
     OFFSET = "offset"
-    """The money on the card pays for the next loads instead (``ledger.load_offsets``)."""
+    """The money on the card pays for the next loads instead (``ledger.loads.offsets``)."""
 
 
 class RecoveryInto(StrEnum):

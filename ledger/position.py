@@ -47,7 +47,7 @@ from ledger.core import checks
 from ledger.core.accounts import CONTRIBUTION_CODE
 from ledger.core.balances import AccountBalance, FunderKey, budget_balances, funder_shares, holder_balances, totals_by_kind
 from ledger.budgets.budget import get_budget
-from ledger.drawdown_runs import PartSchedule, budget_schedule
+from ledger.loads.runs import PartSchedule, budget_schedule
 from ledger.errors import InvalidInput
 from ledger.core.money import split_pence
 from ledger.budgets.parties import get_funder, get_holder

@@ -1,7 +1,7 @@
 """What happens to a surplus (DESIGN.md §1, issue 10 item 11): returned to the funders,
 accepted with a reason, or reallocated by a plan revision; for an open budget (a surplus
 found mid-year) or a closed one. (Offsetting it against the next loads is
-``ledger.load_offsets``; its decisions use the same table with action ``offset``.)
+``ledger.loads.offsets``; its decisions use the same table with action ``offset``.)
 
 The surplus is held funds − committed − unspent transition, as ``ledger.position`` works it
 out (the contingency has its own account, so it is never in held funds; transition money is

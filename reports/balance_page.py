@@ -4,7 +4,7 @@ when (or what is paid next), the emergency (contingency) money left, what the mo
 on this month, and who to contact — and nothing else (no other budget, no holder's records).
 
 Every figure is the ledger's: the position as of today (``ledger.position``), the agreed plan
-in force, the card schedule (``ledger.drawdown_runs``), this month's spend postings.
+in force, the card schedule (``ledger.loads.runs``), this month's spend postings.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import contacts_of, get_budget, parts_of
-from ledger.drawdown_runs import budget_schedule
-from ledger.drawdowns import LoadStatus
+from ledger.loads.runs import budget_schedule
+from ledger.loads.schedule import LoadStatus
 from ledger.expected_payments import expected_payments
 from ledger.budgets.parties import get_person
 from ledger.budgets.plans import agreed_version_on, view

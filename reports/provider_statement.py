@@ -21,8 +21,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import contacts_of, get_budget
-from ledger.drawdown_runs import budget_schedule
-from ledger.drawdowns import LoadStatus
+from ledger.loads.runs import budget_schedule
+from ledger.loads.schedule import LoadStatus
 from ledger.errors import InvalidInput
 from ledger.budgets.parties import get_holder, get_person
 from ledger.position import budget_figures

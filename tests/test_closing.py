@@ -16,7 +16,7 @@ from ledger.core import periods
 from ledger.core.balances import budget_balances
 from ledger.closing import close_budget, closure_of
 from ledger.store.database import Database
-from ledger.drawdown_runs import post_due_drawdowns
+from ledger.loads.runs import post_due_drawdowns
 from ledger.errors import Conflict, InvalidInput
 from ledger.position import budget_position
 from ledger.store.tables import Budget, JournalEntry

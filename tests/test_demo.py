@@ -23,8 +23,8 @@ from ledger.demo.cast import FUNDERS, all_holders
 from ledger.demo.dates import month_end, months_between
 from ledger.demo.history import write_book
 from ledger.demo.world import World
-from ledger.drawdown_runs import PartSchedule, budget_schedule, post_due_drawdowns
-from ledger.drawdowns import LoadStatus
+from ledger.loads.runs import PartSchedule, budget_schedule, post_due_drawdowns
+from ledger.loads.schedule import LoadStatus
 from ledger.errors import Conflict, InvalidInput
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.reconciliation import ReconciliationMatch

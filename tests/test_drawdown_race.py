@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from ledger.budgets import parties
 from ledger.store.database import Database
-from ledger.drawdown_runs import post_due_drawdowns
+from ledger.loads.runs import post_due_drawdowns
 from ledger.store.tables import Drawdown, JournalEntry
 from ledger.core.verify import verify
 from tests.support.builders import make_budget, make_person, make_plan

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from ledger.core import balances, periods
 from ledger.budgets import parties, plans
 from ledger.store.database import Database
-from ledger.drawdown_runs import budget_schedule, post_due_drawdowns
-from ledger.drawdowns import LoadStatus
+from ledger.loads.runs import budget_schedule, post_due_drawdowns
+from ledger.loads.schedule import LoadStatus
 from ledger.errors import Conflict, InvalidInput
 from ledger.budgets.pauses import end_pause, pause_budget
 from ledger.store.tables import Drawdown, JournalEntry

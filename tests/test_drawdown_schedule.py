@@ -1,4 +1,4 @@
-"""The drawdown schedule rules (``ledger.drawdowns``), pure: periods, amounts, revisions,
+"""The drawdown schedule rules (``ledger.loads.schedule``), pure: periods, amounts, revisions,
 pauses, the float, due days and clock changes.
 
 The property tests run the schedule the way the service does — a run every few days that
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.drawdowns import (
+from ledger.loads.schedule import (
     LoadStatus,
     LoadTime,
     PartTerms,

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from ledger.core import balances
 from ledger.budgets import budget as budgets, parties
 from ledger.store.database import Database
-from ledger.drawdown_runs import post_due_drawdowns
+from ledger.loads.runs import post_due_drawdowns
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotFound
 from ledger import flag_workflow, flags

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from ledger.core import balances
 from ledger.store.database import Database
-from ledger.drawdown_runs import budget_schedule, post_due_drawdowns
-from ledger.drawdowns import LoadStatus, Offset, PartTerms, VersionTerms, schedule
+from ledger.loads.runs import budget_schedule, post_due_drawdowns
+from ledger.loads.schedule import LoadStatus, Offset, PartTerms, VersionTerms, schedule
 from ledger.errors import Conflict, InvalidInput
-from ledger.load_offsets import offset_against_loads, offsets_of
+from ledger.loads.offsets import offset_against_loads, offsets_of
 from ledger.surplus import surplus_decisions
 from ledger.store.tables import Budget, Drawdown
 from ledger.store.tables.load_offsets import WithheldLoad

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from ledger.budgets import parties, plans
 from ledger.store.database import Database
-from ledger.drawdown_runs import post_due_drawdowns
-from ledger.drawdowns import LoadStatus
+from ledger.loads.runs import post_due_drawdowns
+from ledger.loads.schedule import LoadStatus
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 from ledger.errors import InvalidInput
 from ledger.core.journal import post_entry, reverse_entry

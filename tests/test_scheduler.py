@@ -46,7 +46,7 @@ def test_the_leader_posts_due_loads_and_keeps_its_job_in_the_database(db: Databa
         service.stop()
     made = _loads(db)
     with db.write() as session:  # nothing more is due: running again posts nothing
-        from ledger.drawdown_runs import post_due_drawdowns
+        from ledger.loads.runs import post_due_drawdowns
 
         assert post_due_drawdowns(session).posted == []
     assert _loads(db) == made

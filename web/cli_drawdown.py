@@ -10,10 +10,10 @@ import typer
 from rich.table import Table
 
 from ledger.budgets import budget as budgets, parties
-from ledger.drawdown_runs import DrawdownRun, budget_schedule, post_due_drawdowns
-from ledger.drawdowns import due_at
+from ledger.loads.runs import DrawdownRun, budget_schedule, post_due_drawdowns
+from ledger.loads.schedule import due_at
 from ledger.errors import LedgerError
-from ledger.load_offsets import offset_against_loads
+from ledger.loads.offsets import offset_against_loads
 from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout
 

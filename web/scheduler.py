@@ -25,7 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from ledger.store.database import Database
-from ledger.drawdown_runs import post_due_drawdowns
+from ledger.loads.runs import post_due_drawdowns
 from ledger.store.leases import release_lease, take_lease
 from ledger.core.money import format_gbp
 from ledger.flags import raise_flags

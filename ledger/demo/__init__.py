@@ -39,7 +39,7 @@ weekly, fortnightly or four-weekly and spent at real-sounding merchants, with th
 and 20p fees; wages go through one payroll a month per holder, approved then paid; invoices
 are approved then paid; the ICB's own costs are recorded against the notional budgets.
 
-The card loads are the drawdown service's own (``ledger.drawdown_runs``), run for each holder
+The card loads are the drawdown service's own (``ledger.loads.runs``), run for each holder
 on each load day as the story reaches it: periods aligned to Monday (the holders' load day)
 after a short first period, amounts spread by days, a load due on a bank holiday on the
 working day before, floats (DP-0003, DP-0004) paying for the last periods up front. So every

@@ -1,7 +1,7 @@
 """The prepaid card: loads, purchases (and a few refunds), transfers to personal assistants,
 and the scheme's fees (3p a purchase, 20p a transfer), charged at each month end.
 
-The loads are the drawdown service's own (``ledger.drawdown_runs``): on each load day the
+The loads are the drawdown service's own (``ledger.loads.runs``): on each load day the
 holder's run posts every load due, and must post exactly the ones the demo worked out with
 the service's pure schedule (``ledger.demo.plan_figures.card_schedule``), whose amounts the
 running balances have taken in already.
@@ -29,8 +29,8 @@ from ledger.demo.dates import month_end, working_day_on_or_before
 from ledger.demo.merchants import Merchant, merchants_for
 from ledger.demo.recipes import OddPurchase, PaidBy, WrongCategory
 from ledger.demo.story import BudgetStory, Priority, Timetable, percent_of
-from ledger.drawdown_runs import post_due_drawdowns
-from ledger.drawdowns import Period, ScheduledLoad, due_at
+from ledger.loads.runs import post_due_drawdowns
+from ledger.loads.schedule import Period, ScheduledLoad, due_at
 from ledger.core.money import format_gbp, split_pence
 from ledger.core.vocabulary import AccountKind, EntryKind
 

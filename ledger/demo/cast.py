@@ -12,7 +12,7 @@ from datetime import date
 
 from ledger.budgets.budget import ContactSpec
 from ledger.demo.recipes import Agreement, PersonRecipe, RepresentativeRecipe
-from ledger.drawdowns import LoadTime
+from ledger.loads.schedule import LoadTime
 from ledger.budgets.parties import FunderSpec, HolderSpec
 from ledger.core.vocabulary import ContactRole, EligibilityGroup, FunderKind, HolderKind, LegalBasis
 

@@ -12,7 +12,7 @@ each line; two lines take what is left:
   contingency and the top-slice (a percentage of the total itself).
 
 The drawdown service loads a card part its amount less its share of the top-slice,
-contingency and client contribution (``ledger.drawdowns.part_nets``), so the card part's
+contingency and client contribution (``ledger.loads.schedule.part_nets``), so the card part's
 amount is its lines plus that share, and the main part holds the rest: the card then loads
 exactly its lines. The card's schedule is worked out here too, with the service's own pure
 rules, from the figures the database will hold.
@@ -27,7 +27,7 @@ from datetime import date, timedelta
 
 from ledger.demo.cast import LOAD_TIME
 from ledger.demo.recipes import BudgetRecipe, LineRecipe, PaidBy, VersionRecipe
-from ledger.drawdowns import PartTerms, Pause, ScheduledLoad, VersionTerms, part_nets, schedule
+from ledger.loads.schedule import PartTerms, Pause, ScheduledLoad, VersionTerms, part_nets, schedule
 from ledger.core.money import split_pence
 from ledger.budgets.plan_money import line_amount
 from ledger.budgets.plans import BASIS_POINTS_WHOLE, PlanLineSpec
@@ -79,7 +79,7 @@ class VersionFigures:
 
 def card_schedule(recipe: BudgetRecipe, figures: Sequence[VersionFigures]) -> list[ScheduledLoad]:
     """Every period of the card part with its load, as the drawdown service will make them
-    (``ledger.drawdowns.schedule``): Monday-aligned periods, amounts spread by days, the
+    (``ledger.loads.schedule.schedule``): Monday-aligned periods, amounts spread by days, the
     float, bank holidays, revisions from their effective dates, and loads paused while the
     person is in hospital. Empty for a budget without a card.
 
@@ -302,7 +302,7 @@ def _nets(
     contingency: int,
     funding: tuple[tuple[str, int, int], ...],
 ) -> dict[str, int]:
-    """``ledger.drawdowns.part_nets`` by part key. Parts are numbered in the recipe's order,
+    """``ledger.loads.schedule.part_nets`` by part key. Parts are numbered in the recipe's order,
     the order the budget's parts (and so their ids) are created in."""
     keys = [key for key, _ in part_amounts]
     transition: defaultdict[int | None, int] = defaultdict(int)

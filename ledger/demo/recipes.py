@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ledger.budgets.budget import ContactSpec
-from ledger.drawdowns import CADENCE_WEEKS
+from ledger.loads.schedule import CADENCE_WEEKS
 from ledger.core.vocabulary import Cadence, DrawdownTiming, Holding, ManagementOption
 
 

@@ -20,7 +20,7 @@ from ledger.demo.book import DemoBook
 from ledger.demo.dates import month_end, month_start, months_between
 from ledger.demo.plan_figures import PlannedLine, VersionFigures, card_schedule, version_figures
 from ledger.demo.recipes import Behaviour, BudgetRecipe, Incident
-from ledger.drawdowns import LoadStatus, ScheduledLoad
+from ledger.loads.schedule import LoadStatus, ScheduledLoad
 from ledger.core.money import split_pence
 from ledger.core.vocabulary import AccountKind
 

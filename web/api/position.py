@@ -11,8 +11,8 @@ from datetime import date, datetime
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from ledger.drawdown_runs import PartSchedule
-from ledger.drawdowns import due_at
+from ledger.loads.runs import PartSchedule
+from ledger.loads.schedule import due_at
 from ledger.position import MoneyFigures, SurplusState, budget_position, holder_positions, set_surplus_thresholds, tenths_text
 from ledger.store.tables.closing import SurplusThreshold
 from ledger.transition import placement_comparison, transition_position

@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from ledger.drawdowns import LoadTime, Offset, PartTerms, Pause, VersionTerms, part_nets
+from ledger.loads.schedule import LoadTime, Offset, PartTerms, Pause, VersionTerms, part_nets
 from ledger.store.tables import (
     Account,
     Budget,

@@ -2,7 +2,7 @@
 
 When money has built up on a person's prepaid card, the funder can decide that it pays for
 the next loads instead of new money: the offset withholds its amount from the loads due from
-its start, the earliest first, until it is used (see ``ledger.drawdowns``). The money that is
+its start, the earliest first, until it is used (see ``ledger.loads.schedule``). The money that is
 not loaded stays in the budget's held funds, where the budget's position shows it — to be
 returned to the funder, or to reduce the funder's next payment, by a surplus decision.
 
@@ -23,8 +23,8 @@ from ledger.core import checks
 from ledger.core.accounts import budget_account_code, account_ids_by_code
 from ledger.core.balances import signed_sums
 from ledger.budgets.budget import get_budget
-from ledger.drawdown_runs import budget_schedule
-from ledger.drawdowns import LoadStatus
+from ledger.loads.runs import budget_schedule
+from ledger.loads.schedule import LoadStatus
 from ledger.errors import Conflict, InvalidInput
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp

@@ -21,8 +21,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ledger.core.balances import signed_sums
-from ledger.drawdown_terms import HolderSchedules, LoadingPart, Scope, loading_parts, schedules_input
-from ledger.drawdowns import (
+from ledger.loads.terms import HolderSchedules, LoadingPart, Scope, loading_parts, schedules_input
+from ledger.loads.schedule import (
     CADENCE_WEEKS,
     LoadStatus,
     LoadTime,
