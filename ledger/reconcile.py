@@ -9,7 +9,7 @@ themselves (so the order files were imported in changes nothing):
    purchase posted before;
 2. on the client bank account, money in: the remittance advice whose reference the line
    carries, else the one combination of outstanding receivables that adds up exactly
-   (``ledger.funder_receipts`` records it); money out: one day's card loads in one transfer,
+   (``ledger.money_in.funder_receipts`` records it); money out: one day's card loads in one transfer,
    else the one combination of approved payables (a payroll run over many budgets, a
    supplier's invoices) that adds up exactly (``ledger.payables`` pays them). More than one
    combination fitting is a question for a person, never a guess;

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ledger.budgets.budget import contacts_of, get_budget, parts_of
 from ledger.loads.runs import budget_schedule
 from ledger.loads.schedule import LoadStatus
-from ledger.expected_payments import expected_payments
+from ledger.money_in.expected_payments import expected_payments
 from ledger.budgets.parties import get_person
 from ledger.budgets.plans import agreed_version_on, view
 from ledger.position import budget_figures

@@ -13,7 +13,7 @@ from math import floor
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.funder_payment_split import Instalment, RemittanceLine, Share, Split, split_receipt
+from ledger.money_in.funder_payment_split import Instalment, RemittanceLine, Share, Split, split_receipt
 
 DAY0 = date(2026, 4, 1)
 BUDGETS = (1, 2, 3, 4)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from ledger.budgets import parties, plans
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
-from ledger.expected_payments import add_expected_payment
+from ledger.money_in.expected_payments import add_expected_payment
 from ledger.flag_workflow import flag_view
 from ledger.core.journal import post_entry
 from ledger.core.money import format_gbp

@@ -17,7 +17,7 @@ from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.core.journal import post_entry
 from ledger.errors import Conflict
-from ledger.expected_payments import add_expected_payment
+from ledger.money_in.expected_payments import add_expected_payment
 from ledger.flags import raise_flags
 from ledger.payroll_runs import import_payroll_run
 from ledger.reconcile import reconcile_accounts

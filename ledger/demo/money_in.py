@@ -1,5 +1,5 @@
 """Money coming into a budget, recorded through the funder-payment services
-(``ledger.funder_receipts``, ``ledger.contributions``): the demo works out each receipt's postings for its running
+(``ledger.money_in.funder_receipts``, ``ledger.money_in.contributions``): the demo works out each receipt's postings for its running
 balances, and the service must post exactly those.
 
 - Funder payments, in advance, on each funder's schedule. Each payment is what the funder
@@ -31,15 +31,15 @@ from sqlalchemy.orm import Session
 from ledger.budgets import parties
 from ledger.core.accounts import holder_account_code
 from ledger.budgets.budget import budget_by_reference
-from ledger.contributions import record_contribution
+from ledger.money_in.contributions import record_contribution
 from ledger.demo.book import CREATED_BY, DemoBook, ServiceEntry
 from ledger.demo.dates import add_months, working_day_on_or_before
 from ledger.demo.plan_figures import CONTRIBUTION, PlannedLine, VersionFigures
 from ledger.demo.recipes import PaidBy, Schedule, UnidentifiedPayment
 from ledger.demo.story import BudgetStory, Priority, Timetable
-from ledger.funder_receipts import ReceiptView, attribute_unallocated, record_funder_receipt
+from ledger.money_in.funder_receipts import ReceiptView, attribute_unallocated, record_funder_receipt
 from ledger.core.money import split_pence
-from ledger.receipt_shares import ShareView
+from ledger.money_in.receipt_shares import ShareView
 from ledger.core.vocabulary import AccountKind
 
 FOUR_WEEKS = timedelta(weeks=4)

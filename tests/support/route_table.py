@@ -46,7 +46,7 @@ from ledger.category_rules import define_rule
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.evidence import attach_evidence
-from ledger.expected_payments import add_expected_payment
+from ledger.money_in.expected_payments import add_expected_payment
 from ledger.flag_workflow import request_recovery
 from ledger.core.journal import post_entry
 from ledger.budgets.pauses import pause_budget

@@ -2,7 +2,7 @@
 
 DESIGN.md §3: a client contribution received: debit ``B:cash``, credit
 ``B:receivable:contribution``. It counts against the person's instalments
-(``ledger.expected_payments``), oldest first.
+(``ledger.money_in.expected_payments``), oldest first.
 
 Exactly once: a contribution is unique per (budget, day, reference) and its entry's
 idempotency key comes from the same fields, so recording it again returns the original.
@@ -21,10 +21,10 @@ from ledger.core import checks
 from ledger.core.accounts import CONTRIBUTION_CODE, account_ids_by_code, budget_account_code
 from ledger.budgets.budget import get_budget
 from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting
-from ledger.expected_payments import agreed_allocation
+from ledger.money_in.expected_payments import agreed_allocation
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp
-from ledger.receipt_shares import (
+from ledger.money_in.receipt_shares import (
     REFERENCE_LENGTH_MAX,
     Recorded,
     ShareView,

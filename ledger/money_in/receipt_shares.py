@@ -2,9 +2,9 @@
 to funder receipts, contributions and attributions.
 
 Money coming in: what funders (and the person) are expected to pay
-(``ledger.expected_payments``), and its receipt: a funder's payment and money later found to
-be a budget's (``ledger.funder_receipts``), and the person's client contribution
-(``ledger.contributions``). Each records receipt shares: what it put to each budget and
+(``ledger.money_in.expected_payments``), and its receipt: a funder's payment and money later found to
+be a budget's (``ledger.money_in.funder_receipts``), and the person's client contribution
+(``ledger.money_in.contributions``). Each records receipt shares: what it put to each budget and
 instalment, and what to the holder's unallocated account. What was received against an
 instalment is the sum of the receipt shares naming it.
 """
@@ -23,7 +23,7 @@ from ledger.core.accounts import account_ids_by_code, budget_account_code
 from ledger.core.balances import signed_sums
 from ledger.core.entries import NewEntry, PostOutcome
 from ledger.errors import Conflict, InvalidInput
-from ledger.funder_payment_split import Instalment, Share, fill_oldest_first, oldest_first
+from ledger.money_in.funder_payment_split import Instalment, Share, fill_oldest_first, oldest_first
 from ledger.core.journal import post_entry
 from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp
 from ledger.store.tables import Budget
@@ -31,8 +31,8 @@ from ledger.store.tables.funder_payments import ExpectedPayment, ReceiptShare
 from ledger.core.vocabulary import AccountKind
 
 if TYPE_CHECKING:
-    from ledger.contributions import ContributionView
-    from ledger.funder_receipts import AttributionView, ReceiptView
+    from ledger.money_in.contributions import ContributionView
+    from ledger.money_in.funder_receipts import AttributionView, ReceiptView
 
 REFERENCE_LENGTH_MAX = 140
 DESCRIPTION_LENGTH_MAX = 500

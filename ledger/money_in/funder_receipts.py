@@ -8,7 +8,7 @@ DESIGN.md §3:
   ``holder:H:unidentified``;
 - money later found to be a budget's: both pairs at once (``MONEY_IDENTIFIED``).
 
-How a payment is split over budgets and instalments is ``ledger.funder_payment_split``.
+How a payment is split over budgets and instalments is ``ledger.money_in.funder_payment_split``.
 
 Exactly once: each receipt is unique per its bank line (a database constraint) and its
 entry's idempotency key comes from the same fields, so recording the same line again returns
@@ -30,11 +30,11 @@ from ledger.core.balances import signed_sums
 from ledger.budgets.budget import get_budget
 from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting
 from ledger.errors import InvalidInput
-from ledger.funder_payment_split import RemittanceLine, Split, split_receipt
+from ledger.money_in.funder_payment_split import RemittanceLine, Split, split_receipt
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp
 from ledger.budgets.parties import get_funder, get_holder
-from ledger.receipt_shares import (
+from ledger.money_in.receipt_shares import (
     REFERENCE_LENGTH_MAX,
     Recorded,
     ShareView,
@@ -112,7 +112,7 @@ def record_funder_receipt(
 ) -> Recorded:
     """Record one funder payment into the holder's client bank account and post it, split
     over budgets by ``remittance`` ([(budget reference, pence), …]) or else by the amounts
-    due (see ``ledger.funder_payment_split``). The same bank line (holder, funder, day,
+    due (see ``ledger.money_in.funder_payment_split``). The same bank line (holder, funder, day,
     reference) recorded again returns the original; with another amount it is a conflict."""
     holder = get_holder(session, holder_id)
     funder = get_funder(session, funder_id)

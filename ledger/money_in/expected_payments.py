@@ -3,7 +3,7 @@
 The schedule of instalments (``expected_payment``) spreads each funder's agreed allocation
 over the plan period, so that it always sums to the allocation, also after a revision.
 What was received against an instalment is the sum of the receipt shares naming it
-(``ledger.receipt_shares``).
+(``ledger.money_in.receipt_shares``).
 
 The schedule is changed under the book's lock.
 """
@@ -27,7 +27,7 @@ from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp, split_pence
 from ledger.budgets.parties import get_funder
 from ledger.budgets.plans import LONDON, latest_agreed, version_allocations
-from ledger.receipt_shares import positive_amount, received_by_instalment
+from ledger.money_in.receipt_shares import positive_amount, received_by_instalment
 from ledger.store.tables import Budget, Funder, utcnow
 from ledger.store.tables.funder_payments import ExpectedPayment, ReceiptShare
 

@@ -1,0 +1,1 @@
+"""Money coming in: what funders and the person are expected to pay, and its receipt, split over budgets and instalments."""
