@@ -19,7 +19,8 @@ from ledger.money_in.contributions import contributions_of, record_contribution
 from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput
 from ledger.money_in.expected_payments import PaymentFrequency, add_expected_payment, due_dates, expected_payments, schedule_expected_payments
-from ledger.money_in.funder_receipts import ReceiptView, attribute_unallocated, funder_receipts, record_funder_receipt
+from ledger.money_in.funder_receipts import attribute_unallocated, funder_receipts, record_funder_receipt
+from ledger.money_in.receipt_views import ReceiptView
 from ledger.store.tables import Budget, JournalEntry
 from ledger.store.tables.funder_payments import FunderReceipt, ReceiptShare
 from ledger.core.verify import verify

@@ -37,9 +37,9 @@ from ledger.demo.dates import add_months, working_day_on_or_before
 from ledger.demo.plan_figures import CONTRIBUTION, PlannedLine, VersionFigures
 from ledger.demo.recipes import PaidBy, Schedule, UnidentifiedPayment
 from ledger.demo.story import BudgetStory, Priority, Timetable
-from ledger.money_in.funder_receipts import ReceiptView, attribute_unallocated, record_funder_receipt
+from ledger.money_in.funder_receipts import attribute_unallocated, record_funder_receipt
 from ledger.core.money import split_pence
-from ledger.money_in.receipt_shares import ShareView
+from ledger.money_in.receipt_views import ReceiptView, ShareView
 from ledger.core.vocabulary import AccountKind
 
 FOUR_WEEKS = timedelta(weeks=4)

@@ -11,7 +11,6 @@ Every decision read from balances is taken under the book's lock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -24,10 +23,9 @@ from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPos
 from ledger.money_in.expected_payments import agreed_allocation
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp
+from ledger.money_in.receipt_views import ContributionView, Recorded
 from ledger.money_in.receipt_shares import (
     REFERENCE_LENGTH_MAX,
-    Recorded,
-    ShareView,
     add_budget_shares,
     fitted,
     positive_amount,
@@ -40,19 +38,6 @@ from ledger.money_in.receipt_shares import (
 from ledger.store.tables import Budget
 from ledger.store.tables.funder_payments import ContributionReceipt, ReceiptShare
 from ledger.core.vocabulary import AccountKind, EntryKind
-
-
-@dataclass(frozen=True, slots=True)
-class ContributionView:
-    id: int
-    budget_id: int
-    budget_reference: str
-    received_on: date
-    amount_pence: int
-    reference: str
-    entry_id: int
-    created_by: str
-    shares: list[ShareView]
 
 
 # --- the person's client contribution -----------------------------------------------------

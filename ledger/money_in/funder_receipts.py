@@ -18,7 +18,6 @@ the original. Every decision read from balances is taken under the book's lock.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import and_, select
@@ -34,10 +33,9 @@ from ledger.money_in.funder_payment_split import RemittanceLine, Split, split_re
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp
 from ledger.budgets.parties import get_funder, get_holder
+from ledger.money_in.receipt_views import AttributionView, ReceiptView, Recorded
 from ledger.money_in.receipt_shares import (
     REFERENCE_LENGTH_MAX,
-    Recorded,
-    ShareView,
     add_budget_shares,
     add_shares,
     fitted,
@@ -57,43 +55,6 @@ EARLY_PAYMENT_DAYS = 14
 """A payment without a remittance list pays the instalments due up to a fortnight after it
 arrives: funders often pay a little early."""
 REMITTANCE_LINES_MAX = 1000
-
-
-# --- what callers get back ----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ReceiptView:
-    id: int
-    holder_id: int
-    funder_id: int
-    funder_code: str
-    received_on: date
-    amount_pence: int
-    reference: str
-    by_remittance: bool
-    entry_id: int
-    created_by: str
-    shares: list[ShareView]
-
-    @property
-    def unallocated_pence(self) -> int:
-        return sum(share.amount_pence for share in self.shares if share.budget_id is None)
-
-
-@dataclass(frozen=True, slots=True)
-class AttributionView:
-    id: int
-    holder_id: int
-    budget_id: int
-    budget_reference: str
-    funder_id: int | None
-    attributed_on: date
-    amount_pence: int
-    reason: str
-    entry_id: int
-    created_by: str
-    shares: list[ShareView]
 
 
 # --- a funder's payment -------------------------------------------------------------------

@@ -12,9 +12,6 @@ instalment is the sum of the receipt shares naming it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
@@ -23,6 +20,7 @@ from ledger.core.accounts import account_ids_by_code, budget_account_code
 from ledger.core.balances import signed_sums
 from ledger.core.entries import NewEntry, PostOutcome
 from ledger.errors import Conflict, InvalidInput
+from ledger.money_in.receipt_views import ShareView
 from ledger.money_in.funder_payment_split import Instalment, Share, fill_oldest_first, oldest_first
 from ledger.core.journal import post_entry
 from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp
@@ -30,34 +28,8 @@ from ledger.store.tables import Budget
 from ledger.store.tables.funder_payments import ExpectedPayment, ReceiptShare
 from ledger.core.vocabulary import AccountKind
 
-if TYPE_CHECKING:
-    from ledger.money_in.contributions import ContributionView
-    from ledger.money_in.funder_receipts import AttributionView, ReceiptView
-
 REFERENCE_LENGTH_MAX = 140
 DESCRIPTION_LENGTH_MAX = 500
-
-
-# --- what callers get back ----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ShareView:
-    budget_id: int | None
-    """``None``: the holder's unallocated account."""
-    budget_reference: str | None
-    expected_payment_id: int | None
-    due_on: date | None
-    amount_pence: int
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """A receipt, contribution or attribution, and whether this call made it (``False``:
-    it was recorded before and this is the original)."""
-
-    receipt: ReceiptView | ContributionView | AttributionView
-    created: bool
 
 
 # --- what was received --------------------------------------------------------------------

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from ledger.budgets import budget as budgets, parties
-from ledger.money_in.contributions import ContributionView, contributions_of, record_contribution
+from ledger.money_in.contributions import contributions_of, record_contribution
 from ledger.money_in.expected_payments import ExpectedPaymentView, PaymentFrequency, expected_payments, schedule_expected_payments
-from ledger.money_in.funder_receipts import AttributionView, ReceiptView, attribute_unallocated, funder_receipts, record_funder_receipt
-from ledger.money_in.receipt_shares import Recorded, ShareView
+from ledger.money_in.funder_receipts import attribute_unallocated, funder_receipts, record_funder_receipt
+from ledger.money_in.receipt_views import AttributionView, ContributionView, ReceiptView, Recorded, ShareView
 from web.auth import principal
 from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, amount_text, database
 
