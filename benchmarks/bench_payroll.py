@@ -1,4 +1,4 @@
-"""A payroll run through the service (``ledger.payroll_runs``): 500 CSV lines over 100 budgets
+"""A payroll run through the service (``ledger.money_out.payroll_runs``): 500 CSV lines over 100 budgets
 of one ISF provider, imported and approved, then paid, on SQLite.
 
 Target (issue 10): a payroll run of 500 lines over 100 budgets < 2 s. Each measurement starts
@@ -18,8 +18,8 @@ from datetime import date
 from random import Random
 
 from ledger.store.database import Database
-from ledger.payables import pay_payables
-from ledger.payroll_runs import import_payroll_run
+from ledger.money_out.payables import pay_payables
+from ledger.money_out.payroll_runs import import_payroll_run
 
 from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict
 from benchmarks.datasets import SEED, DataSetSpec, budget_profiles

@@ -11,7 +11,7 @@ themselves (so the order files were imported in changes nothing):
    carries, else the one combination of outstanding receivables that adds up exactly
    (``ledger.money_in.funder_receipts`` records it); money out: one day's card loads in one transfer,
    else the one combination of approved payables (a payroll run over many budgets, a
-   supplier's invoices) that adds up exactly (``ledger.payables`` pays them). More than one
+   supplier's invoices) that adds up exactly (``ledger.money_out.payables`` pays them). More than one
    combination fitting is a question for a person, never a guess;
 3. on a card or a budget's own bank account: fees post to ``B:fees``; purchases post to the
    spend category the rules choose (``ledger.categorise``) or to ``uncategorised``; a card

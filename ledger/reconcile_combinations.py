@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ledger.exact_combinations import exact_combinations
 from ledger.money_in.funder_receipts import EARLY_PAYMENT_DAYS, record_funder_receipt
-from ledger.payables import BANK_REFERENCE_LENGTH_MAX, pay_payables
+from ledger.money_out.payables import BANK_REFERENCE_LENGTH_MAX, pay_payables
 from ledger.money_in.receipt_shares import REFERENCE_LENGTH_MAX, outstanding_instalments
 from ledger.reconcile_ledger_side import Candidate
 from ledger.store.tables import Budget, Funder

@@ -18,7 +18,7 @@ from ledger.core import balances
 from ledger.budgets import budget as budgets, parties
 from ledger.store.database import Database
 from ledger.errors import Conflict, LedgerError
-from ledger.notional import notional_costs, record_notional_cost
+from ledger.money_out.notional import notional_costs, record_notional_cost
 from ledger.store.tables import Account, Budget, Funder, JournalEntry
 from ledger.store.tables.budget_money import NotionalCost
 from ledger.core.verify import verify

@@ -20,7 +20,7 @@ from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.core.journal import post_entry
-from ledger.payroll_runs import import_payroll_run
+from ledger.money_out.payroll_runs import import_payroll_run
 from ledger.reconcile import reconcile_accounts
 from ledger.store.tables import Account
 from ledger.store.tables.flags import Flag

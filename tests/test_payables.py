@@ -14,8 +14,8 @@ from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import load_entry
 from ledger.budgets.parties import HolderSpec, create_holder
-from ledger.payable_views import get_payable, payables_of
-from ledger.payables import approve_invoice, approve_wages, cancel_payable, pay_payables
+from ledger.money_out.payable_views import get_payable, payables_of
+from ledger.money_out.payables import approve_invoice, approve_wages, cancel_payable, pay_payables
 from ledger.store.tables import Account, Budget, Funder, JournalEntry
 from ledger.core.verify import verify
 from ledger.core.vocabulary import EntryKind

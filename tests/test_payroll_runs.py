@@ -13,8 +13,8 @@ from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput
 from ledger.core.journal import load_entry
 from ledger.budgets.parties import HolderSpec, create_holder
-from ledger.payables import cancel_payable, pay_payables
-from ledger.payroll_runs import approve_and_pay, import_payroll_run
+from ledger.money_out.payables import cancel_payable, pay_payables
+from ledger.money_out.payroll_runs import approve_and_pay, import_payroll_run
 from ledger.store.tables import Account, Budget, Funder
 from ledger.core.verify import verify
 from ledger.core.vocabulary import EntryKind
@@ -196,7 +196,7 @@ def test_approve_and_pay_in_one_go_and_a_wrong_bank_amount_posts_nothing(db: Dat
 
 
 def run_total(rows: list[tuple[str, ...]]) -> int:
-    from ledger.payroll_sheet import read_payroll_sheet
+    from ledger.money_out.payroll_sheet import read_payroll_sheet
 
     return read_payroll_sheet(payroll_csv(rows), "x.csv").total_pence
 

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import payroll_sheet
+from ledger.money_out import payroll_sheet
 from ledger.errors import InvalidInput
-from ledger.payroll_sheet import PayrollLine, PayrollSheet, read_payroll_sheet
+from ledger.money_out.payroll_sheet import PayrollLine, PayrollSheet, read_payroll_sheet
 
 FILE = "payroll.csv"
 HEADER = "worker,budget,hours,rate\n"

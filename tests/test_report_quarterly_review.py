@@ -21,7 +21,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ledger.budgets import budget as budgets, plans
-from ledger import notional
+from ledger.money_out import notional
 from ledger.closing import close_budget
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting

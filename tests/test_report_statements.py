@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from ledger.budgets.budget import ContactSpec, add_contact, budget_by_reference
 from ledger.store.database import Database
 from ledger.errors import InvalidInput
-from ledger.payables import approve_invoice, pay_payables
-from ledger.payroll_runs import approve_and_pay
+from ledger.money_out.payables import approve_invoice, pay_payables
+from ledger.money_out.payroll_runs import approve_and_pay
 from ledger.position import budget_figures
 from reports.document import Document, EasyRead, PictureLine, ValueKind
 from reports.formatting import whole_pounds_text

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ledger.budgets import budget as budgets, parties
 from ledger.contingency import contingency_position, contingency_uses, use_contingency
 from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence
-from ledger.notional import notional_costs, record_notional_cost
+from ledger.money_out.notional import notional_costs, record_notional_cost
 from ledger.store.tables import Category
 from ledger.store.tables.budget_money import ContingencyUse, NotionalCost
 from ledger.top_slice import due_contingency_ring_fences, take_due_top_slices, top_slice_schedule

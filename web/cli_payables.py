@@ -19,10 +19,10 @@ from rich.table import Table
 from ledger.budgets import budget as budgets, parties
 from ledger.errors import InvalidInput, LedgerError
 from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence
-from ledger.payable_lines import LineSpec
-from ledger.payable_views import PayableView, payables_of
-from ledger.payables import PaymentResult, approve_invoice, cancel_payable, pay_payables
-from ledger.payroll_runs import PayrollRunResult, approve_and_pay, import_payroll_run
+from ledger.money_out.payable_lines import LineSpec
+from ledger.money_out.payable_views import PayableView, payables_of
+from ledger.money_out.payables import PaymentResult, approve_invoice, cancel_payable, pay_payables
+from ledger.money_out.payroll_runs import PayrollRunResult, approve_and_pay, import_payroll_run
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout
 from web.clock import today_in_england
 

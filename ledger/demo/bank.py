@@ -9,7 +9,7 @@
   later.
 - Notional costs: the ICB pays the provider; the cost is recorded against the budget's
   receivable from the ICB, monthly in arrears or on the day of a one-off, by the
-  notional-cost service (``ledger.notional.record_notional_cost``).
+  notional-cost service (``ledger.money_out.notional.record_notional_cost``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ledger.demo.plan_figures import PlannedLine
 from ledger.demo.recipes import DuplicateInvoice, PaidBy
 from ledger.demo.story import BudgetStory, Priority, Timetable, percent_of
 from ledger.core.money import format_gbp
-from ledger.notional import record_notional_cost
+from ledger.money_out.notional import record_notional_cost
 from ledger.core.vocabulary import EntryKind
 
 PAYROLL_APPROVAL_DAY = 20

@@ -50,8 +50,8 @@ from ledger.money_in.expected_payments import add_expected_payment
 from ledger.flag_workflow import request_recovery
 from ledger.core.journal import post_entry
 from ledger.budgets.pauses import pause_budget
-from ledger.payables import approve_invoice
-from ledger.pools import create_pool
+from ledger.money_out.payables import approve_invoice
+from ledger.money_out.pools import create_pool
 from ledger.quality_reviews import AttendeeSpec, QualityReviewSpec, record_quality_review
 from ledger.reconcile import reconcile_accounts
 from ledger.core.periods import parse_quarter

@@ -16,7 +16,7 @@ from ledger.contingency import (
     ring_fence_contingency,
     use_contingency,
 )
-from ledger.notional import RecordedCost, notional_costs, record_notional_cost
+from ledger.money_out.notional import RecordedCost, notional_costs, record_notional_cost
 from ledger.store.tables import Category
 from ledger.store.tables.budget_money import ContingencyUse, NotionalCost
 from ledger.top_slice import TopSliceRun, take_due_top_slices, top_slice_schedule

@@ -3,7 +3,7 @@ costs — approved (committed), paid and cancelled.
 
 Approving posts 201 the first time and 200 with the original for a replay (the same invoice,
 the same payroll file, the same payment again). A payroll run is sent as JSON with the CSV's
-text in ``csv`` (layout: ``ledger.payroll_sheet``): JSON keeps one request format and one
+text in ``csv`` (layout: ``ledger.money_out.payroll_sheet``): JSON keeps one request format and one
 size limit (``web.limits``, 1 MiB — some 10,000 payroll rows; split a larger run in two).
 """
 
@@ -16,11 +16,11 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, Strict
 
 from ledger.budgets import budget as budgets, parties
-from ledger.payable_lines import LineSpec
-from ledger.payable_views import PayableView, payables_of
-from ledger.payables import ApprovalResult, PaymentResult, approve_invoice, approve_wages, cancel_payable, pay_payables
-from ledger.payroll_runs import PayrollRunResult, approve_and_pay, import_payroll_run
-from ledger.pools import PoolView, approve_pooled_cost, change_shares, create_pool, get_pool, pools_of
+from ledger.money_out.payable_lines import LineSpec
+from ledger.money_out.payable_views import PayableView, payables_of
+from ledger.money_out.payables import ApprovalResult, PaymentResult, approve_invoice, approve_wages, cancel_payable, pay_payables
+from ledger.money_out.payroll_runs import PayrollRunResult, approve_and_pay, import_payroll_run
+from ledger.money_out.pools import PoolView, approve_pooled_cost, change_shares, create_pool, get_pool, pools_of
 from web.api.common import ERROR_RESPONSES, AmountPence, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 from web.clock import today_in_england
 

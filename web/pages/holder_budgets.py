@@ -20,7 +20,7 @@ from ledger.access.resources import require_visible
 from ledger.budgets.budget import contacts_of, get_budget, parts_of
 from ledger.contingency import contingency_position, contingency_uses
 from ledger.core.history import budget_history
-from ledger.payable_views import payables_of
+from ledger.money_out.payable_views import payables_of
 from ledger.budgets.plans import versions_of, view
 from ledger.position import MoneyFigures, budget_position, holder_positions
 from ledger.report_documents import documents_visible_to, get_document, list_documents

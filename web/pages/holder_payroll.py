@@ -1,6 +1,6 @@
 """Payroll runs: upload the payroll system's CSV with the pay date and the run's reference
 (and, when it has left the bank, the bank reference and amount) and see what it costs each
-budget. ``ledger.payroll_runs`` approves it (the command line and the API call the same
+budget. ``ledger.money_out.payroll_runs`` approves it (the command line and the API call the same
 functions); a file with anything wrong is refused whole and every problem is listed by line.
 """
 
@@ -14,8 +14,8 @@ from fastapi.responses import RedirectResponse, Response
 from ledger.access.visibility import Principal
 from ledger.access.resources import require_visible
 from ledger.errors import Conflict, InvalidInput
-from ledger.payable_views import get_payable, payables_of
-from ledger.payroll_runs import approve_and_pay, import_payroll_run
+from ledger.money_out.payable_views import get_payable, payables_of
+from ledger.money_out.payroll_runs import approve_and_pay, import_payroll_run
 from ledger.store.tables.payables import Payable
 from web.pages.access import HOLDER_PAGES
 from web.pages.holder_common import Errors, database, holder_of, pounds, three_part_date
@@ -23,7 +23,7 @@ from web.pages.render import page
 
 router = APIRouter(include_in_schema=False)
 PAYROLL_BYTES_MAX = 16 * 1024 * 1024
-"""A payroll sheet of 100,000 rows (the most ``ledger.payroll_sheet`` reads) is about 8 MB."""
+"""A payroll sheet of 100,000 rows (the most ``ledger.money_out.payroll_sheet`` reads) is about 8 MB."""
 UPLOAD_LIMITS = ((r"^/holder/payroll$", PAYROLL_BYTES_MAX + 1024 * 1024),)
 RUNS_SHOWN = 20
 PROBLEMS_SHOWN = 50

@@ -2,10 +2,10 @@
 
 An ISF provider employs staff for each person and pays them all in one payroll run; one
 worker may split their time between two people at different rates. The payroll system's CSV
-(layout: ``ledger.payroll_sheet``) says, per worker and budget, what the run costs. Importing
+(layout: ``ledger.money_out.payroll_sheet``) says, per worker and budget, what the run costs. Importing
 it approves the run as one payable (kind ``payroll``): ONE journal entry with a (spend,
 payable) pair per budget and category, so each budget bears exactly its own rows. Paying it
-is :func:`ledger.payables.pay_payables` with the amount that left the bank, which must be the
+is :func:`ledger.money_out.payables.pay_payables` with the amount that left the bank, which must be the
 run's total.
 
 Nothing is posted unless the whole file is sound: the sheet is read in full, then every row
@@ -33,10 +33,10 @@ from ledger.core.entries import Provenance
 from ledger.errors import Conflict, InvalidInput
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp
-from ledger.payable_lines import LineProblem, LineSpec, normalised
-from ledger.payable_views import PayableStatus, PayableView, get_payable
-from ledger.payables import NUMBER_LENGTH_MAX, PayableKind, PaymentResult, approve_lines, pay_payables
-from ledger.payroll_sheet import PayrollSheet, read_payroll_sheet
+from ledger.money_out.payable_lines import LineProblem, LineSpec, normalised
+from ledger.money_out.payable_views import PayableStatus, PayableView, get_payable
+from ledger.money_out.payables import NUMBER_LENGTH_MAX, PayableKind, PaymentResult, approve_lines, pay_payables
+from ledger.money_out.payroll_sheet import PayrollSheet, read_payroll_sheet
 from ledger.store.tables.payables import Payable
 
 PAYROLL_SUPPLIER = "Payroll"
@@ -207,7 +207,7 @@ _COLUMN_OF_FIELD = {"budget": "budget", "category": "category", "dated_on": "bud
 
 
 def _refusal(file_name: str, problems: list[LineProblem]) -> InvalidInput:
-    """Every problem with its CSV line, in the style of ``ledger.payroll_sheet``'s errors."""
+    """Every problem with its CSV line, in the style of ``ledger.money_out.payroll_sheet``'s errors."""
     listed = [
         {"line": p.line_no, "column": _COLUMN_OF_FIELD.get(p.field, p.field), "code": p.code, "message": p.message}
         for p in problems

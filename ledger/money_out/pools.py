@@ -24,8 +24,8 @@ from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import lock_book
 from ledger.core.money import AMOUNT_PENCE_MAX, split_pence
 from ledger.budgets.parties import get_holder
-from ledger.payable_lines import REFERENCE_RE, LineSpec
-from ledger.payables import ApprovalResult, PayableKind, approve_lines
+from ledger.money_out.payable_lines import REFERENCE_RE, LineSpec
+from ledger.money_out.payables import ApprovalResult, PayableKind, approve_lines
 from ledger.store.tables import Budget, utcnow
 from ledger.store.tables.payables import Pool, PoolShare
 from ledger.core.vocabulary import BudgetStatus

@@ -1,4 +1,4 @@
-"""Checking a payable's lines before it is approved (``ledger.payables``; payroll runs and
+"""Checking a payable's lines before it is approved (``ledger.money_out.payables``; payroll runs and
 pooled costs approve through it too).
 
 A line is what one budget bears of a payable, in one category. :func:`resolve_lines` checks

@@ -18,11 +18,11 @@ returns the original, and each entry's key says what it is (``payable:<id>:appro
 Every service takes the book's lock before it reads, so two requests racing to approve or pay
 the same thing queue, and the second sees what the first did.
 
-Payroll runs (``ledger.payroll_runs``) and pooled costs (``ledger.pools``) build their lines
+Payroll runs (``ledger.money_out.payroll_runs``) and pooled costs (``ledger.money_out.pools``) build their lines
 and approve them through :func:`approve_lines`, the shared core.
 
-A payable's lines are checked by ``ledger.payable_lines``; payables are read back through
-``ledger.payable_views``.
+A payable's lines are checked by ``ledger.money_out.payable_lines``; payables are read back through
+``ledger.money_out.payable_views``.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import lock_book, post_entry, reverse_entry
 from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp
 from ledger.budgets.parties import get_holder
-from ledger.payable_lines import DESCRIPTION_LENGTH_MAX, LINES_MAX, LineProblem, LineSpec, ResolvedLine, normalised, resolve_lines
-from ledger.payable_views import PayableStatus, PayableView, lines_of, get_payable
+from ledger.money_out.payable_lines import DESCRIPTION_LENGTH_MAX, LINES_MAX, LineProblem, LineSpec, ResolvedLine, normalised, resolve_lines
+from ledger.money_out.payable_views import PayableStatus, PayableView, lines_of, get_payable
 from ledger.store.tables import Account, utcnow
 from ledger.store.tables.payables import Payable, PayableLine
 from ledger.core.vocabulary import AccountKind, EntryKind
