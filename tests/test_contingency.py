@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from ledger.core import balances, journal, periods
 from ledger.budgets import budget as budgets, plans
-from ledger.contingency import (
+from ledger.set_asides.contingency import (
     contingency_left,
     contingency_position,
     contingency_uses,

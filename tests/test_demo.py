@@ -32,7 +32,7 @@ from ledger.store.tables.statements import StatementLineRecord
 from ledger.budgets.pauses import pauses_of
 from ledger.store.tables import Drawdown, JournalEntry, Posting, utcnow
 from ledger.store.tables.budget_money import TopSliceTaken
-from ledger.top_slice import due_contingency_ring_fences, take_due_top_slices
+from ledger.set_asides.top_slice import due_contingency_ring_fences, take_due_top_slices
 from ledger.core.verify import verify
 from ledger.core.vocabulary import AccountKind, EntryKind, FunderKind, Holding, HolderKind, LegalBasis, ManagementOption
 from tests.support.databases import SqliteTemplate

@@ -22,7 +22,7 @@ from ledger.store.database import Database
 from ledger.errors import InvalidInput
 from ledger.store.tables import Budget, JournalEntry
 from ledger.store.tables.budget_money import TopSliceTaken
-from ledger.top_slice import (
+from ledger.set_asides.top_slice import (
     MonthStatus,
     VersionFigure,
     due_contingency_ring_fences,

@@ -1,5 +1,5 @@
 """Decisions taken during the year: contingency used (with the reason and who agreed it,
-through ``ledger.contingency.use_contingency``), plan revisions agreed at a review, and card
+through ``ledger.set_asides.contingency.use_contingency``), plan revisions agreed at a review, and card
 loads paused while the person is in hospital.
 
 The other incidents live where they happen: a wrong category and odd purchases on the card
@@ -15,7 +15,7 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import budget_by_reference
-from ledger.contingency import use_contingency
+from ledger.set_asides.contingency import use_contingency
 from ledger.demo.book import CREATED_BY, ServiceEntry
 from ledger.demo.dates import working_day_on_or_before
 from ledger.demo.recipes import ContingencyUse

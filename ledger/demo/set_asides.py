@@ -1,6 +1,6 @@
 """What is set aside from a budget's held funds: the contingency, ring-fenced, and the
-top-slice, taken month by month. Both are the services' own (``ledger.contingency``,
-``ledger.top_slice``), so a later run (the scheduler's 05:00 job, ``phb-ledger top-slice
+top-slice, taken month by month. Both are the services' own (``ledger.set_asides.contingency``,
+``ledger.set_asides.top_slice``), so a later run (the scheduler's 05:00 job, ``phb-ledger top-slice
 take``) finds nothing left to set aside before ``today``.
 
 As with the card loads, the demo works out what each run must post and the running balances
@@ -8,7 +8,7 @@ take it in at once; the run asserts the service posted exactly that.
 
 - The top-slice: on the first day of each plan month the holder's run takes every month
   due. The demo computes the months with the service's pure rule
-  (``ledger.top_slice.monthly_top_slices``) from the versions agreed by that day and what
+  (``ledger.set_asides.top_slice.monthly_top_slices``) from the versions agreed by that day and what
   was taken before, exactly as the service reads them.
 - The contingency: ring-fenced on the day the plan starts (the lead funder's first payment
   has brought it by then), and again when a revision that changes it takes effect (raised,
@@ -23,10 +23,10 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import budget_by_reference
-from ledger.contingency import ring_fence_contingency
+from ledger.set_asides.contingency import ring_fence_contingency
 from ledger.demo.book import CREATED_BY, DemoBook, ServiceEntry
 from ledger.demo.story import BudgetStory, Priority, Timetable
-from ledger.top_slice import MonthStatus, VersionFigure, monthly_top_slices, months_of, take_due_top_slices
+from ledger.set_asides.top_slice import MonthStatus, VersionFigure, monthly_top_slices, months_of, take_due_top_slices
 from ledger.core.vocabulary import AccountKind
 
 ExpectedMonth = tuple[str, date, int]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from ledger.budgets import budget as budgets, parties
-from ledger.contingency import (
+from ledger.set_asides.contingency import (
     RecordedUse,
     contingency_position,
     contingency_uses,
@@ -19,7 +19,7 @@ from ledger.contingency import (
 from ledger.money_out.notional import RecordedCost, notional_costs, record_notional_cost
 from ledger.store.tables import Category
 from ledger.store.tables.budget_money import ContingencyUse, NotionalCost
-from ledger.top_slice import TopSliceRun, take_due_top_slices, top_slice_schedule
+from ledger.set_asides.top_slice import TopSliceRun, take_due_top_slices, top_slice_schedule
 from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 from web.clock import today_in_england
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ledger.access.visibility import Principal, require_budget
 from ledger.access.resources import require_visible
 from ledger.budgets.budget import contacts_of, get_budget, parts_of
-from ledger.contingency import contingency_position, contingency_uses
+from ledger.set_asides.contingency import contingency_position, contingency_uses
 from ledger.core.history import budget_history
 from ledger.money_out.payable_views import payables_of
 from ledger.budgets.plans import versions_of, view

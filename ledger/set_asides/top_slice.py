@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from ledger.core.accounts import account_ids_by_code, budget_account_code
 from ledger.budgets.budget import get_budget
-from ledger.contingency import ring_fence_contingency
+from ledger.set_asides.contingency import ring_fence_contingency
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 from ledger.errors import Conflict, InvalidInput
 from ledger.core.journal import lock_book, post_entries

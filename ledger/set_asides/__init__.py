@@ -1,0 +1,1 @@
+"""Money set aside from a budget: the ring-fenced contingency and its use, and the top-slice."""
