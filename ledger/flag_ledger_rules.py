@@ -198,7 +198,7 @@ def contingency_flags(session: Session, budgets: dict[int, Budget], budget_ids: 
 
 
 def surplus_flags(session: Session, holder_id: int, budgets: dict[int, Budget], budget_ids: list[int], today: date) -> list[NewFlag]:
-    from ledger.position import SurplusState, holder_positions
+    from ledger.position.figures import SurplusState, holder_positions
 
     found = []
     wanted = set(budget_ids)

@@ -3,7 +3,7 @@ is for the year and how it was worked out, what is left, what goes on the card n
 when (or what is paid next), the emergency (contingency) money left, what the money was spent
 on this month, and who to contact — and nothing else (no other budget, no holder's records).
 
-Every figure is the ledger's: the position as of today (``ledger.position``), the agreed plan
+Every figure is the ledger's: the position as of today (``ledger.position.figures``), the agreed plan
 in force, the card schedule (``ledger.loads.runs``), this month's spend postings.
 """
 
@@ -21,7 +21,7 @@ from ledger.loads.schedule import LoadStatus
 from ledger.money_in.expected_payments import expected_payments
 from ledger.budgets.parties import get_person
 from ledger.budgets.plans import agreed_version_on, view
-from ledger.position import budget_figures
+from ledger.position.figures import budget_figures
 from ledger.reviews import review_requests
 from ledger.store.tables import Account, Category, Funder, Posting
 from ledger.core.vocabulary import AccountKind, Holding, ManagementOption

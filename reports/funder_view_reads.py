@@ -3,7 +3,7 @@ budget in scope with its whole-budget figures, each funder's share of them, its 
 statement lines not matched and its next review — in a dozen queries whatever the number of
 budgets (an ICB funds 800–2,500).
 
-Whole-budget figures are ``ledger.position.money_figures`` of the budget's balances, kind
+Whole-budget figures are ``ledger.position.figures.money_figures`` of the budget's balances, kind
 sums and agreed plan in force, as ``holder_positions`` works them out. Shares follow
 ``ledger.core.balances.funder_shares``: a funder's own accounts (its allocation, receivable and
 returned) are wholly its; every shared account (cash, card, payable, contingency, spend,
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ledger.core.balances import AccountBalance, FunderKey, natural
 from ledger.core.money import split_pence
-from ledger.position import MoneyFigures, PlanFigures, Thresholds, money_figures, plan_in_force, thresholds_of
+from ledger.position.figures import MoneyFigures, PlanFigures, Thresholds, money_figures, plan_in_force, thresholds_of
 from ledger.reviews import UPCOMING_DAYS_MAX, reviews_due
 from ledger.reviews_due import ReviewDue
 from ledger.store.tables import Account, Budget, BudgetPart, Category, Funder, FundingLine, Holder, JournalEntry, Person, PlanLine, Posting, SupportPlanVersion
@@ -195,7 +195,7 @@ def _sums(session: Session, scope: Select, starts_on: date, ends_on: date) -> di
 
 def _kind_sums(session: Session, scope: Select, starts_on: date, ends_on: date) -> tuple[dict[int, dict[str, int]], dict[int, int]]:
     """Receivable and contingency postings by kind of entry (a reversal counts as the kind it
-    reverses), debit-positive, as ``ledger.position`` sums them; and each contingency
+    reverses), debit-positive, as ``ledger.position.figures`` sums them; and each contingency
     account's use within the period."""
     posting, entry, account = Posting.__table__, JournalEntry.__table__, Account.__table__
     original = entry.alias("original")

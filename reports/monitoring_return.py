@@ -11,12 +11,12 @@ return; a move between the budget's own accounts (a card load, contingency set a
 not change it and is counted in a note instead (``reports.statement_reads``).
 
 Amount allowed to be retained = weeks × weekly amount + named reserves. The weeks are the
-lead funder's action threshold (``ledger.position.thresholds_of``: 8 weeks unless it set
+lead funder's action threshold (``ledger.position.figures.thresholds_of``: 8 weeks unless it set
 its own; Trafford keeps 6 to 8); the weekly amount is the position's, as at the period's
 end; the reserves are contingency left, money committed (wages and invoices approved, not
 yet paid), transition money not yet spent and each surplus the funder agreed could be
 kept. Once a budget has closed no weeks are kept and only committed money is reserved (as
-``ledger.surplus`` returns a closed budget's money). Surplus returnable = closing − allowed,
+``ledger.position.surplus`` returns a closed budget's money). Surplus returnable = closing − allowed,
 never below zero. Amount requested = the surplus less what the funder decided in the period
 to offset against card loads or spend by revising the plan; money returned in the period
 has already left the closing balance.
@@ -31,16 +31,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import get_budget
-from ledger.closing import closure_of
+from ledger.position.closing import closure_of
 from ledger.errors import InvalidInput
 from ledger.core.money import split_pence
 from ledger.budgets.parties import get_funder, get_holder, get_person, representatives_of
 from ledger.core.periods import parse_quarter, quarter_of
-from ledger.position import budget_figures, tenths_text, thresholds_of
+from ledger.position.figures import budget_figures, tenths_text, thresholds_of
 from ledger.quality_reviews import quality_review_of
 from ledger.reviews import reviews_due
 from ledger.reviews_due import quarter_words
-from ledger.surplus import surplus_decisions
+from ledger.position.surplus import surplus_decisions
 from ledger.store.tables import Account, Budget, Funder, Posting
 from ledger.store.tables.quality_reviews import QualityReview
 from ledger.core.vocabulary import AccountKind, FunderKind, HolderKind

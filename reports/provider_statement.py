@@ -8,7 +8,7 @@ Support paid for is what left the bank for the budget's wages and invoices in th
 payment where the payables service recorded them. What was bought is card and bank spending,
 refunds and contingency spent, by the plan's categories in the family's own words. The fee
 is the top-slice taken in the period, with bank and card fees beside it. The money is that of
-the position at the period's end (``ledger.position``); the money at the start and the end
+the position at the period's end (``ledger.position.figures``); the money at the start and the end
 is what the budget held in the bank, on its card and as contingency, and the payments in and
 out between them add up to the difference.
 """
@@ -25,7 +25,7 @@ from ledger.loads.runs import budget_schedule
 from ledger.loads.schedule import LoadStatus
 from ledger.errors import InvalidInput
 from ledger.budgets.parties import get_holder, get_person
-from ledger.position import budget_figures
+from ledger.position.figures import budget_figures
 from ledger.store.tables import Budget
 from ledger.core.vocabulary import AccountKind, Cadence, HolderKind
 from reports import budget_reads as reads

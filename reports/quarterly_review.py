@@ -6,7 +6,7 @@ period where the budget starts or ends inside it. "To date" means since the plan
 the budget's accounts belong to this plan period alone, so that includes transition costs
 spent before it started. Every figure is read from postings (``reports.budget_reads``) or
 worked out from the agreed plan in force at the quarter's end; the position figures are the
-ledger's own (``ledger.position``), so the review never disagrees with the position page.
+ledger's own (``ledger.position.figures``), so the review never disagrees with the position page.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ledger.budgets.budget import get_budget
 from ledger.errors import InvalidInput
 from ledger.budgets.parties import get_holder, get_person
 from ledger.core.periods import Quarter, parse_quarter
-from ledger.position import MoneyFigures, budget_figures, tenths_text
+from ledger.position.figures import MoneyFigures, budget_figures, tenths_text
 from ledger.reviews_due import quarter_words
 from ledger.store.tables import Budget, Category, PlanLine, SupportPlanVersion
 from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, EntryKind, PlanStatus

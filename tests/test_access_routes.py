@@ -31,7 +31,7 @@ from httpx2 import Response
 from sqlalchemy import select
 
 from ledger.store.database import Database
-from ledger.position import budget_position
+from ledger.position.figures import budget_position
 from ledger.store.tables import metadata
 from ledger.store.tables.statements import StatementLineRecord
 from tests.conftest import BACKENDS

@@ -17,7 +17,7 @@ from ledger.loads.runs import budget_schedule, post_due_drawdowns
 from ledger.loads.schedule import LoadStatus, Offset, PartTerms, VersionTerms, schedule
 from ledger.errors import Conflict, InvalidInput
 from ledger.loads.offsets import offset_against_loads, offsets_of
-from ledger.surplus import surplus_decisions
+from ledger.position.surplus import surplus_decisions
 from ledger.store.tables import Budget, Drawdown
 from ledger.store.tables.load_offsets import WithheldLoad
 from ledger.core.verify import verify

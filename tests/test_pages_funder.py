@@ -34,7 +34,7 @@ from ledger.evidence import attach_evidence
 from ledger.core.journal import post_entry
 from ledger.core.money import format_gbp
 from ledger.core.periods import parse_quarter
-from ledger.position import budget_position
+from ledger.position.figures import budget_position
 from ledger.reconcile import reconcile_accounts
 from ledger.reviews import reviews_due
 from ledger.store.tables import Account

@@ -19,7 +19,7 @@ from ledger.access.visibility import funded_budget_ids
 from ledger.budgets.budget import budget_by_reference
 from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
-from ledger.position import budget_position
+from ledger.position.figures import budget_position
 from ledger.store.tables import Budget, Funder
 from ledger.store.tables.access import AccessRecord
 from ledger.store.tables.flags import Flag
@@ -142,7 +142,7 @@ def test_the_icbs_auditor_decides_a_flag_on_the_demo(demo_copy: Database) -> Non
 @pytest.mark.parametrize("code", ["devon-icb", "plymouth-asc"])
 def test_the_surplus_held_read_agrees_with_the_trackers_figures(demo_copy: Database, code: str) -> None:
     """The exceptions page reads only what weeks held need; its figures are the tracker's."""
-    from ledger.position import SurplusState
+    from ledger.position.figures import SurplusState
     from reports.funder_view_reads import Share, budget_views, funder_scope
     from web.pages.funder_reads import surplus_held
 

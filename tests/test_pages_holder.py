@@ -22,7 +22,7 @@ from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
 from ledger.core.money import format_gbp
 from ledger.budgets.parties import holder_by_code
-from ledger.position import budget_figures, budget_position, tenths_text
+from ledger.position.figures import budget_figures, budget_position, tenths_text
 from ledger.reconcile_status import account_status
 from ledger.store.tables import Account, Holder
 from ledger.store.tables.flags import Flag

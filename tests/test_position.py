@@ -24,7 +24,7 @@ from ledger.loads.schedule import LoadStatus
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 from ledger.errors import InvalidInput
 from ledger.core.journal import post_entry, reverse_entry
-from ledger.position import (
+from ledger.position.figures import (
     DEFAULT_ACT_WEEKS_TENTHS,
     DEFAULT_WARN_WEEKS_TENTHS,
     MoneyFigures,

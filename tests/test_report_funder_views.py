@@ -7,7 +7,7 @@ recomputed here from the raw postings (SQL over ``posting`` and ``account``, not
 under test): each funder sees only its share of a jointly funded budget and the shares add
 up to the whole; totals tie back; exceptions come first; a funder sees nothing of a budget
 it does not fund; "spent in month" is the month's spend postings. The demo (loaded once,
-SQLite) checks every budget's shares against ``ledger.position.budget_position`` and that
+SQLite) checks every budget's shares against ``ledger.position.figures.budget_position`` and that
 every format reads back to the same totals. A property test checks the split on its own.
 """
 
@@ -36,7 +36,7 @@ from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 from ledger.core.journal import post_entry
 from ledger.core.money import split_pence
 from ledger.budgets.parties import funder_by_code, holder_by_code
-from ledger.position import budget_position
+from ledger.position.figures import budget_position
 from ledger.store.tables import Budget, Funder, Holder
 from ledger.store.tables.flags import Flag
 from reports.catalogue import report_kind

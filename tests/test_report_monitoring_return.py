@@ -31,13 +31,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import budget_by_reference
-from ledger.closing import close_budget
+from ledger.position.closing import close_budget
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 from ledger.errors import InvalidInput
 from ledger.core.journal import post_entry, reverse_entry
 from ledger.reconcile import reconcile_accounts
-from ledger.surplus import record_surplus_decision, return_surplus
+from ledger.position.surplus import record_surplus_decision, return_surplus
 from reports.catalogue import report_kind
 from reports.document import Document
 from reports.monitoring_return import allowed_to_retain, amount_requested, surplus_returnable, weeks_retained_pence

@@ -28,7 +28,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from ledger.budgets import budget as budgets, parties, plans
-from ledger.closing import close_budget
+from ledger.position.closing import close_budget
 from ledger.store.database import Database
 from ledger.errors import InvalidInput
 from ledger.store.tables import Budget, BudgetPart, Funder, FundingLine, Holder, Person, PlanPartAmount, SupportPlanVersion

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ledger.budgets import budget as budgets, plans
 from ledger.money_out import notional
-from ledger.closing import close_budget
+from ledger.position.closing import close_budget
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.core.journal import post_entry

@@ -28,7 +28,7 @@ from ledger.store.database import Database
 from ledger.errors import InvalidInput
 from ledger.money_out.payables import approve_invoice, pay_payables
 from ledger.money_out.payroll_runs import approve_and_pay
-from ledger.position import budget_figures
+from ledger.position.figures import budget_figures
 from reports.document import Document, EasyRead, PictureLine, ValueKind
 from reports.formatting import whole_pounds_text
 from reports.params import dates_period, month_period, quarter_period

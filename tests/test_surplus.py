@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from ledger.core import periods
 from ledger.budgets import plans
 from ledger.core.balances import budget_balances
-from ledger.closing import close_budget
+from ledger.position.closing import close_budget
 from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.position import budget_position
-from ledger.surplus import record_surplus_decision, return_surplus, surplus_decisions, surplus_shares
+from ledger.position.figures import budget_position
+from ledger.position.surplus import record_surplus_decision, return_surplus, surplus_decisions, surplus_shares
 from ledger.store.tables import JournalEntry
 from ledger.core.verify import verify
 from tests.test_position import TRANSITION_PENCE, Setup, make_setup, post

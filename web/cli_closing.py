@@ -11,11 +11,11 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from ledger.budgets import budget as budgets, parties
-from ledger.closing import close_budget
+from ledger.position.closing import close_budget
 from ledger.errors import LedgerError
 from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence
-from ledger.position import BudgetPosition, MoneyFigures, budget_position, tenths_text
-from ledger.surplus import ReturnedShare, record_surplus_decision, return_surplus, returned_shares
+from ledger.position.figures import BudgetPosition, MoneyFigures, budget_position, tenths_text
+from ledger.position.surplus import ReturnedShare, record_surplus_decision, return_surplus, returned_shares
 from ledger.store.tables.closing import BudgetClosure, SurplusDecision
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout
 

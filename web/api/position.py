@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field
 
 from ledger.loads.runs import PartSchedule
 from ledger.loads.schedule import due_at
-from ledger.position import MoneyFigures, SurplusState, budget_position, holder_positions, set_surplus_thresholds, tenths_text
+from ledger.position.figures import MoneyFigures, SurplusState, budget_position, holder_positions, set_surplus_thresholds, tenths_text
 from ledger.store.tables.closing import SurplusThreshold
-from ledger.transition import placement_comparison, transition_position
+from ledger.position.transition import placement_comparison, transition_position
 from web.auth import principal
 from web.api.common import ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 

@@ -19,7 +19,7 @@ from ledger.access.visibility import Principal, funded_budget_ids, require_budge
 from ledger.core.balances import natural
 from ledger.budgets.budget import get_budget, parts_of
 from ledger.set_asides.contingency import contingency_uses
-from ledger.position import BudgetPosition, FunderPosition, MoneyFigures, SurplusState, budget_position
+from ledger.position.figures import BudgetPosition, FunderPosition, MoneyFigures, SurplusState, budget_position
 from ledger.reviews import reviews_due
 from ledger.store.tables import Account, Category, Funder, Holder, Person
 from ledger.core.vocabulary import AccountKind

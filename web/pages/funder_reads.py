@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ledger.core.balances import AccountBalance, natural
 from ledger.core.money import split_pence
-from ledger.position import MoneyFigures, PlanFigures, SurplusState, Thresholds, money_figures, plan_in_force, thresholds_of
+from ledger.position.figures import MoneyFigures, PlanFigures, SurplusState, Thresholds, money_figures, plan_in_force, thresholds_of
 from ledger.reviews import reviews_due
 from ledger.reviews_due import ReviewDue
 from ledger.store.tables import Account, Budget, Category, Holder, JournalEntry, Person, PlanLine, Posting, SupportPlanVersion
@@ -207,7 +207,7 @@ _SURPLUS_KINDS = (AccountKind.CASH, AccountKind.PAYABLE, AccountKind.ALLOCATION)
 
 def surplus_held(session: Session, funder_id: int, scope: Select, as_of: date) -> list[SurplusRow]:
     """The budgets in ``scope`` holding more weeks of support than their lead funder's warning
-    level, as at ``as_of``: ``ledger.position.money_figures`` of just the balances weeks held
+    level, as at ``as_of``: ``ledger.position.figures.money_figures`` of just the balances weeks held
     depend on (held funds, committed, transition spent) and of the allocations that make each
     funder's share, read in four queries — not every account of 2,500 budgets."""
     budgets = session.execute(

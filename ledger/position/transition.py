@@ -5,7 +5,7 @@ shows the saving from year two.
 Transition costs are one-off plan lines in the ``transition`` category, possibly dated up
 to a year before the plan period; they are spent against their own account
 (``B:spend:transition``). Money planned for transition and not yet spent is never surplus:
-weeks held and the surplus leave it out (``ledger.position``).
+weeks held and the surplus leave it out (``ledger.position.figures``).
 
 The comparison: the year-one cost is the whole plan (transition included), the recurring
 cost leaves out transition and every other one-off line. Year-one saving = previous
@@ -21,7 +21,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import get_budget
-from ledger.position import agreed_plan_in_force, budget_figures
+from ledger.position.figures import agreed_plan_in_force, budget_figures
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@ accepted with a reason, or reallocated by a plan revision; for an open budget (a
 found mid-year) or a closed one. (Offsetting it against the next loads is
 ``ledger.loads.offsets``; its decisions use the same table with action ``offset``.)
 
-The surplus is held funds − committed − unspent transition, as ``ledger.position`` works it
+The surplus is held funds − committed − unspent transition, as ``ledger.position.figures`` works it
 out (the contingency has its own account, so it is never in held funds; transition money is
 never surplus while it can still be spent). Once the budget is closed, what it holds can no
 longer be spent, so a return may take all of it — unspent transition money too — and leave
@@ -33,7 +33,7 @@ from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPos
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import load_entry, lock_book, post_entry
 from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp, split_pence
-from ledger.position import MoneyFigures, budget_figures
+from ledger.position.figures import MoneyFigures, budget_figures
 from ledger.store.tables import Account, Budget, Funder, SupportPlanVersion
 from ledger.store.tables.closing import SurplusDecision
 from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind, PlanStatus

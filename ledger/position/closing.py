@@ -19,7 +19,7 @@ Then ``Budget.status`` becomes ``closed`` (the drawdown run loads open budgets o
 
 The entries' keys come from the budget (``budget:<id>:close:…``) and the closure is one per
 budget, so closing twice returns the first closure and posts nothing. Closing does not
-return the surplus: that is a decision (``ledger.surplus``).
+return the surplus: that is a decision (``ledger.position.surplus``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPos
 from ledger.errors import Conflict
 from ledger.core.journal import lock_book, post_entries
 from ledger.core.money import format_gbp
-from ledger.position import budget_figures
+from ledger.position.figures import budget_figures
 from ledger.store.tables import Account, Budget, Posting
 from ledger.store.tables.closing import BudgetClosure
 from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind
