@@ -52,7 +52,7 @@ from ledger.store.database import Database
 from ledger.loads.runs import post_due_drawdowns
 from ledger.core.money import split_pence
 from ledger.reconcile import ReconcileResult, reconcile_accounts
-from ledger.statements import SourceFile, store_statement
+from ledger.statements.storing import SourceFile, store_statement
 from ledger.store.tables import BudgetPart, Drawdown, JournalEntry
 from ledger.store.tables.flags import Flag
 

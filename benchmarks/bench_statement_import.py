@@ -1,5 +1,5 @@
 """Statement imports through the service (parse with ``importers``, store with
-``ledger.statements``), on SQLite, against parsing alone in the same process.
+``ledger.statements.storing``), on SQLite, against parsing alone in the same process.
 
 Targets (issue 11):
 - a 100,000-line prepaid-card CSV: parse + store < 10 s (and its ratio to parsing alone);
@@ -31,7 +31,7 @@ from ledger.budgets import budget as budgets, parties
 from ledger.store import migrate
 from ledger.core.accounts import account_ids_by_code
 from ledger.store.database import Database
-from ledger.statements import SourceFile, store_statement
+from ledger.statements.storing import SourceFile, store_statement
 
 from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict
 from benchmarks.statement_files import ofx_card_statement, prepaid_card_csv, prepaid_card_csv_of_size

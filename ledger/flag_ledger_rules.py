@@ -293,7 +293,7 @@ def _latest_statements(session: Session, holder_id: int, line_ids: Sequence[int]
 def _ledger_closing(session: Session, statements: list[StatementImport], accounts: dict[int | None, Account]) -> dict[int | None, int]:
     """What the ledger holds on each statement's closing day: one query for all the cards
     (a card's statement shows its one account), ``ledger_balance`` for bank accounts."""
-    from ledger.statements import ledger_balance
+    from ledger.statements.storing import ledger_balance
 
     found: dict[int | None, int] = {}
     cards = [s.id for s in statements if accounts[s.account_id].kind == AccountKind.CARD]

@@ -24,7 +24,7 @@ from ledger.reconcile import Line, locked_through, unmatched_lines
 from ledger.reconcile_combinations import payables_proposals, receivables_proposals
 from ledger.reconcile_ledger_side import Candidate, StatementKind, scope_of, unmatched_candidates
 from ledger.reconcile_manual import event
-from ledger.statements import ledger_balance
+from ledger.statements.storing import ledger_balance
 from ledger.store.tables import Account, Budget
 from ledger.store.tables.base import utcnow
 from ledger.store.tables.reconciliation import ReconciliationLock

@@ -29,7 +29,7 @@ from ledger.quality_reviews import quality_review_of
 from ledger.reconcile import reconcile_accounts
 from ledger.reconcile_status import account_status
 from ledger.report_documents import Trigger, list_documents
-from ledger.statements import statement_import
+from ledger.statements.storing import statement_import
 from ledger.core.vocabulary import EntryKind
 from ledger.store.tables import Account, PlanOutcome
 from ledger.store.tables.flags import Flag

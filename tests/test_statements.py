@@ -20,8 +20,8 @@ from importers import ImportRejected
 from importers.statement import AccountIdentifiers, ParsedStatement, StatementLine
 from ledger.store.database import Database
 from ledger.errors import InvalidInput
-from ledger.statement_keys import LineKeys
-from ledger.statements import SourceFile, imports_of, lines_of_import, store_statement
+from ledger.statements.keys import LineKeys
+from ledger.statements.storing import SourceFile, imports_of, lines_of_import, store_statement
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from tests.support.builders import World, make_world
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from importers import STATEMENT_BYTES_MAX
 from ledger.errors import LedgerError, NotFound
 from ledger.core.money import format_gbp
-from ledger.statements import ImportResult, imports_of
+from ledger.statements.storing import ImportResult, imports_of
 from ledger.store.tables import Account
 from web.cli_common import DbOption, JsonOption, open_database, print_json, progress, reporting_errors, stdout
 from web.statement_import import DryRunDone, expected_lines, import_as_json, import_statement

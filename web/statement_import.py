@@ -1,4 +1,4 @@
-"""Importing one statement file: parse it (``importers``) and store it (``ledger.statements``).
+"""Importing one statement file: parse it (``importers``) and store it (``ledger.statements.storing``).
 
 The CLI and the API both come through here, so a file gives the same result whichever way
 it arrives. The caller owns the transaction: it commits, or rolls back for a dry run or on
@@ -20,8 +20,8 @@ from importers import ImportRejected, read_statement
 from importers.csv_layouts import CsvLayout, layout_from_dict
 from ledger.errors import InvalidInput
 from ledger.core.money import format_amount
-from ledger.statement_layouts import layouts_of
-from ledger.statements import ImportResult, SourceFile, statement_account, store_statement
+from ledger.statements.layouts import layouts_of
+from ledger.statements.storing import ImportResult, SourceFile, statement_account, store_statement
 from ledger.store.tables.statements import CsvLayoutDefinition
 
 

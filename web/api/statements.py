@@ -16,8 +16,8 @@ from importers import STATEMENT_BYTES_MAX, ImportRejected
 from importers.csv_layouts import layout_as_dict, layout_from_dict, shipped_layouts
 from ledger.budgets import parties
 from ledger.errors import InvalidInput
-from ledger.statement_layouts import define_layout, layouts_of
-from ledger.statements import ImportResult, imports_of, lines_of_import, statement_account, statement_import
+from ledger.statements.layouts import define_layout, layouts_of
+from ledger.statements.storing import ImportResult, imports_of, lines_of_import, statement_account, statement_import
 from ledger.store.tables.statements import CsvLayoutDefinition, StatementLineRecord
 from web.api.common import ERROR_RESPONSES, RecordId, UtcTimestamp, amount_text, database
 from web.statement_import import DryRunDone, StatementRejected, import_as_json, import_statement

@@ -161,7 +161,7 @@ def _last_closing(session: Session, scope: Select) -> dict[int, tuple[date, int]
 
 def _ledger_on_closing(session: Session, scope: Select) -> dict[int, int]:
     """What the ledger says each statement account held on its last statement's closing
-    day (``ledger.statements.ledger_balance``): a card is its own account; a budget's bank
+    day (``ledger.statements.storing.ledger_balance``): a card is its own account; a budget's bank
     account is its cash and contingency together (ring-fencing does not leave the bank)."""
     last = (
         select(StatementImport.account_id, func.max(StatementImport.closing_on).label("closing_on"))

@@ -18,7 +18,7 @@ from ledger.access.visibility import Principal
 from ledger.access.resources import require_visible
 from ledger.store.database import Database
 from ledger.errors import NotFound
-from ledger.statements import STATEMENT_ACCOUNT_KINDS
+from ledger.statements.storing import STATEMENT_ACCOUNT_KINDS
 from ledger.store.tables import Account, Budget, Person
 from ledger.core.vocabulary import AccountKind
 

@@ -20,8 +20,8 @@ from ledger.access.visibility import Principal, require_budget
 from ledger.access.resources import require_visible
 from ledger.errors import LedgerError, NotFound
 from ledger.core.money import format_gbp
-from ledger.statement_layouts import layouts_of
-from ledger.statements import ledger_balance, lines_of_import, statement_import
+from ledger.statements.layouts import layouts_of
+from ledger.statements.storing import ledger_balance, lines_of_import, statement_import
 from ledger.store.tables import Account
 from ledger.store.tables.statements import StatementImport
 from web.api.statements import UPLOAD_BYTES_MAX

@@ -2,7 +2,7 @@
 stored, with the provenance every line keeps (DESIGN.md §3).
 
 A line is stored once per account, whatever file brings it again: ``dedupe_key`` is unique
-per account (see ``ledger.statement_keys``). Lines are facts, never changed or deleted
+per account (see ``ledger.statements.keys``). Lines are facts, never changed or deleted
 (PostgreSQL: the application role may only insert and read them).
 """
 

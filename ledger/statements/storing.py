@@ -13,7 +13,7 @@ The account is where the statement's money is in the ledger:
 :func:`store_statement` takes the holder's book lock, so two imports into one holder's
 accounts never interleave, then reads the lines as the parser yields them (a 100 MB file is
 never held as a million objects), stores them in batches and keeps one row for the import.
-A line is new unless its key (``ledger.statement_keys``) is already stored for the account.
+A line is new unless its key (``ledger.statements.keys``) is already stored for the account.
 It never commits: the caller does, or rolls back for a dry run or on any error — a file
 that fails on its last line leaves nothing behind.
 
@@ -40,8 +40,8 @@ from ledger.core.balances import natural, signed_sums
 from ledger.errors import InvalidInput, NotFound
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp
-from ledger.statement_keys import LineKeys
-from ledger.statement_totals import StatementTally
+from ledger.statements.keys import LineKeys
+from ledger.statements.totals import StatementTally
 from ledger.store.tables import Account
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from ledger.core.vocabulary import AccountKind
