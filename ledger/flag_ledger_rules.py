@@ -226,7 +226,7 @@ def surplus_flags(session: Session, holder_id: int, budgets: dict[int, Budget], 
 
 
 def review_flags(session: Session, holder_id: int, budget_ids: set[int], today: date) -> list[NewFlag]:
-    from ledger.reviews import reviews_due
+    from ledger.reviews.plan_reviews import reviews_due
 
     found = []
     for due in reviews_due(session, as_of=today, holder_id=holder_id, include_upcoming_days=0):

@@ -22,7 +22,7 @@ from ledger.money_in.expected_payments import expected_payments
 from ledger.budgets.parties import get_person
 from ledger.budgets.plans import agreed_version_on, view
 from ledger.position.figures import budget_figures
-from ledger.reviews import review_requests
+from ledger.reviews.plan_reviews import review_requests
 from ledger.store.tables import Account, Category, Funder, Posting
 from ledger.core.vocabulary import AccountKind, Holding, ManagementOption
 from reports.formatting import MONTHS, hundredths_text, money_text

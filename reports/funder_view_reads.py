@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from ledger.core.balances import AccountBalance, FunderKey, natural
 from ledger.core.money import split_pence
 from ledger.position.figures import MoneyFigures, PlanFigures, Thresholds, money_figures, plan_in_force, thresholds_of
-from ledger.reviews import UPCOMING_DAYS_MAX, reviews_due
-from ledger.reviews_due import ReviewDue
+from ledger.reviews.plan_reviews import UPCOMING_DAYS_MAX, reviews_due
+from ledger.reviews.due import ReviewDue
 from ledger.store.tables import Account, Budget, BudgetPart, Category, Funder, FundingLine, Holder, JournalEntry, Person, PlanLine, Posting, SupportPlanVersion
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.reconciliation import ReconciliationMatch
@@ -102,7 +102,7 @@ class BudgetView:
 
 def funded_by(funder_id: int) -> Select:
     """Budgets a funder leads or has a funding line in an agreed plan version of (as
-    ``ledger.reviews`` and ``ledger.flag_queries`` find them)."""
+    ``ledger.reviews.plan_reviews`` and ``ledger.flag_queries`` find them)."""
     funded = (
         select(SupportPlanVersion.budget_id)
         .join(FundingLine, FundingLine.plan_version_id == SupportPlanVersion.id)

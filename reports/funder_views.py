@@ -30,7 +30,7 @@ from ledger.core.balances import FunderKey, holder_balances, totals_by_kind
 from ledger.budgets.parties import get_funder, get_holder
 from ledger.core.periods import parse_quarter
 from ledger.position.figures import SurplusState, tenths_text
-from ledger.reviews_due import quarter_words
+from ledger.reviews.due import quarter_words
 from ledger.store.tables import Funder
 from ledger.core.vocabulary import AccountKind
 from reports.document import Column, Document, Fact, Facts, Section, Table, Value, ValueKind, table

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.report_documents import DocumentToStore, Trigger, document_version, html_of, keys_with_documents, model_json_of, store_document
+from ledger.reviews.report_documents import DocumentToStore, Trigger, document_version, html_of, keys_with_documents, model_json_of, store_document
 from ledger.store.tables import Budget, Funder
 from ledger.store.tables.report_documents import ReportDocument
 from ledger.core.vocabulary import FunderKind

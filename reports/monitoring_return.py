@@ -37,9 +37,9 @@ from ledger.core.money import split_pence
 from ledger.budgets.parties import get_funder, get_holder, get_person, representatives_of
 from ledger.core.periods import parse_quarter, quarter_of
 from ledger.position.figures import budget_figures, tenths_text, thresholds_of
-from ledger.quality_reviews import quality_review_of
-from ledger.reviews import reviews_due
-from ledger.reviews_due import quarter_words
+from ledger.reviews.quality_reviews import quality_review_of
+from ledger.reviews.plan_reviews import reviews_due
+from ledger.reviews.due import quarter_words
 from ledger.position.surplus import surplus_decisions
 from ledger.store.tables import Account, Budget, Funder, Posting
 from ledger.store.tables.quality_reviews import QualityReview

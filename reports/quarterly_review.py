@@ -1,5 +1,5 @@
 """The quarterly quality review of one budget: its money from the ledger and what the people
-at the review said and decided (``ledger.quality_reviews``), as one document.
+at the review said and decided (``ledger.reviews.quality_reviews``), as one document.
 
 The quarter is a UK financial-year quarter (``2026Q1`` = April–June 2026), cut to the plan
 period where the budget starts or ends inside it. "To date" means since the plan began —
@@ -22,7 +22,7 @@ from ledger.errors import InvalidInput
 from ledger.budgets.parties import get_holder, get_person
 from ledger.core.periods import Quarter, parse_quarter
 from ledger.position.figures import MoneyFigures, budget_figures, tenths_text
-from ledger.reviews_due import quarter_words
+from ledger.reviews.due import quarter_words
 from ledger.store.tables import Budget, Category, PlanLine, SupportPlanVersion
 from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, EntryKind, PlanStatus
 from reports import budget_reads as reads

@@ -1,6 +1,6 @@
 """The people's part of a quarterly review document: outcomes, what is working and what is
 not, actions, who attended, and the decision about money left, from the review recorded
-with ``ledger.quality_reviews`` — or, before it is recorded, what the review will cover."""
+with ``ledger.reviews.quality_reviews`` — or, before it is recorded, what the review will cover."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.core.periods import Quarter
-from ledger.quality_reviews import open_actions_before, quality_review_of
+from ledger.reviews.quality_reviews import open_actions_before, quality_review_of
 from ledger.store.tables import Budget, PlanOutcome, SupportPlanVersion
 from ledger.store.tables.quality_reviews import QualityReviewAction
 from reports.document import Column, Fact, Facts, Paragraphs, Section, ValueKind, table

@@ -20,7 +20,7 @@ from ledger.budgets.budget import budget_by_reference
 from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
 from ledger.position.figures import budget_figures
-from ledger.reviews import reviews_due
+from ledger.reviews.plan_reviews import reviews_due
 from ledger.store.tables.access import AccessRecord, UserAccount
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.reviews import ReviewRequest

@@ -36,7 +36,7 @@ from ledger.core.money import format_gbp
 from ledger.core.periods import parse_quarter
 from ledger.position.figures import budget_position
 from ledger.reconcile import reconcile_accounts
-from ledger.reviews import reviews_due
+from ledger.reviews.plan_reviews import reviews_due
 from ledger.store.tables import Account
 from ledger.store.tables.access import AccessRecord
 from ledger.store.tables.flags import Flag, FlagEvent, RepaymentNotice

@@ -25,10 +25,10 @@ from ledger.flag_workflow import flag_view
 from ledger.core.journal import post_entry
 from ledger.core.money import format_gbp
 from ledger.core.periods import parse_quarter
-from ledger.quality_reviews import quality_review_of
+from ledger.reviews.quality_reviews import quality_review_of
 from ledger.reconcile import reconcile_accounts
 from ledger.reconcile_status import account_status
-from ledger.report_documents import Trigger, list_documents
+from ledger.reviews.report_documents import Trigger, list_documents
 from ledger.statements.storing import statement_import
 from ledger.core.vocabulary import EntryKind
 from ledger.store.tables import Account, PlanOutcome

@@ -1,4 +1,4 @@
-"""Recording a quarterly quality review (``ledger.quality_reviews``), on both databases:
+"""Recording a quarterly quality review (``ledger.reviews.quality_reviews``), on both databases:
 every outcome of the plan rated, who attended, actions carried from one review to the next,
 the decision about money left, new revisions beside the old, the reviews-due list answered —
 and bad input refused with the field named, changing nothing."""
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ledger.budgets import plans
 from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput
-from ledger.quality_reviews import (
+from ledger.reviews.quality_reviews import (
     ActionSpec,
     AttendeeSpec,
     OutcomeRatingSpec,
@@ -23,7 +23,7 @@ from ledger.quality_reviews import (
     quality_review_of,
     record_quality_review,
 )
-from ledger.reviews import reviews_due
+from ledger.reviews.plan_reviews import reviews_due
 from ledger.store.tables import PlanOutcome
 from ledger.store.tables.quality_reviews import QualityReview
 from ledger.core.periods import parse_quarter

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from ledger.store.database import Database
-from ledger.report_documents import list_documents
+from ledger.reviews.report_documents import list_documents
 from ledger.store.tables.report_documents import ReportDocument
 from reports.document import from_json
 from reports.generate import due_documents, generate, kept_version, render_kept
@@ -107,7 +107,7 @@ def test_making_it_again_keeps_a_new_version_beside_the_old(db: Database, world:
 
 
 def _model(row: ReportDocument) -> str:
-    from ledger.report_documents import model_json_of
+    from ledger.reviews.report_documents import model_json_of
 
     return model_json_of(row)
 

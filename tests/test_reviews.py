@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from ledger.budgets import budget as budgets, parties, plans
 from ledger.store.database import Database
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.reviews import (
+from ledger.reviews.plan_reviews import (
     log_reviews_due,
     record_review_held,
     request_review,
@@ -26,7 +26,7 @@ from ledger.reviews import (
     reviews_held,
     set_review_interval,
 )
-from ledger.reviews_due import ReviewKind, ReviewStatus
+from ledger.reviews.due import ReviewKind, ReviewStatus
 from ledger.store.tables import Budget, BudgetPart, SupportPlanVersion, utcnow
 from ledger.store.tables.reviews import BudgetReview, ReviewRequest
 from tests.support.builders import PLAN_END, PLAN_START, World, make_budget, make_person, make_plan, make_world
@@ -234,7 +234,7 @@ def test_scopes_by_holder_and_funder(db: Database, world: World) -> None:
 
 def test_log_reviews_due_counts_per_holder(db: Database, world: World, caplog: pytest.LogCaptureFixture) -> None:
     council_led_budget(db, world)
-    with db.read() as session, caplog.at_level(logging.INFO, logger="ledger.reviews"):
+    with db.read() as session, caplog.at_level(logging.INFO, logger="ledger.reviews.plan_reviews"):
         summary = log_reviews_due(session, date(2026, 10, 2))
     # ISF-0001: plan (1 July) and Q2's review... Q1 (31 July) overdue, Q2 (31 Oct) due; DP-0002: plan (1 Oct) overdue.
     assert (summary.overdue, summary.due) == (3, 1)

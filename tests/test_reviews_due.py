@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.core.periods import Quarter
-from ledger.reviews_due import (
+from ledger.reviews.due import (
     SHIPPED_INTERVALS,
     AgreedVersion,
     BudgetFacts,

@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 from ledger.budgets import budget as budgets, parties
-from ledger.reviews import record_review_held, request_review, review_requests, reviews_due
-from ledger.reviews_due import ReviewDue, ReviewKind, words_for_day
+from ledger.reviews.plan_reviews import record_review_held, request_review, review_requests, reviews_due
+from ledger.reviews.due import ReviewDue, ReviewKind, words_for_day
 from ledger.store.tables.reviews import BudgetReview, ReviewRequest
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout
 from web.clock import today_in_england
@@ -127,7 +127,7 @@ def quality(
     from pydantic import ValidationError
 
     from ledger.errors import InvalidInput
-    from ledger.quality_reviews import record_quality_review
+    from ledger.reviews.quality_reviews import record_quality_review
     from web.api.reports import QualityReviewIn, QualityReviewOut, quality_review_spec
 
     with reporting_errors():

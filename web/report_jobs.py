@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from ledger.store.database import Database
-from ledger.report_documents import Trigger
+from ledger.reviews.report_documents import Trigger
 from reports.generate import DueDocument, due_documents, keep_document, make_document
 from web.clock import ENGLAND
 

@@ -30,7 +30,7 @@ from ledger.store.leases import release_lease, take_lease
 from ledger.core.money import format_gbp
 from ledger.flags import raise_flags
 from ledger.budgets.parties import list_holders
-from ledger.reviews import log_reviews_due
+from ledger.reviews.plan_reviews import log_reviews_due
 from ledger.store.tables import APSCHEDULER_JOBS, utcnow
 from ledger.set_asides.top_slice import due_contingency_ring_fences, take_due_top_slices
 from web.clock import today_in_england

@@ -1,6 +1,6 @@
 """The ISF provider's quarterly quality reviews: held with the person, their family and the
 support team three to four weeks after each quarter ends, through
-``ledger.quality_reviews`` (so they also leave the reviews-due list).
+``ledger.reviews.quality_reviews`` (so they also leave the reviews-due list).
 
 Every ISF budget has its reviews for the quarters that ended while its plan ran, except the
 latest quarter of two budgets (their reviews are overdue, as in real life). Outcomes are
@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from ledger.demo.recipes import BudgetRecipe
 from ledger.demo.world import World
 from ledger.core.periods import Quarter, quarter_of
-from ledger.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, open_actions_before, record_quality_review
+from ledger.reviews.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, open_actions_before, record_quality_review
 from ledger.budgets.plans import agreed_version_on, view
-from ledger.reviews import record_review_held, reviews_due
-from ledger.reviews_due import ReviewKind
+from ledger.reviews.plan_reviews import record_review_held, reviews_due
+from ledger.reviews.due import ReviewKind
 
 ISF_HOLDER = "tamar-valley-isf"
 OVERDUE = ("ISF-0003", "ISF-0010")

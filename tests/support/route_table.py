@@ -52,7 +52,7 @@ from ledger.core.journal import post_entry
 from ledger.budgets.pauses import pause_budget
 from ledger.money_out.payables import approve_invoice
 from ledger.money_out.pools import create_pool
-from ledger.quality_reviews import AttendeeSpec, QualityReviewSpec, record_quality_review
+from ledger.reviews.quality_reviews import AttendeeSpec, QualityReviewSpec, record_quality_review
 from ledger.reconcile import reconcile_accounts
 from ledger.core.periods import parse_quarter
 from ledger.store.tables.access import UserSession

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from ledger.access import visibility as access
 from ledger.budgets import budget as budgets, parties
-from ledger.reviews import (
+from ledger.reviews.plan_reviews import (
     record_review_held,
     request_review,
     review_interval,
@@ -22,7 +22,7 @@ from ledger.reviews import (
     reviews_held,
     set_review_interval,
 )
-from ledger.reviews_due import ReviewDue, ReviewKind
+from ledger.reviews.due import ReviewDue, ReviewKind
 from ledger.store.tables.reviews import BudgetReview, ReviewInterval, ReviewRequest
 from web.auth import principal
 from web.api.common import ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, database

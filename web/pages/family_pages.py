@@ -17,7 +17,7 @@ from ledger.access.log import FAMILY_BALANCE_PAGE, record_access
 from ledger.access.resources import require_visible
 from ledger.errors import InvalidInput, LedgerError, NotFound
 from ledger.evidence import EVIDENCE_BYTES_MAX, attach_evidence
-from ledger.reviews import request_review
+from ledger.reviews.plan_reviews import request_review
 from ledger.store.tables import Account
 from ledger.store.tables.access import FamilyLink
 from ledger.store.tables.flags import Flag

@@ -20,7 +20,7 @@ from ledger.core.balances import natural
 from ledger.budgets.budget import get_budget, parts_of
 from ledger.set_asides.contingency import contingency_uses
 from ledger.position.figures import BudgetPosition, FunderPosition, MoneyFigures, SurplusState, budget_position
-from ledger.reviews import reviews_due
+from ledger.reviews.plan_reviews import reviews_due
 from ledger.store.tables import Account, Category, Funder, Holder, Person
 from ledger.core.vocabulary import AccountKind
 from reports.funder_view_reads import BudgetView, Share, budget_views, funder_scope

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from ledger.access.visibility import Principal, funded_budget_ids
-from ledger.reviews_due import ReviewDue
+from ledger.reviews.due import ReviewDue
 from reports.funder_view_reads import funder_scope
 from web.clock import today_in_england
 from web.pages import funder_budgets, funder_entries, funder_flags, funder_reports

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, aliased
 from ledger.core.balances import AccountBalance, natural
 from ledger.core.money import split_pence
 from ledger.position.figures import MoneyFigures, PlanFigures, SurplusState, Thresholds, money_figures, plan_in_force, thresholds_of
-from ledger.reviews import reviews_due
-from ledger.reviews_due import ReviewDue
+from ledger.reviews.plan_reviews import reviews_due
+from ledger.reviews.due import ReviewDue
 from ledger.store.tables import Account, Budget, Category, Holder, JournalEntry, Person, PlanLine, Posting, SupportPlanVersion
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart

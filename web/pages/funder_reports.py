@@ -23,8 +23,8 @@ from ledger.access.log import AUDITOR_EXPORT, record_access
 from ledger.access.resources import require_visible
 from ledger.errors import InvalidInput, LedgerError, NotFound
 from ledger.core.periods import parse_quarter, quarter_of
-from ledger.reviews_due import quarter_words
-from ledger.report_documents import documents_visible_to, get_document, list_documents, model_json_of
+from ledger.reviews.due import quarter_words
+from ledger.reviews.report_documents import documents_visible_to, get_document, list_documents, model_json_of
 from ledger.store.tables import Budget, Funder
 from ledger.core.vocabulary import FunderKind
 from reports.audit_reads import AuditScope

@@ -23,8 +23,8 @@ from ledger.core.history import budget_history
 from ledger.money_out.payable_views import payables_of
 from ledger.budgets.plans import versions_of, view
 from ledger.position.figures import MoneyFigures, budget_position, holder_positions
-from ledger.report_documents import documents_visible_to, get_document, list_documents
-from ledger.reviews import reviews_due
+from ledger.reviews.report_documents import documents_visible_to, get_document, list_documents
+from ledger.reviews.plan_reviews import reviews_due
 from ledger.store.tables import Account, Category, Funder, JournalEntry, Person, Posting
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.quality_reviews import QualityReview

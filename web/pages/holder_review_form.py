@@ -12,7 +12,7 @@ from datetime import date
 
 from ledger.errors import LedgerError
 from ledger.core.money import format_amount
-from ledger.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, QualityReviewView
+from ledger.reviews.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, QualityReviewView
 from ledger.store.tables import PlanOutcome
 from ledger.store.tables.quality_reviews import MONEY_DECISIONS, OUTCOME_RATINGS, QualityReviewAction
 from web.pages.holder_common import Errors, date_parts, pounds, three_part_date
@@ -147,7 +147,7 @@ LEDGER_FIELDS = (
 
 
 def ledger_error(form: ReviewForm, refused: LedgerError) -> Errors:
-    """A refusal from ``ledger.quality_reviews``, linked to the part of the form it is about."""
+    """A refusal from ``ledger.reviews.quality_reviews``, linked to the part of the form it is about."""
     given = refused.field or ""
     for prefix, target in LEDGER_FIELDS:
         if given.startswith(prefix):

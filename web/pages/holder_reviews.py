@@ -1,6 +1,6 @@
 """Reviews: what is due and overdue for the holder's budgets and the quarterly quality
 reviews recorded; the form to record a quarter's review (``holder_review_form``) through
-``ledger.quality_reviews.record_quality_review``; and the review document to download as
+``ledger.reviews.quality_reviews.record_quality_review``; and the review document to download as
 HTML, PDF, CSV or XLSX, made as the API makes it (the latest kept version, else made now
 from the ledger), so the figures are the same whichever way it is read.
 
@@ -22,10 +22,10 @@ from ledger.budgets.budget import get_budget
 from ledger.errors import LedgerError, NotFound
 from ledger.core.periods import Quarter, parse_quarter
 from ledger.budgets.plans import agreed_version_on
-from ledger.quality_reviews import open_actions_before, quality_review_of, record_quality_review
-from ledger.report_documents import Trigger
-from ledger.reviews import reviews_due
-from ledger.reviews_due import quarter_words
+from ledger.reviews.quality_reviews import open_actions_before, quality_review_of, record_quality_review
+from ledger.reviews.report_documents import Trigger
+from ledger.reviews.plan_reviews import reviews_due
+from ledger.reviews.due import quarter_words
 from ledger.store.tables import Budget, PlanOutcome
 from ledger.store.tables.quality_reviews import QualityReview
 from reports.generate import generate, kept_version, make_document, render_kept

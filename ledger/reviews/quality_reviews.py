@@ -24,8 +24,8 @@ from ledger.errors import Conflict, InvalidInput
 from ledger.core.journal import lock_book
 from ledger.core.periods import Quarter, parse_quarter
 from ledger.budgets.plans import agreed_version_on
-from ledger.reviews import record_review_held
-from ledger.reviews_due import ReviewKind, quarterly_review_due_on
+from ledger.reviews.plan_reviews import record_review_held
+from ledger.reviews.due import ReviewKind, quarterly_review_due_on
 from ledger.store.tables import Budget, BudgetPart, PlanOutcome, SupportPlanVersion
 from ledger.store.tables.quality_reviews import (
     ACTION_STATUSES,

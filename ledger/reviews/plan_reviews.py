@@ -1,4 +1,4 @@
-"""Reviews due, held and asked for: the database side of ``ledger.reviews_due``.
+"""Reviews due, held and asked for: the database side of ``ledger.reviews.due``.
 
 ``reviews_due`` reads everything it needs for a whole holder or funder in six queries (the
 budgets, their agreed versions, which have a third-party part, the reviews held, the
@@ -25,7 +25,7 @@ from ledger.budgets.budget import BUDGET_DATE_EARLIEST, BUDGET_DATE_LATEST, get_
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import lock_book
 from ledger.budgets.plans import london_date
-from ledger.reviews_due import (
+from ledger.reviews.due import (
     ANSWERS_REQUESTS,
     SHIPPED_INTERVALS,
     AgreedVersion,
@@ -38,7 +38,7 @@ from ledger.reviews_due import (
     outstanding_reviews,
     review_to_answer,
 )
-from ledger.reviews_due import reviews_due as due_for_budget
+from ledger.reviews.due import reviews_due as due_for_budget
 from ledger.store.tables import Budget, BudgetPart, Funder, FundingLine, Holder, SupportPlanVersion, utcnow
 from ledger.store.tables.reviews import BudgetReview, ReviewInterval, ReviewRequest
 from ledger.core.vocabulary import BudgetStatus, FunderKind, ManagementOption, PlanStatus
