@@ -46,7 +46,8 @@ from moneyed import Money
 from sqlalchemy import func, select
 
 from importers.statement import AccountIdentifiers, ParsedStatement, StatementLine
-from ledger import categorise, flags, reconcile
+from ledger import categorise, reconcile
+from ledger.flags import raising as flags
 from ledger.core import journal
 from ledger.store.database import Database
 from ledger.loads.runs import post_due_drawdowns

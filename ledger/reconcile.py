@@ -35,7 +35,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import flags
+from ledger.flags import raising as flags
 from ledger.core import journal_rows
 from ledger.categorise import Categorised, Categoriser, spend_accounts
 from ledger.core.entries import NewEntry, NewPosting, Provenance

@@ -395,7 +395,7 @@ def _learn(session: Session, holder_id: int, key: str, category_id: int, actor: 
 
 
 def _close_uncategorised(session: Session, entry_id: int, category_name: str) -> None:
-    from ledger.flag_workflow import close_by_system
+    from ledger.flags.workflow import close_by_system
     from ledger.store.tables.flags import Flag
 
     for flag in session.scalars(select(Flag).where(Flag.entry_id == entry_id, Flag.code == "UNCATEGORISED", Flag.state != "closed")):

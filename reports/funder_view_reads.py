@@ -102,7 +102,7 @@ class BudgetView:
 
 def funded_by(funder_id: int) -> Select:
     """Budgets a funder leads or has a funding line in an agreed plan version of (as
-    ``ledger.reviews.plan_reviews`` and ``ledger.flag_queries`` find them)."""
+    ``ledger.reviews.plan_reviews`` and ``ledger.flags.queries`` find them)."""
     funded = (
         select(SupportPlanVersion.budget_id)
         .join(FundingLine, FundingLine.plan_version_id == SupportPlanVersion.id)

@@ -27,7 +27,7 @@ from importers import STATEMENT_BYTES_MAX
 from ledger.access.visibility import Principal, Role
 from ledger.access.log import AUDITOR_EXPORT, FAMILY_BALANCE_PAGE, record_access
 from ledger.store.database import Database
-from ledger.evidence import EVIDENCE_BYTES_MAX
+from ledger.flags.evidence import EVIDENCE_BYTES_MAX
 from ledger.store.tables import metadata
 from ledger.store.tables.access import AccessRecord, ApiToken, SignInFailure, UserAccount, UserSession
 from ledger.store.tables.base import utcnow

@@ -25,8 +25,8 @@ from ledger.store.database import Database
 from ledger.loads.runs import post_due_drawdowns
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotFound
-from ledger import flag_workflow, flags
-from ledger.flag_workflow import (
+from ledger.flags import workflow as flag_workflow, raising as flags
+from ledger.flags.workflow import (
     FlagView,
     accept,
     allowed_actions,
@@ -42,7 +42,7 @@ from ledger.flag_workflow import (
     record_recovery,
     request_recovery,
 )
-from ledger.evidence import attach_evidence, evidence_content
+from ledger.flags.evidence import attach_evidence, evidence_content
 from ledger.core.journal import post_entry
 from ledger.budgets.plans import latest_agreed
 from ledger.store.tables import JournalEntry, Posting
@@ -89,7 +89,7 @@ def purchase(db: Database, world: World, *, pence: int = SPENT, category: str = 
 
 def add_flag(db: Database, world: World, *, code: str = "EXCLUDED_MCC", entry_id: int | None = None, budget: Any = None,
              amount_pence: int | None = SPENT) -> int:  # fmt: skip
-    """A flag as ``ledger.flags`` raises it: state open, with its "raised" event."""
+    """A flag as ``ledger.flags.raising`` raises it: state open, with its "raised" event."""
     budget = budget or world.budget
     with db.write() as session:
         flag = Flag(

@@ -26,11 +26,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import flag_workflow
+from ledger.flags import workflow as flag_workflow
 from ledger.access.visibility import funded_budget_ids
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
-from ledger.evidence import attach_evidence
+from ledger.flags.evidence import attach_evidence
 from ledger.core.journal import post_entry
 from ledger.core.money import format_gbp
 from ledger.core.periods import parse_quarter

@@ -125,7 +125,7 @@ def test_the_councils_tracker_download_is_recorded_against_its_two_budgets(demo_
 
 
 def test_the_icbs_auditor_decides_a_flag_on_the_demo(demo_copy: Database) -> None:
-    from ledger import flag_workflow
+    from ledger.flags import workflow as flag_workflow
 
     with demo_copy.write() as session:
         flag = session.scalars(select(Flag).where(Flag.code == "CHECK_VENUE", Flag.state == "open")).first()

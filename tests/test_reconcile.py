@@ -18,7 +18,7 @@ from ledger.core.entries import NewEntry, NewPosting
 from ledger.core.journal import post_entry
 from ledger.errors import Conflict
 from ledger.money_in.expected_payments import add_expected_payment
-from ledger.flags import raise_flags
+from ledger.flags.raising import raise_flags
 from ledger.money_out.payroll_runs import import_payroll_run
 from ledger.reconcile import reconcile_accounts
 from ledger.reconcile_manual import SplitPart, recategorise, split_line, unmatch_line

@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session
 
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
-from ledger.evidence import attach_evidence
-from ledger.flag_workflow import accept, challenge, explain
+from ledger.flags.evidence import attach_evidence
+from ledger.flags.workflow import accept, challenge, explain
 from ledger.core.journal import post_entry
 from ledger.reconcile import reconcile_accounts
 from ledger.store.tables import Funder

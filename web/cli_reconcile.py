@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from ledger.flag_queries import FlagFilter, find_flags
-from ledger.flags import raise_flags
+from ledger.flags.queries import FlagFilter, find_flags
+from ledger.flags.raising import raise_flags
 from ledger.core.money import format_amount, format_gbp
 from ledger.reconcile import ReconcileOptions, reconcile_accounts
 from ledger.reconcile_status import account_status, unmatched_queue

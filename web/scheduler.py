@@ -28,7 +28,7 @@ from ledger.store.database import Database
 from ledger.loads.runs import post_due_drawdowns
 from ledger.store.leases import release_lease, take_lease
 from ledger.core.money import format_gbp
-from ledger.flags import raise_flags
+from ledger.flags.raising import raise_flags
 from ledger.budgets.parties import list_holders
 from ledger.reviews.plan_reviews import log_reviews_due
 from ledger.store.tables import APSCHEDULER_JOBS, utcnow

@@ -104,7 +104,7 @@ def import_and_reconcile(session: Session, holder_ids: Iterable[int], *, today: 
         matched += len(result.matched_line_ids)
         unmatched += result.unmatched
         flags += result.flags_raised
-        from ledger.flags import raise_flags
+        from ledger.flags.raising import raise_flags
 
         flags += raise_flags(session, holder_id, as_of=today, actor=DEMO_IMPORTER).raised
     return StatementsLoaded(imports, lines, matched, unmatched, flags)

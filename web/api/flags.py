@@ -13,11 +13,11 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from ledger import evidence as evidence_files
-from ledger import flag_workflow
-from ledger.flag_queries import FlagFilter, find_flags
-from ledger.flags import FlagCode, FlagState, raise_flags
-from ledger.funder_rules import flag_settings, save_spend_checks, set_flag_settings, spend_check_versions
+from ledger.flags import evidence as evidence_files
+from ledger.flags import workflow as flag_workflow
+from ledger.flags.queries import FlagFilter, find_flags
+from ledger.flags.raising import FlagCode, FlagState, raise_flags
+from ledger.flags.funder_rules import flag_settings, save_spend_checks, set_flag_settings, spend_check_versions
 from ledger.rules import shipped_spend_checks_text
 from web.auth import principal
 from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database

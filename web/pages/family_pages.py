@@ -11,12 +11,12 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from ledger import flag_workflow
+from ledger.flags import workflow as flag_workflow
 from ledger.access.visibility import Principal, require_budget
 from ledger.access.log import FAMILY_BALANCE_PAGE, record_access
 from ledger.access.resources import require_visible
 from ledger.errors import InvalidInput, LedgerError, NotFound
-from ledger.evidence import EVIDENCE_BYTES_MAX, attach_evidence
+from ledger.flags.evidence import EVIDENCE_BYTES_MAX, attach_evidence
 from ledger.reviews.plan_reviews import request_review
 from ledger.store.tables import Account
 from ledger.store.tables.access import FamilyLink

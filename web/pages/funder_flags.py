@@ -1,7 +1,7 @@
 """The funder's flags: the list (explained ones, waiting for its decision, first; then open
 and challenged), one flag with its history, evidence and notices, and the auditor's
 decisions — accept or challenge an explanation, require repayment (which writes the
-regulation 15 notice), record the money recovered. Each decision is ``ledger.flag_workflow``'s
+regulation 15 notice), record the money recovered. Each decision is ``ledger.flags.workflow``'s
 step, taken as the signed-in auditor in the funder's part; a form filled in wrongly, or a
 step the flag's state no longer allows, shows the page again with an error summary."""
 
@@ -17,12 +17,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import flag_workflow
+from ledger.flags import workflow as flag_workflow
 from ledger.access.visibility import Principal, funded_budget_ids
 from ledger.access.resources import require_visible
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.evidence import evidence_content
-from ledger.flag_workflow import ActorRole, FlagView
+from ledger.flags.evidence import evidence_content
+from ledger.flags.workflow import ActorRole, FlagView
 from ledger.core.money import format_amount
 from ledger.store.tables import Account, Budget, Funder, Holder
 from ledger.store.tables.statements import StatementImport, StatementLineRecord

@@ -14,13 +14,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ledger import flag_workflow
+from ledger.flags import workflow as flag_workflow
 from ledger.access.visibility import Principal, require_budget
 from ledger.access.resources import require_visible
 from ledger.errors import LedgerError, NotFound
-from ledger.evidence import EVIDENCE_BYTES_MAX, EvidenceKind, attach_evidence, evidence_content
-from ledger.flag_catalogue import FlagCode
-from ledger.flag_workflow import FlagState
+from ledger.flags.evidence import EVIDENCE_BYTES_MAX, EvidenceKind, attach_evidence, evidence_content
+from ledger.flags.catalogue import FlagCode
+from ledger.flags.workflow import FlagState
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementLineRecord
 from web.pages.access import HOLDER_PAGES

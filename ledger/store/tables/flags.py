@@ -103,7 +103,7 @@ class RepaymentNotice(SQLModel, table=True):
 
 
 class FlagSettings(SQLModel, table=True):
-    """A funder's thresholds for the flags it wants raised (defaults in ``ledger.flags``)."""
+    """A funder's thresholds for the flags it wants raised (defaults in ``ledger.flags.raising``)."""
 
     __tablename__ = "flag_settings"
 

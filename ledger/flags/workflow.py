@@ -1,7 +1,7 @@
 """What happens to a flag after it is raised: explained, accepted or challenged, money
 reallocated by plan revision, repayment required by notice and recovered, closed.
 
-``ledger.flags`` raises flags (state ``open``); this module moves them on. Each step is one
+``ledger.flags.raising`` raises flags (state ``open``); this module moves them on. Each step is one
 function taking the actor and the role they act in, and returning the flag with its whole
 history. Every step:
 
@@ -46,7 +46,7 @@ from ledger.core.journal import load_entry, lock_book, post_entry
 from ledger.loads.offsets import offset_against_loads
 from ledger.core.money import AMOUNT_PENCE_MAX, format_amount
 from ledger.budgets.plans import get_version
-from ledger.repayment_notices import plain_date, repayment_notice_text
+from ledger.flags.repayment_notices import plain_date, repayment_notice_text
 from ledger.store.tables import Account, Budget, Funder, utcnow
 from ledger.store.tables.flags import Evidence, Flag, FlagEvent, RepaymentNotice
 from ledger.core.vocabulary import AccountKind, EntryKind, ManagementOption, PlanStatus
@@ -59,7 +59,7 @@ SYSTEM = "system"
 
 
 class FlagState(StrEnum):
-    """A flag's state (the same text ``ledger.flags`` raises flags in: ``open``)."""
+    """A flag's state (the same text ``ledger.flags.raising`` raises flags in: ``open``)."""
 
     OPEN = "open"
     EXPLAINED = "explained"

@@ -1,5 +1,5 @@
-"""The rules that raise flags (the catalogue: ``ledger.flag_catalogue``; the rules over the
-ledger: ``ledger.flag_ledger_rules``; what happens after: ``ledger.flag_workflow``).
+"""The rules that raise flags (the catalogue: ``ledger.flags.catalogue``; the rules over the
+ledger: ``ledger.flags.ledger_rules``; what happens after: ``ledger.flags.workflow``).
 
 Each flag has a stable code, a severity, the rule and version that raised it, a reason in
 plain English, and a cause key: the statement line, entry, budget and quarter, or import it is
@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from ledger.core import journal_rows
-from ledger.flag_catalogue import (
+from ledger.flags.catalogue import (
     BUILTIN_RULES_VERSION,
     DEFAULT_DUPLICATE_WINDOW_DAYS,
     DEFAULT_LARGE_SPEND_PENCE,
@@ -38,8 +38,8 @@ from ledger.flag_catalogue import (
     settings_of,
     spend_checks_of,
 )
-from ledger.flag_ledger_rules import balance_flags, contingency_flags, review_flags, spend_posting_flags, surplus_flags
-from ledger.flag_workflow import FlagState
+from ledger.flags.ledger_rules import balance_flags, contingency_flags, review_flags, spend_posting_flags, surplus_flags
+from ledger.flags.workflow import FlagState
 from ledger.core.journal import lock_book
 from ledger.core.journal_rows import chunks
 from ledger.core.money import format_gbp

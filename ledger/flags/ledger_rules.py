@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from ledger.flag_catalogue import (
+from ledger.flags.catalogue import (
     BUILTIN_RULES_VERSION,
     CONTINGENCY_DRAWN_WITH_LEAVE,
     SPEND_ENTRY_KINDS,
@@ -21,7 +21,7 @@ from ledger.flag_catalogue import (
     RuleContext,
     Severity,
 )
-from ledger.flag_workflow import FlagState, close_by_system
+from ledger.flags.workflow import FlagState, close_by_system
 from ledger.core.journal_rows import chunks
 from ledger.core.money import format_gbp
 from ledger.core.periods import quarter_of

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.core import checks
-from ledger.flags import Settings, settings_of
+from ledger.flags.raising import Settings, settings_of
 from ledger.budgets.parties import get_funder
 from ledger.rules import load_spend_checks, shipped_spend_checks
 from ledger.store.tables.base import utcnow
