@@ -1,4 +1,4 @@
-"""Reconciliation through the service (``ledger.reconcile.reconcile_accounts``): 10,000,
+"""Reconciliation through the service (``ledger.reconcile.automatic.reconcile_accounts``): 10,000,
 100,000 and 1,000,000 prepaid-card lines over the 2,500 budgets of the ``icb`` set, on SQLite.
 
 Target (issue 12): reconcile 100,000 card lines across 2,500 budgets < 10 s on SQLite, growing
@@ -46,13 +46,13 @@ from moneyed import Money
 from sqlalchemy import func, select
 
 from importers.statement import AccountIdentifiers, ParsedStatement, StatementLine
-from ledger import categorise, reconcile
+from ledger.reconcile import categorise, automatic as reconcile
 from ledger.flags import raising as flags
 from ledger.core import journal
 from ledger.store.database import Database
 from ledger.loads.runs import post_due_drawdowns
 from ledger.core.money import split_pence
-from ledger.reconcile import ReconcileResult, reconcile_accounts
+from ledger.reconcile.automatic import ReconcileResult, reconcile_accounts
 from ledger.statements.storing import SourceFile, store_statement
 from ledger.store.tables import BudgetPart, Drawdown, JournalEntry
 from ledger.store.tables.flags import Flag
@@ -495,7 +495,7 @@ def _mix_dict(mix: LineMix) -> dict[str, int]:
 
 # (owner, attribute, label): module functions are looked up by name when called, so swapping
 # the module's attribute times every call; ``post_entries`` and ``lock_book`` are timed where
-# ``ledger.reconcile`` imported them, the journal's own phases as ``benchmarks.phases`` does.
+# ``ledger.reconcile.automatic`` imported them, the journal's own phases as ``benchmarks.phases`` does.
 RECONCILE_PHASES = (
     (reconcile, "lock_book", "reconcile: lock book"),
     (reconcile, "scope_of", "reconcile: scopes of the accounts"),

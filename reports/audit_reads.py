@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from ledger.reconcile_ledger_side import Candidate, Scope, StatementKind, unmatched_candidates
+from ledger.reconcile.ledger_side import Candidate, Scope, StatementKind, unmatched_candidates
 from ledger.store.tables import Account, Budget, Funder, Holder, JournalEntry, Posting
 from ledger.store.tables.closing import BudgetClosure
 from ledger.store.tables.flags import Evidence, Flag, FlagEvent
@@ -282,7 +282,7 @@ def unmatched_lines(session: Session, scope: AuditScope, accounts: list[Account]
 
 def unmatched_entries(session: Session, scope: AuditScope, accounts: list[Account], budget_refs: dict[int, str]) -> list[OpenEntry]:
     """Entries on the budgets' money that a statement covers and no line stands for yet
-    (``ledger.reconcile_ledger_side``), dated within what each statement covers and by the
+    (``ledger.reconcile.ledger_side``), dated within what each statement covers and by the
     window's end; on a client bank account, only those touching the funder's budgets."""
     scopes = _scopes(session, accounts)
     coverage = dict(

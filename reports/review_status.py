@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.reconcile_status import AccountStatus, account_status
+from ledger.reconcile.status import AccountStatus, account_status
 from ledger.store.tables import Account, Budget
 from ledger.store.tables.statements import StatementImport
 from ledger.core.vocabulary import AccountKind

@@ -35,7 +35,7 @@ from ledger.core.journal import post_entry
 from ledger.core.money import format_gbp
 from ledger.core.periods import parse_quarter
 from ledger.position.figures import budget_position
-from ledger.reconcile import reconcile_accounts
+from ledger.reconcile.automatic import reconcile_accounts
 from ledger.reviews.plan_reviews import reviews_due
 from ledger.store.tables import Account
 from ledger.store.tables.access import AccessRecord

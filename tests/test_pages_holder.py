@@ -23,7 +23,7 @@ from ledger.demo.users import DEMO_PASSWORD
 from ledger.core.money import format_gbp
 from ledger.budgets.parties import holder_by_code
 from ledger.position.figures import budget_figures, budget_position, tenths_text
-from ledger.reconcile_status import account_status
+from ledger.reconcile.status import account_status
 from ledger.store.tables import Account, Holder
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementImport

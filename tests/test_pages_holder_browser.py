@@ -21,7 +21,7 @@ from ledger.demo.users import DEMO_PASSWORD
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.core.journal import post_entry
 from ledger.money_out.payroll_runs import import_payroll_run
-from ledger.reconcile import reconcile_accounts
+from ledger.reconcile.automatic import reconcile_accounts
 from ledger.store.tables import Account
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementImport

@@ -26,8 +26,8 @@ from ledger.core.journal import post_entry
 from ledger.core.money import format_gbp
 from ledger.core.periods import parse_quarter
 from ledger.reviews.quality_reviews import quality_review_of
-from ledger.reconcile import reconcile_accounts
-from ledger.reconcile_status import account_status
+from ledger.reconcile.automatic import reconcile_accounts
+from ledger.reconcile.status import account_status
 from ledger.reviews.report_documents import Trigger, list_documents
 from ledger.statements.storing import statement_import
 from ledger.core.vocabulary import EntryKind

@@ -20,9 +20,9 @@ from ledger.errors import Conflict
 from ledger.money_in.expected_payments import add_expected_payment
 from ledger.flags.raising import raise_flags
 from ledger.money_out.payroll_runs import import_payroll_run
-from ledger.reconcile import reconcile_accounts
-from ledger.reconcile_manual import SplitPart, recategorise, split_line, unmatch_line
-from ledger.reconcile_status import account_status, lock_reconciled, reopen_reconciled, unmatched_queue
+from ledger.reconcile.automatic import reconcile_accounts
+from ledger.reconcile.manual import SplitPart, recategorise, split_line, unmatch_line
+from ledger.reconcile.status import account_status, lock_reconciled, reopen_reconciled, unmatched_queue
 from ledger.statements.storing import ledger_balance
 from ledger.core.balances import signed_sums
 from ledger.store.tables import Account, Category, Posting

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from ledger.store.database import Database
-from ledger.reconcile import reconcile_accounts
-from ledger.reconcile_status import account_status
+from ledger.reconcile.automatic import reconcile_accounts
+from ledger.reconcile.status import account_status
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementLineRecord
 from tests.support.builders import make_world

@@ -38,7 +38,7 @@ from ledger.core.entries import NewEntry, NewPosting
 from ledger.flags.evidence import attach_evidence
 from ledger.flags.workflow import accept, challenge, explain
 from ledger.core.journal import post_entry
-from ledger.reconcile import reconcile_accounts
+from ledger.reconcile.automatic import reconcile_accounts
 from ledger.store.tables import Funder
 from ledger.store.tables.flags import Flag, FlagEvent
 from ledger.core.vocabulary import EntryKind

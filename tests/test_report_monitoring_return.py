@@ -36,7 +36,7 @@ from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 from ledger.errors import InvalidInput
 from ledger.core.journal import post_entry, reverse_entry
-from ledger.reconcile import reconcile_accounts
+from ledger.reconcile.automatic import reconcile_accounts
 from ledger.position.surplus import record_surplus_decision, return_surplus
 from reports.catalogue import report_kind
 from reports.document import Document

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from ledger.flags.queries import FlagFilter, find_flags
 from ledger.flags.raising import raise_flags
 from ledger.core.money import format_amount, format_gbp
-from ledger.reconcile import ReconcileOptions, reconcile_accounts
-from ledger.reconcile_status import account_status, unmatched_queue
+from ledger.reconcile.automatic import ReconcileOptions, reconcile_accounts
+from ledger.reconcile.status import account_status, unmatched_queue
 from ledger.store.tables import Account
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, progress, reporting_errors, stdout
 from web.cli_import import AccountOption, account_id

@@ -42,7 +42,7 @@ from starlette.routing import Mount
 
 from ledger.core import accounts
 from ledger.budgets import budget as budgets, parties, plans
-from ledger.category_rules import define_rule
+from ledger.reconcile.category_rules import define_rule
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.flags.evidence import attach_evidence
@@ -53,7 +53,7 @@ from ledger.budgets.pauses import pause_budget
 from ledger.money_out.payables import approve_invoice
 from ledger.money_out.pools import create_pool
 from ledger.reviews.quality_reviews import AttendeeSpec, QualityReviewSpec, record_quality_review
-from ledger.reconcile import reconcile_accounts
+from ledger.reconcile.automatic import reconcile_accounts
 from ledger.core.periods import parse_quarter
 from ledger.store.tables.access import UserSession
 from ledger.store.tables.flags import Flag

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from ledger.core import checks
 from ledger.budgets import parties
 from ledger.budgets.budget import budget_by_reference
-from ledger.category_rules import define_rule, retire_rule, rules_of
+from ledger.reconcile.category_rules import define_rule, retire_rule, rules_of
 from ledger.errors import InvalidInput, NotFound
-from ledger.reconcile import ReconcileOptions, reconcile_accounts
-from ledger.reconcile_combinations import ReceivablesProposal
-from ledger.reconcile_manual import SplitPart, match_line, recategorise, split_line, unmatch_line
-from ledger.reconcile_status import AccountStatus, account_status, lock_reconciled, locks_of, reopen_reconciled, unmatched_queue
+from ledger.reconcile.automatic import ReconcileOptions, reconcile_accounts
+from ledger.reconcile.combinations import ReceivablesProposal
+from ledger.reconcile.manual import SplitPart, match_line, recategorise, split_line, unmatch_line
+from ledger.reconcile.status import AccountStatus, account_status, lock_reconciled, locks_of, reopen_reconciled, unmatched_queue
 from ledger.rules import shipped_category_rules_text
 from ledger.store.tables import Category
 from ledger.store.tables.reconciliation import (

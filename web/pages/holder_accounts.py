@@ -1,5 +1,5 @@
 """Where the reconciliation of each of a holder's statement accounts stands, read for all of
-them at once: the figures ``ledger.reconcile_status.account_status`` gives one account
+them at once: the figures ``ledger.reconcile.status.account_status`` gives one account
 (lines unmatched, entries no line stands for yet, reconciled through, locked through), in a
 handful of queries whatever the number of budgets, so the budgets page of a holder with a
 hundred budgets stays quick. ``tests/test_pages_holder.py`` checks it against
@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.reconcile import locked_through, unmatched_lines
-from ledger.reconcile_ledger_side import Candidate, Scope, StatementKind, unmatched_candidates
+from ledger.reconcile.automatic import locked_through, unmatched_lines
+from ledger.reconcile.ledger_side import Candidate, Scope, StatementKind, unmatched_candidates
 from ledger.store.tables import Account
 from ledger.store.tables.statements import StatementLineRecord
 from ledger.core.vocabulary import AccountKind
@@ -104,7 +104,7 @@ def _candidates(session: Session, holder_id: int, accounts: list[StatementAccoun
 
 
 def _reconciled_through(first: date | None, last: date | None, unmatched_days: list[date], candidates: list[Candidate]) -> date | None:
-    """As ``ledger.reconcile_status``: the day before the earliest unmatched line or entry."""
+    """As ``ledger.reconcile.status``: the day before the earliest unmatched line or entry."""
     if last is None:
         return None
     earliest = unmatched_days[:1] + [c.entry_date for c in candidates if first is not None and c.entry_date >= first][:1]

@@ -1,8 +1,8 @@
 """The unmatched queue: statement lines nothing in the ledger stands for yet, oldest first,
 each with what it might be. A suggestion is a small form that makes that match; a card or
 budget bank line can also be put to a spend category. Each account has a button to
-reconcile it now. Matching goes through ``ledger.reconcile_manual.match_line`` and
-reconciling through ``ledger.reconcile.reconcile_accounts``, as the API's do, with the
+reconcile it now. Matching goes through ``ledger.reconcile.manual.match_line`` and
+reconciling through ``ledger.reconcile.automatic.reconcile_accounts``, as the API's do, with the
 signed-in user as the one who did it."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from sqlalchemy import or_, select
 from ledger.access.visibility import Principal, require_budget, require_funder
 from ledger.access.resources import require_visible
 from ledger.errors import InvalidInput, LedgerError, NotFound
-from ledger.reconcile import reconcile_accounts
-from ledger.reconcile_combinations import ReceivablesProposal
-from ledger.reconcile_manual import match_line
-from ledger.reconcile_status import unmatched_queue
+from ledger.reconcile.automatic import reconcile_accounts
+from ledger.reconcile.combinations import ReceivablesProposal
+from ledger.reconcile.manual import match_line
+from ledger.reconcile.status import unmatched_queue
 from ledger.store.tables import Category
 from ledger.core.vocabulary import AccountKind
 from web.pages.access import HOLDER_PAGES

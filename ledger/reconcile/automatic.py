@@ -14,7 +14,7 @@ themselves (so the order files were imported in changes nothing):
    supplier's invoices) that adds up exactly (``ledger.money_out.payables`` pays them). More than one
    combination fitting is a question for a person, never a guess;
 3. on a card or a budget's own bank account: fees post to ``B:fees``; purchases post to the
-   spend category the rules choose (``ledger.categorise``) or to ``uncategorised``; a card
+   spend category the rules choose (``ledger.reconcile.categorise``) or to ``uncategorised``; a card
    credit that is no load is a refund, to the category of the last purchase there;
 4. anything else waits in the unmatched queue (``ledger.reconcile_queue``) with suggestions.
 
@@ -37,14 +37,14 @@ from sqlalchemy.orm import Session
 
 from ledger.flags import raising as flags
 from ledger.core import journal_rows
-from ledger.categorise import Categorised, Categoriser, spend_accounts
+from ledger.reconcile.categorise import Categorised, Categoriser, spend_accounts
 from ledger.core.entries import NewEntry, NewPosting, Provenance
 from ledger.errors import InvalidInput, NotFound
 from ledger.core.journal import collector_paused, lock_book, post_entries
 from ledger.core.money import format_gbp
 from ledger.core.periods import closed_quarter_containing
-from ledger.reconcile_combinations import bank_credit_match, bank_debit_match
-from ledger.reconcile_ledger_side import Candidate, Scope, StatementKind, scope_of, unmatched_candidates
+from ledger.reconcile.combinations import bank_credit_match, bank_debit_match
+from ledger.reconcile.ledger_side import Candidate, Scope, StatementKind, scope_of, unmatched_candidates
 from ledger.rules import merchant_key
 from ledger.store.tables import Account, ClosedPeriod, Posting, utcnow
 from ledger.store.tables.reconciliation import Categorisation, ReconciliationLock, ReconciliationMatch

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ledger.core import checks
 from ledger.budgets.budget import category_by_code
-from ledger.categorise import UNCATEGORISED, MatchOn, RuleOrigin
+from ledger.reconcile.categorise import UNCATEGORISED, MatchOn, RuleOrigin
 from ledger.errors import InvalidInput, NotFound
 from ledger.budgets.parties import get_holder
 from ledger.rules import merchant_key

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from ledger.exact_combinations import exact_combinations
+from ledger.reconcile.exact_combinations import exact_combinations
 from ledger.money_in.funder_receipts import EARLY_PAYMENT_DAYS, record_funder_receipt
 from ledger.money_out.payables import BANK_REFERENCE_LENGTH_MAX, pay_payables
 from ledger.money_in.receipt_shares import REFERENCE_LENGTH_MAX, outstanding_instalments
-from ledger.reconcile_ledger_side import Candidate
+from ledger.reconcile.ledger_side import Candidate
 from ledger.store.tables import Budget, Funder
 from ledger.store.tables.funder_payments import ExpectedPayment
 from ledger.store.tables.payables import Payable
@@ -34,7 +34,7 @@ from ledger.store.tables.reconciliation import ReconciliationMatchPart, Remittan
 from ledger.core.vocabulary import EntryKind
 
 if TYPE_CHECKING:
-    from ledger.reconcile import Line
+    from ledger.reconcile.automatic import Line
 
 INSTALMENTS_PER_BUDGET_MAX = 6
 PAYABLES_CONSIDERED_MAX = 40

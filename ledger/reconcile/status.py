@@ -16,14 +16,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.core import checks
-from ledger.categorise import Categoriser
+from ledger.reconcile.categorise import Categoriser
 from ledger.errors import Conflict, NotFound
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp
-from ledger.reconcile import Line, locked_through, unmatched_lines
-from ledger.reconcile_combinations import payables_proposals, receivables_proposals
-from ledger.reconcile_ledger_side import Candidate, StatementKind, scope_of, unmatched_candidates
-from ledger.reconcile_manual import event
+from ledger.reconcile.automatic import Line, locked_through, unmatched_lines
+from ledger.reconcile.combinations import payables_proposals, receivables_proposals
+from ledger.reconcile.ledger_side import Candidate, StatementKind, scope_of, unmatched_candidates
+from ledger.reconcile.manual import event
 from ledger.statements.storing import ledger_balance
 from ledger.store.tables import Account, Budget
 from ledger.store.tables.base import utcnow

@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session
 
 from ledger.core import checks
 from ledger.budgets.budget import category_by_code
-from ledger.categorise import MatchOn, RuleOrigin, spend_accounts
+from ledger.reconcile.categorise import MatchOn, RuleOrigin, spend_accounts
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import lock_book, post_entries, post_entry, reverse_entry
 from ledger.core.money import format_gbp
-from ledger.reconcile import Line, MatchMethod, Decided, locked_through, record_matches, unmatched_lines
-from ledger.reconcile_combinations import PayablesProposal, ReceivablesProposal, pay_proposal, record_receivables
-from ledger.reconcile_ledger_side import StatementKind, scope_of, unmatched_candidates
+from ledger.reconcile.automatic import Line, MatchMethod, Decided, locked_through, record_matches, unmatched_lines
+from ledger.reconcile.combinations import PayablesProposal, ReceivablesProposal, pay_proposal, record_receivables
+from ledger.reconcile.ledger_side import StatementKind, scope_of, unmatched_candidates
 from ledger.rules import merchant_key
 from ledger.store.tables import Account, Budget, Posting
 from ledger.store.tables.base import utcnow
