@@ -16,7 +16,7 @@ themselves (so the order files were imported in changes nothing):
 3. on a card or a budget's own bank account: fees post to ``B:fees``; purchases post to the
    spend category the rules choose (``ledger.reconcile.categorise``) or to ``uncategorised``; a card
    credit that is no load is a refund, to the category of the last purchase there;
-4. anything else waits in the unmatched queue (``ledger.reconcile_queue``) with suggestions.
+4. anything else waits in the unmatched queue (``ledger.reconcile.status``) with suggestions.
 
 A line is matched once (the database refuses a second active match), every match records
 how it was made, every categorisation the rule and version that made it. Reconciling again
@@ -26,10 +26,8 @@ alone. The caller owns the transaction; the holder's book is locked for the whol
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from datetime import date
 
 from sqlalchemy import func, select
@@ -38,11 +36,12 @@ from sqlalchemy.orm import Session
 from ledger.flags import raising as flags
 from ledger.core import journal_rows
 from ledger.reconcile.categorise import Categorised, Categoriser, spend_accounts
-from ledger.core.entries import NewEntry, NewPosting, Provenance
+from ledger.core.entries import NewEntry, NewPosting
 from ledger.errors import InvalidInput, NotFound
 from ledger.core.journal import collector_paused, lock_book, post_entries
 from ledger.core.money import format_gbp
 from ledger.core.periods import closed_quarter_containing
+from ledger.reconcile.lines import Decided, Line, MatchMethod
 from ledger.reconcile.combinations import bank_credit_match, bank_debit_match
 from ledger.reconcile.ledger_side import Candidate, Scope, StatementKind, scope_of, unmatched_candidates
 from ledger.rules import merchant_key
@@ -56,23 +55,6 @@ RECONCILER = "reconcile"
 LOAD_WINDOW_DAYS = 3
 MATCH_WINDOW_DAYS = 5
 WINDOW_DAYS_MAX = 31
-_FEE_KINDS = frozenset({"fee", "fees", "srvchg", "charge", "charges", "chg", "bank charge", "service charge"})
-_LOAD_WORDS = re.compile(r"\b(load|loaded|top ?up|topup|funds? added|card funding)\b", re.IGNORECASE)
-
-
-class MatchMethod:
-    EXISTING_ENTRY = "existing_entry"
-    BULK_LOADS = "bulk_loads"
-    REMITTANCE = "remittance"
-    RECEIVABLES = "receivables"
-    PAYABLES = "payables"
-    SPEND = "spend"
-    REFUND = "refund"
-    FEE = "fee"
-    MANUAL = "manual"
-    SPLIT = "split"
-
-    POSTING_HERE = frozenset({SPEND, REFUND, FEE, SPLIT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,54 +94,6 @@ class ReconcileResult:
     def as_dict(self) -> dict[str, object]:
         counts = {name: getattr(self, name) for name in self.__slots__ if name not in ("account_ids", "matched_line_ids")}  # type: ignore[attr-defined]
         return {"accounts": self.account_ids, "matched": len(self.matched_line_ids), **counts}
-
-
-class Line(NamedTuple):
-    """A stored statement line with what reconciliation needs of its import (a named tuple:
-    a reconciliation makes one for every line, and a tuple is the cheapest to make)."""
-
-    id: int
-    account_id: int
-    posted_on: date
-    amount_pence: int
-    description: str
-    payee: str | None
-    mcc: str | None
-    kind: str | None
-    is_fee: bool
-    dedupe_key: str
-    line_no: int
-    file_name: str
-    format: str
-    layout: str | None
-
-    @property
-    def merchant(self) -> str:
-        return self.payee or self.description
-
-    @property
-    def looks_like_fee(self) -> bool:
-        return self.is_fee or (self.kind or "").strip().casefold() in _FEE_KINDS
-
-    @property
-    def looks_like_load(self) -> bool:
-        return "load" in (self.kind or "").casefold() or bool(_LOAD_WORDS.search(f"{self.payee or ''} {self.description}"))
-
-    def provenance(self) -> Provenance:
-        return Provenance(self.file_name[:500], self.line_no, self.format, (self.layout or self.format)[:80])
-
-
-@dataclass(slots=True)
-class Decided:
-    """A line's match, before its rows are written."""
-
-    line: Line
-    method: str
-    parts: list[tuple[int | None, int, int | None, bool]]
-    """(entry id or None while its entry is unposted, pence, budget id, posted here)."""
-    entry: NewEntry | None = None
-    category: Categorised | None = None
-    budget_id: int | None = None
 
 
 def reconcile_accounts(

@@ -17,7 +17,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
@@ -27,14 +26,12 @@ from ledger.money_in.funder_receipts import EARLY_PAYMENT_DAYS, record_funder_re
 from ledger.money_out.payables import BANK_REFERENCE_LENGTH_MAX, pay_payables
 from ledger.money_in.receipt_shares import REFERENCE_LENGTH_MAX, outstanding_instalments
 from ledger.reconcile.ledger_side import Candidate
+from ledger.reconcile.lines import Line
 from ledger.store.tables import Budget, Funder
 from ledger.store.tables.funder_payments import ExpectedPayment
 from ledger.store.tables.payables import Payable
 from ledger.store.tables.reconciliation import ReconciliationMatchPart, RemittanceAdvice
 from ledger.core.vocabulary import EntryKind
-
-if TYPE_CHECKING:
-    from ledger.reconcile.automatic import Line
 
 INSTALMENTS_PER_BUDGET_MAX = 6
 PAYABLES_CONSIDERED_MAX = 40

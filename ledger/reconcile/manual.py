@@ -25,7 +25,8 @@ from ledger.core.entries import NewEntry, NewPosting
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import lock_book, post_entries, post_entry, reverse_entry
 from ledger.core.money import format_gbp
-from ledger.reconcile.automatic import Line, MatchMethod, Decided, locked_through, record_matches, unmatched_lines
+from ledger.reconcile.automatic import locked_through, record_matches, unmatched_lines
+from ledger.reconcile.lines import Decided, Line, MatchMethod
 from ledger.reconcile.combinations import PayablesProposal, ReceivablesProposal, pay_proposal, record_receivables
 from ledger.reconcile.ledger_side import StatementKind, scope_of, unmatched_candidates
 from ledger.rules import merchant_key

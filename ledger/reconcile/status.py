@@ -20,7 +20,8 @@ from ledger.reconcile.categorise import Categoriser
 from ledger.errors import Conflict, NotFound
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp
-from ledger.reconcile.automatic import Line, locked_through, unmatched_lines
+from ledger.reconcile.automatic import locked_through, unmatched_lines
+from ledger.reconcile.lines import Line
 from ledger.reconcile.combinations import payables_proposals, receivables_proposals
 from ledger.reconcile.ledger_side import Candidate, StatementKind, scope_of, unmatched_candidates
 from ledger.reconcile.manual import event

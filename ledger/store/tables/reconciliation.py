@@ -30,7 +30,7 @@ class ReconciliationMatch(SQLModel, table=True):
     statement_line_id: int = Field(sa_column=Column(BigId, ForeignKey("statement_line.id"), nullable=False, index=True))
     active_line_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True, unique=True))
     method: str = Field(max_length=30)
-    """How it was matched: see ``ledger.reconcile.automatic.MatchMethod``."""
+    """How it was matched: see ``ledger.reconcile.lines.MatchMethod``."""
     generation: int = 0
     """How many earlier matches of the same line were undone: keeps posted keys unique."""
     created_by: str = Field(max_length=200)
