@@ -155,7 +155,7 @@ class QuarterlyReview:
             self.flows_section(),
             self.contingency_section(),
             self.balances_section(),
-            Section("projection", "Projected position at the end of the plan year", (projection_table(self),)),
+            Section("projection", "Projected position at the end of the plan year", (projection_table(self.session, self.budget, self.window.ends_on, self.figures, self.accounts),)),
             Section("flags", "Flags", (flags_table(self.session, self.budget.id, window.starts_on, window.ends_on),)),
             Section("reconciliation", "Reconciliation of the accounts", (reconciliation_table(self.session, self.budget, window.starts_on, window.ends_on, self.cache),)),
             *people_sections(self.session, self.budget, window.quarter, self.plan),

@@ -11,17 +11,18 @@ largest-remainder rule, so the shares add up to the budget's figures exactly.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ledger.core.money import split_pence
-from ledger.store.tables import Funder
 from ledger.core.vocabulary import AccountKind
+from ledger.position.figures import MoneyFigures
+from ledger.store.tables import Budget, Funder
+from reports.budget_reads import AccountWindow
 from reports.document import Column, Table, ValueKind, table
-
-if TYPE_CHECKING:
-    from reports.quarterly_review import QuarterlyReview
 
 M = ValueKind.MONEY
 
@@ -32,21 +33,20 @@ def expected_spend_rest_of_year(spent_to_date_pence: int, days_so_far: int, days
     return (2 * spent_to_date_pence * days_left + days_so_far) // (2 * days_so_far)
 
 
-def projection_table(review: QuarterlyReview) -> Table:
-    figures, budget, ends_on = review.figures, review.budget, review.window.ends_on
+def projection_table(session: Session, budget: Budget, ends_on: date, figures: MoneyFigures, accounts: Sequence[AccountWindow]) -> Table:
     days_so_far = (ends_on - budget.period_start).days + 1
     days_left = 0 if budget.status == "closed" else (budget.period_end - ends_on).days
     run = figures.spent_pence - figures.transition_spent_pence + figures.fees_pence
     spend_rest = expected_spend_rest_of_year(run, days_so_far, days_left)
     top_slice_rest = max(0, figures.top_slice_planned_pence - figures.top_slice_taken_pence) if days_left else 0
     allocations: dict[int | None, int] = {}
-    for account in review.accounts:
+    for account in accounts:
         if account.kind == AccountKind.ALLOCATION:
             key = None if account.is_person_contribution else account.funder_id
             allocations[key] = allocations.get(key, 0) + account.closing_pence
     keys = sorted((k for k, v in allocations.items() if v > 0), key=lambda k: (k is None, k or 0)) or [budget.lead_funder_id]
     weights = [allocations.get(k, 0) or 1 for k in keys]
-    names = dict(review.session.execute(select(Funder.id, Funder.name).where(Funder.id.in_([k for k in keys if k is not None]))).all())
+    names = dict(session.execute(select(Funder.id, Funder.name).where(Funder.id.in_([k for k in keys if k is not None]))).all())
     left = split_pence(figures.money_left_pence, weights)
     spend = split_pence(spend_rest, weights)
     top_slice = split_pence(top_slice_rest, weights)
