@@ -25,23 +25,11 @@ from ledger.store.database import Database
 from ledger.loads.runs import post_due_drawdowns
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotFound
-from ledger.flags import workflow as flag_workflow, raising as flags
-from ledger.flags.workflow import (
-    FlagView,
-    accept,
-    allowed_actions,
-    ask_reconsideration,
-    challenge,
-    close,
-    close_by_system,
-    explain,
-    flag_view,
-    notice_view,
-    reallocate,
-    view_as_dict,
-    record_recovery,
-    request_recovery,
-)
+from ledger.flags import states, workflow, raising as flags
+from ledger.flags.recovery import record_recovery, request_recovery
+from ledger.flags.states import allowed_actions
+from ledger.flags.views import FlagView, flag_view, notice_view, view_as_dict
+from ledger.flags.workflow import accept, ask_reconsideration, challenge, close, close_by_system, explain, reallocate
 from ledger.flags.evidence import attach_evidence, evidence_content
 from ledger.core.journal import post_entry
 from ledger.budgets.plans import latest_agreed
@@ -443,8 +431,8 @@ def _leaves(value: Any) -> list[Any]:
 
 
 def test_the_states_and_codes_are_those_the_rules_raise_flags_with() -> None:
-    assert [s.value for s in flag_workflow.FlagState] == [s.value for s in flags.FlagState]
-    assert flag_workflow.SURPLUS_HELD == flags.FlagCode.SURPLUS_HELD
+    assert [s.value for s in states.FlagState] == [s.value for s in flags.FlagState]
+    assert workflow.SURPLUS_HELD == flags.FlagCode.SURPLUS_HELD
 
 
 # --- retries -----------------------------------------------------------------------------------

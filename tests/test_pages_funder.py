@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.flags import workflow as flag_workflow
+from ledger.flags import recovery, workflow
 from ledger.access.visibility import funded_budget_ids
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
@@ -122,7 +122,7 @@ def build_small(session: Session) -> Small:
     flags_of = lambda budget_id: tuple(session.scalars(select(Flag.id).where(Flag.budget_id == budget_id).order_by(Flag.id)))  # noqa: E731
     joint_flags, icb_only_flags = flags_of(world.budget.id), flags_of(second.id)
     assert len(joint_flags) >= 2 and len(icb_only_flags) >= 2, "the pub and the betting shop raise flags on each budget"
-    notice = flag_workflow.request_recovery(
+    notice = recovery.request_recovery(
         session, icb_only_flags[-1], amount_pence=2_000, reasons="Betting is not in the plan", repay_by=date(2026, 12, 31),
         repayer="Sunrise Support", issued_on=date(2026, 6, 1), actor="Priya", actor_role="funder",
     ).notices[-1].id  # fmt: skip
@@ -308,7 +308,7 @@ def test_an_accounts_entries_come_a_page_at_a_time(db: Database, small: Small) -
 
 def _explain(db: Database, flag_id: int, note: str = "A birthday meal at the pub with friends: in the plan's activities") -> None:
     with db.write() as session:
-        flag_workflow.explain(session, flag_id, note, **HOLDER)
+        workflow.explain(session, flag_id, note, **HOLDER)
 
 
 def test_the_auditor_challenges_then_accepts_an_explanation(db: Database, small: Small) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ledger.flags import workflow as flag_workflow
+from ledger.flags import recovery, workflow
 from ledger.budgets.budget import budget_by_reference
 from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
@@ -41,8 +41,8 @@ def prepare(database: Database) -> dict[str, int]:
         flags = list(session.scalars(select(Flag).where(Flag.budget_id == dp3.id, Flag.state == "open").order_by(Flag.id)))
         shown, decided, recovered = flags[0], flags[1], flags[2]
         for flag in (shown, decided):
-            flag_workflow.explain(session, flag.id, "Receipt uploaded: a mobility aid from the plan's equipment line", **HOLDER)
-        notice = flag_workflow.request_recovery(
+            workflow.explain(session, flag.id, "Receipt uploaded: a mobility aid from the plan's equipment line", **HOLDER)
+        notice = recovery.request_recovery(
             session, recovered.id, amount_pence=recovered.amount_pence or 1_000, reasons="No receipt was kept for this purchase.",
             repay_by=today_in_england() + timedelta(days=30), repayer="Tom Bassett (the direct payment holder)",
             issued_on=today_in_england(), actor="Priya Nair (Devon ICB)", actor_role="funder",

@@ -125,12 +125,12 @@ def test_the_councils_tracker_download_is_recorded_against_its_two_budgets(demo_
 
 
 def test_the_icbs_auditor_decides_a_flag_on_the_demo(demo_copy: Database) -> None:
-    from ledger.flags import workflow as flag_workflow
+    from ledger.flags import workflow
 
     with demo_copy.write() as session:
         flag = session.scalars(select(Flag).where(Flag.code == "CHECK_VENUE", Flag.state == "open")).first()
         assert flag is not None
-        flag_workflow.explain(session, flag.id, "Lunch at the pub with his support worker: an outing in the plan", actor="Sam Reed", actor_role="holder")
+        workflow.explain(session, flag.id, "Lunch at the pub with his support worker: an outing in the plan", actor="Sam Reed", actor_role="holder")
     client = signed_in(demo_copy, ICB)
     exceptions = client.get("/funder").text
     assert f"/funder/flags/{flag.id}" in section(exceptions, "flags")[:2000], "a flag to decide comes first"

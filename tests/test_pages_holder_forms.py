@@ -21,7 +21,7 @@ from ledger.budgets import parties, plans
 from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.money_in.expected_payments import add_expected_payment
-from ledger.flags.workflow import flag_view
+from ledger.flags.views import flag_view
 from ledger.core.journal import post_entry
 from ledger.core.money import format_gbp
 from ledger.core.periods import parse_quarter

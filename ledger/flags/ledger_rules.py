@@ -21,7 +21,8 @@ from ledger.flags.catalogue import (
     RuleContext,
     Severity,
 )
-from ledger.flags.workflow import FlagState, close_by_system
+from ledger.flags.states import FlagState
+from ledger.flags.workflow import close_by_system
 from ledger.core.journal_rows import chunks
 from ledger.core.money import format_gbp
 from ledger.core.periods import quarter_of

@@ -39,7 +39,7 @@ from ledger.flags.catalogue import (
     spend_checks_of,
 )
 from ledger.flags.ledger_rules import balance_flags, contingency_flags, review_flags, spend_posting_flags, surplus_flags
-from ledger.flags.workflow import FlagState
+from ledger.flags.states import FlagState
 from ledger.core.journal import lock_book
 from ledger.core.journal_rows import chunks
 from ledger.core.money import format_gbp

@@ -47,7 +47,7 @@ from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.flags.evidence import attach_evidence
 from ledger.money_in.expected_payments import add_expected_payment
-from ledger.flags.workflow import request_recovery
+from ledger.flags.recovery import request_recovery
 from ledger.core.journal import post_entry
 from ledger.budgets.pauses import pause_budget
 from ledger.money_out.payables import approve_invoice

@@ -14,9 +14,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ledger.flags import evidence as evidence_files
-from ledger.flags import workflow as flag_workflow
+from ledger.flags import recovery, views, workflow
 from ledger.flags.queries import FlagFilter, find_flags
-from ledger.flags.raising import FlagCode, FlagState, raise_flags
+from ledger.flags.raising import FlagCode, raise_flags
+from ledger.flags.states import FlagState
 from ledger.flags.funder_rules import flag_settings, save_spend_checks, set_flag_settings, spend_check_versions
 from ledger.rules import shipped_spend_checks_text
 from web.auth import principal
@@ -103,14 +104,14 @@ def run_rules(body: RunIn, request: Request) -> RunOut:
 
 def _view_json(view: Any) -> dict[str, Any]:
     """A flag with its history, evidence (without the bytes) and notices, as JSON."""
-    return json.loads(json.dumps(flag_workflow.view_as_dict(view), default=str))
+    return json.loads(json.dumps(views.view_as_dict(view), default=str))
 
 
 @router.get("/flags/{flag_id}")
 def get_flag(flag_id: FlagId, request: Request) -> dict[str, Any]:
     """One flag: what it is about, its append-only history, evidence and repayment notices."""
     with database(request).read() as session:
-        return _view_json(flag_workflow.flag_view(session, flag_id))
+        return _view_json(views.flag_view(session, flag_id))
 
 
 class ExplainIn(Schema):
@@ -168,21 +169,21 @@ def acting(request: Request, actor: str, actor_role: str) -> dict[str, str]:
 @router.post("/flags/{flag_id}/explain")
 def explain(flag_id: FlagId, body: ExplainIn, request: Request) -> dict[str, Any]:
     with database(request).write() as session:
-        flag_workflow.explain(session, flag_id, note=body.note, evidence_ids=body.evidence_ids, **acting(request, body.actor, body.actor_role))
+        workflow.explain(session, flag_id, note=body.note, evidence_ids=body.evidence_ids, **acting(request, body.actor, body.actor_role))
     return get_flag(flag_id, request)
 
 
 @router.post("/flags/{flag_id}/accept")
 def accept(flag_id: FlagId, body: DecideIn, request: Request) -> dict[str, Any]:
     with database(request).write() as session:
-        flag_workflow.accept(session, flag_id, note=body.note, **acting(request, body.actor, body.actor_role))
+        workflow.accept(session, flag_id, note=body.note, **acting(request, body.actor, body.actor_role))
     return get_flag(flag_id, request)
 
 
 @router.post("/flags/{flag_id}/challenge")
 def challenge(flag_id: FlagId, body: DecideIn, request: Request) -> dict[str, Any]:
     with database(request).write() as session:
-        flag_workflow.challenge(session, flag_id, note=body.note, **acting(request, body.actor, body.actor_role))
+        workflow.challenge(session, flag_id, note=body.note, **acting(request, body.actor, body.actor_role))
     return get_flag(flag_id, request)
 
 
@@ -190,7 +191,7 @@ def challenge(flag_id: FlagId, body: DecideIn, request: Request) -> dict[str, An
 def reallocate(flag_id: FlagId, body: ReallocateIn, request: Request) -> dict[str, Any]:
     """A surplus moved by plan revision."""
     with database(request).write() as session:
-        flag_workflow.reallocate(
+        workflow.reallocate(
             session, flag_id, plan_version_id=body.plan_version_id, note=body.note, **acting(request, body.actor, body.actor_role)
         )
     return get_flag(flag_id, request)
@@ -200,7 +201,7 @@ def reallocate(flag_id: FlagId, body: ReallocateIn, request: Request) -> dict[st
 def request_recovery(flag_id: FlagId, body: RecoveryIn, request: Request) -> dict[str, Any]:
     """Require repayment: writes the regulation 15 notice (reasons, amount, date, who repays)."""
     with database(request).write() as session:
-        flag_workflow.request_recovery(
+        recovery.request_recovery(
             session, flag_id, amount_pence=body.amount, reasons=body.reasons, repay_by=body.repay_by, repayer=body.repayer,
             issued_on=body.issued_on, **acting(request, body.actor, body.actor_role),
         )  # fmt: skip
@@ -211,21 +212,21 @@ def request_recovery(flag_id: FlagId, body: RecoveryIn, request: Request) -> dic
 def reconsider(flag_id: FlagId, body: ReconsiderIn, request: Request) -> dict[str, Any]:
     """The recipient asks for the recovery decision to be reconsidered: the flag reopens."""
     with database(request).write() as session:
-        flag_workflow.ask_reconsideration(session, flag_id, reason=body.reason, **acting(request, body.actor, body.actor_role))
+        workflow.ask_reconsideration(session, flag_id, reason=body.reason, **acting(request, body.actor, body.actor_role))
     return get_flag(flag_id, request)
 
 
 @router.post("/flags/{flag_id}/recovered")
 def recovered(flag_id: FlagId, body: RecoveredIn, request: Request) -> dict[str, Any]:
     with database(request).write() as session:
-        flag_workflow.record_recovery(session, flag_id, method=body.method, on=body.on, into=body.into, **acting(request, body.actor, body.actor_role))
+        recovery.record_recovery(session, flag_id, method=body.method, on=body.on, into=body.into, **acting(request, body.actor, body.actor_role))
     return get_flag(flag_id, request)
 
 
 @router.post("/flags/{flag_id}/close")
 def close(flag_id: FlagId, body: DecideIn, request: Request) -> dict[str, Any]:
     with database(request).write() as session:
-        flag_workflow.close(session, flag_id, note=body.note, **acting(request, body.actor, body.actor_role))
+        workflow.close(session, flag_id, note=body.note, **acting(request, body.actor, body.actor_role))
     return get_flag(flag_id, request)
 
 
@@ -233,7 +234,7 @@ def close(flag_id: FlagId, body: DecideIn, request: Request) -> dict[str, Any]:
 def notice_text(notice_id: RecordId, request: Request) -> Response:
     """A repayment notice as the letter's text."""
     with database(request).read() as session:
-        notice = flag_workflow.notice_view(session, notice_id)
+        notice = views.notice_view(session, notice_id)
     return Response(notice.text, media_type="text/plain; charset=utf-8")
 
 

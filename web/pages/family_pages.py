@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from ledger.flags import workflow as flag_workflow
+from ledger.flags import views, workflow
 from ledger.access.visibility import Principal, require_budget
 from ledger.access.log import FAMILY_BALANCE_PAGE, record_access
 from ledger.access.resources import require_visible
@@ -160,7 +160,7 @@ def _flag_of_budget(session, who: Principal, budget_id: int, flag_id: int):  # t
     owner = require_visible(session, who, "flag_id", flag_id)
     if budget_id not in owner.budget_ids:
         raise NotFound(f"there is no flag {flag_id}", code="flag_not_found")
-    return flag_workflow.flag_view(session, flag_id)
+    return views.flag_view(session, flag_id)
 
 
 @router.post("/family/budgets/{budget_id}/flags/{flag_id}")
@@ -190,7 +190,7 @@ def _explain(request: Request, who: Principal, budget_id: int, flag_id: int, not
                 stored = attach_evidence(session, view.holder_id, kind=kind, file_name=file_name, content_type=content_type,
                                          content=content, uploaded_by=who.display_name, flag_id=flag_id)  # fmt: skip
                 evidence_ids.append(stored.id)
-            flag_workflow.explain(session, flag_id, note=note.strip(), evidence_ids=evidence_ids, actor=who.display_name, actor_role="family")
+            workflow.explain(session, flag_id, note=note.strip(), evidence_ids=evidence_ids, actor=who.display_name, actor_role="family")
     except LedgerError as refused:
         with _database(request).read() as session:
             view = _flag_of_budget(session, who, budget_id, flag_id)

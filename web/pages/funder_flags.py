@@ -17,12 +17,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.flags import workflow as flag_workflow
+from ledger.flags import recovery, steps, views, workflow
 from ledger.access.visibility import Principal, funded_budget_ids
 from ledger.access.resources import require_visible
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.flags.evidence import evidence_content
-from ledger.flags.workflow import ActorRole, FlagView
+from ledger.flags.states import ActorRole
+from ledger.flags.views import FlagView
 from ledger.core.money import format_amount
 from ledger.store.tables import Account, Budget, Funder, Holder
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
@@ -38,7 +39,7 @@ from web.pages.funder_reads import count_of, flag_query, flag_rows
 from web.pages.render import page
 
 router = APIRouter(include_in_schema=False)
-NOTE_MAX = flag_workflow.NOTE_LENGTH_MAX
+NOTE_MAX = steps.NOTE_LENGTH_MAX
 FUNDER_STEPS = ("accept", "challenge", "request_recovery", "record_recovery")
 FIELD_OF = {"amount": "amount", "reasons": "reasons", "repay_by": "repay-by-day", "repayer": "repayer", "note": "note", "method": "method",
             "on": "recovered-on-day", "into": "into"}  # fmt: skip
@@ -99,7 +100,7 @@ def _statement_line(session: Session, line_id: int | None, funded: set[int]) -> 
 
 
 def _flag_context(session: Session, who: Principal, flag_id: int) -> dict[str, Any]:
-    view = flag_workflow.flag_view(session, flag_id)
+    view = views.flag_view(session, flag_id)
     funded = funded_ids(session, who)
     budget = session.get(Budget, view.budget_id) if view.budget_id is not None else None
     return {
@@ -180,7 +181,7 @@ def _acting(who: Principal) -> dict[str, str]:
 def accept(request: Request, flag_id: int = Path(ge=1, le=BIG_ID_MAX), note: str = Form(default="", max_length=NOTE_MAX * 2),
            who: Principal = Depends(FUNDER_PAGES)) -> Response:  # fmt: skip
     def step(session: Session) -> str:
-        flag_workflow.accept(session, flag_id, text_from_form(note, "accept-note", "why you accept the explanation", NOTE_MAX), **_acting(who))
+        workflow.accept(session, flag_id, text_from_form(note, "accept-note", "why you accept the explanation", NOTE_MAX), **_acting(who))
         return f"/funder/flags/{flag_id}?done=accepted"
 
     return _decide(request, who, flag_id, "accept", {"accept_note": note}, step)
@@ -190,7 +191,7 @@ def accept(request: Request, flag_id: int = Path(ge=1, le=BIG_ID_MAX), note: str
 def challenge(request: Request, flag_id: int = Path(ge=1, le=BIG_ID_MAX), note: str = Form(default="", max_length=NOTE_MAX * 2),
               who: Principal = Depends(FUNDER_PAGES)) -> Response:  # fmt: skip
     def step(session: Session) -> str:
-        flag_workflow.challenge(session, flag_id, text_from_form(note, "challenge-note", "what the holder must explain better", NOTE_MAX), **_acting(who))
+        workflow.challenge(session, flag_id, text_from_form(note, "challenge-note", "what the holder must explain better", NOTE_MAX), **_acting(who))
         return f"/funder/flags/{flag_id}?done=challenged"
 
     return _decide(request, who, flag_id, "challenge", {"challenge_note": note}, step)
@@ -221,7 +222,7 @@ def request_recovery(
             checks.add("repay-by-day", f"The date to repay by must be after today, {day_text(today)}: the notice gives time to repay")
         checks.raise_any()
         assert pence is not None and why is not None and by is not None and who_repays is not None
-        view = flag_workflow.request_recovery(
+        view = recovery.request_recovery(
             session, flag_id, amount_pence=pence, reasons=why, repay_by=by, repayer=who_repays, issued_on=today, **_acting(who),
         )  # fmt: skip
         return f"/funder/notices/{view.notices[-1].id}?new=true"
@@ -251,7 +252,7 @@ def recovered(
         on = checks.take(date_from_form, on_day, on_month, on_year, "recovered-on", "the date the money came back")
         checks.raise_any()
         assert on is not None
-        flag_workflow.record_recovery(session, flag_id, method=method, on=on, into=into if method == "repayment" else "card", **_acting(who))
+        recovery.record_recovery(session, flag_id, method=method, on=on, into=into if method == "repayment" else "card", **_acting(who))
         return f"/funder/flags/{flag_id}?done=recovered"
 
     return _decide(request, who, flag_id, "recovered", form, step)
@@ -264,7 +265,7 @@ def recovered(
 def notice_page(request: Request, notice_id: int = Path(ge=1, le=ID_MAX), new: bool = False, who: Principal = Depends(FUNDER_PAGES)) -> Response:
     with database(request).read() as session:
         require_visible(session, who, "notice_id", notice_id)
-        notice = flag_workflow.notice_view(session, notice_id)
+        notice = views.notice_view(session, notice_id)
         budget = session.get(Budget, notice.budget_id)
         funder = session.get(Funder, notice.funder_id) if notice.funder_id is not None else None
     return page(request, "funder/notice.html", title=f"Repayment notice {notice_id}", notice=notice, budget=budget, funder=funder, new=new)

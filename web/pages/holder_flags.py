@@ -14,13 +14,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ledger.flags import workflow as flag_workflow
+from ledger.flags import steps, views, workflow
 from ledger.access.visibility import Principal, require_budget
 from ledger.access.resources import require_visible
 from ledger.errors import LedgerError, NotFound
 from ledger.flags.evidence import EVIDENCE_BYTES_MAX, EvidenceKind, attach_evidence, evidence_content
 from ledger.flags.catalogue import FlagCode
-from ledger.flags.workflow import FlagState
+from ledger.flags.states import FlagState
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementLineRecord
 from web.pages.access import HOLDER_PAGES
@@ -34,7 +34,7 @@ UPLOAD_LIMITS = ((r"^/holder/flags/[0-9]+/explain$", EVIDENCE_BYTES_MAX + 1024 *
 FLAGS_PAGE = 50
 ORDER = {FlagState.OPEN: 0, FlagState.CHALLENGED: 1, FlagState.EXPLAINED: 2, FlagState.RECOVERY_REQUESTED: 3}
 EXPLAINABLE = (FlagState.OPEN, FlagState.CHALLENGED)
-NOTE_MAX = flag_workflow.NOTE_LENGTH_MAX
+NOTE_MAX = steps.NOTE_LENGTH_MAX
 FUNDER_STEPS = {"accept": "accept the explanation", "challenge": "challenge it", "reallocate": "record a reallocation by plan revision",
                 "request_recovery": "require repayment", "record_recovery": "record the money recovered", "close": "close it"}  # fmt: skip
 
@@ -80,7 +80,7 @@ def _flag_page(request: Request, who: Principal, flag_id: int, *, errors: Errors
                explained: bool = False, status_code: int = 200) -> Response:  # fmt: skip
     with database(request).read() as session:
         require_visible(session, who, "flag_id", flag_id)
-        view = flag_workflow.flag_view(session, flag_id)
+        view = views.flag_view(session, flag_id)
         line = session.get(StatementLineRecord, view.statement_line_id) if view.statement_line_id else None
         names = budget_names(session, holder_of(who))
     funder_steps = [FUNDER_STEPS[a] for a in view.allowed_actions if a in FUNDER_STEPS]
@@ -128,7 +128,7 @@ def explain(
                     content=content, uploaded_by=who.display_name, flag_id=flag_id,
                 )  # fmt: skip
                 evidence_ids.append(evidence.id)
-            flag_workflow.explain(session, flag_id, note=note, evidence_ids=evidence_ids, actor=who.display_name, actor_role="holder")
+            workflow.explain(session, flag_id, note=note, evidence_ids=evidence_ids, actor=who.display_name, actor_role="holder")
     except NotFound:
         raise
     except LedgerError as refused:
