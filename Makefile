@@ -42,8 +42,10 @@ run: $(STAMP) $(NODE_STAMP) $(SYSTEM_STAMP)
 # fixtures (a demo database, a live server and Chromium) are made once.
 TEST_WORKERS ?= auto
 
-# lint-imports checks the layering (the contracts in pyproject.toml) before the suite runs.
+# Before the suite: ruff checks imports are sorted and used, lint-imports the layering (the
+# contracts in pyproject.toml).
 test: $(STAMP) $(NODE_STAMP) $(SYSTEM_STAMP)
+	$(BIN)/ruff check --quiet
 	$(BIN)/lint-imports --no-logo --no-cache
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 

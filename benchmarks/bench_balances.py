@@ -32,15 +32,14 @@ from time import perf_counter
 
 import psycopg
 
-from ledger.core.balances import all_balances, budget_balances, natural
-from ledger.store.database import Database, ping
-
 from benchmarks import snapshots
 from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict
 from benchmarks.datasets import DATA_SETS, PERIOD_END, PERIOD_START, DataSetSpec
 from benchmarks.pg_clone import clone_sqlite_to_postgres
 from benchmarks.results import Recorder, Spread, percentile, spread
 from benchmarks.stores import postgres_scratch, raw_sqlite, sqlite_url
+from ledger.core.balances import all_balances, budget_balances, natural
+from ledger.store.database import Database, ping
 
 AS_OF = date(2024, 9, 30)
 """Mid-way through the plan period (end of Q2 of 2024/25)."""

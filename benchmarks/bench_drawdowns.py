@@ -15,13 +15,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ledger.store.database import Database
-from ledger.loads.runs import DrawdownRun, post_due_drawdowns
-
 from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict
 from benchmarks.datasets import DATA_SETS, PERIOD_START
 from benchmarks.snapshots import setup_snapshot
 from benchmarks.stores import copy_sqlite, sqlite_url
+from ledger.loads.runs import DrawdownRun, post_due_drawdowns
+from ledger.store.database import Database
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2030, 1, 1, tzinfo=UTC)  # the data sets lie in the past: any later clock will do

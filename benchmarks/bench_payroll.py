@@ -17,14 +17,13 @@ import time
 from datetime import date
 from random import Random
 
-from ledger.store.database import Database
-from ledger.money_out.payables import pay_payables
-from ledger.money_out.payroll_runs import import_payroll_run
-
 from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict
 from benchmarks.datasets import SEED, DataSetSpec, budget_profiles
 from benchmarks.snapshots import setup_snapshot
 from benchmarks.stores import copy_sqlite, sqlite_url
+from ledger.money_out.payables import pay_payables
+from ledger.money_out.payroll_runs import import_payroll_run
+from ledger.store.database import Database
 
 PAYROLL_SET = DataSetSpec("payroll", budgets=100, holders=1, weeks=156)
 LINES = 500

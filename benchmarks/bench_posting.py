@@ -23,8 +23,6 @@ from itertools import islice
 
 import psycopg
 
-from ledger.store.database import Database
-
 from benchmarks import budget_setup, phases, snapshots
 from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict
 from benchmarks.datasets import DATA_SETS, DataSetSpec, FundedBudget, entry_batches
@@ -38,6 +36,7 @@ from benchmarks.posting import (
 )
 from benchmarks.results import Recorder, load_average, spread
 from benchmarks.stores import PostgresScratch, copy_sqlite, postgres_scratch, raw_sqlite, remove_sqlite, sqlite_url
+from ledger.store.database import Database
 
 BATCH_SIZE_DEFAULT = 50_000
 PROFILE_BATCHES_DEFAULT = 10

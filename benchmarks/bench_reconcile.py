@@ -45,18 +45,6 @@ from zoneinfo import ZoneInfo
 from moneyed import Money
 from sqlalchemy import func, select
 
-from importers.statement import AccountIdentifiers, ParsedStatement, StatementLine
-from ledger.reconcile import categorise, automatic as reconcile
-from ledger.flags import raising as flags
-from ledger.core import journal
-from ledger.store.database import Database
-from ledger.loads.runs import post_due_drawdowns
-from ledger.core.money import split_pence
-from ledger.reconcile.automatic import ReconcileResult, reconcile_accounts
-from ledger.statements.storing import SourceFile, store_statement
-from ledger.store.tables import BudgetPart, Drawdown, JournalEntry
-from ledger.store.tables.flags import Flag
-
 from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict
 from benchmarks.datasets import DATA_SETS, PERIOD_START, SEED, DataSetSpec, FundedBudget
 from benchmarks.merchants import BUSINESS_KINDS, PLACES, Merchant, merchants
@@ -64,6 +52,18 @@ from benchmarks.phases import COMMIT, OPEN_SESSION, PHASES, PhaseTimer
 from benchmarks.results import Recorder, spread
 from benchmarks.snapshots import funded_budgets, setup_snapshot
 from benchmarks.stores import checkpoint_sqlite, copy_sqlite, remove_sqlite, sqlite_url
+from importers.statement import AccountIdentifiers, ParsedStatement, StatementLine
+from ledger.core import journal
+from ledger.core.money import split_pence
+from ledger.flags import raising as flags
+from ledger.loads.runs import post_due_drawdowns
+from ledger.reconcile import automatic as reconcile
+from ledger.reconcile import categorise
+from ledger.reconcile.automatic import ReconcileResult, reconcile_accounts
+from ledger.statements.storing import SourceFile, store_statement
+from ledger.store.database import Database
+from ledger.store.tables import BudgetPart, Drawdown, JournalEntry
+from ledger.store.tables.flags import Flag
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2030, 1, 1, tzinfo=UTC)  # the data sets lie in the past: any later clock will do

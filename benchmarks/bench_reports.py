@@ -27,20 +27,19 @@ from time import perf_counter
 
 from sqlalchemy import select
 
-from ledger.store.database import Database
+from benchmarks import snapshots
+from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict
+from benchmarks.datasets import DATA_SETS
+from benchmarks.results import Recorder
+from benchmarks.stores import copy_sqlite, remove_sqlite, sqlite_url
 from ledger.core.periods import parse_quarter
+from ledger.store.database import Database
 from ledger.store.tables import Funder
 from reports.branding import Branding
 from reports.generate import budgets_in, make_document
 from reports.params import ReportParams, quarter_period
 from reports.render import render
 from reports.render_html import HtmlOptions, render_html
-
-from benchmarks import snapshots
-from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict
-from benchmarks.datasets import DATA_SETS
-from benchmarks.results import Recorder
-from benchmarks.stores import copy_sqlite, remove_sqlite, sqlite_url
 
 NOW = datetime(2026, 4, 1, 6, 30, tzinfo=UTC)
 TARGETS = {"reviews_600_s": 60.0, "reviews_all_s": 120.0, "one_pdf_s": 2.0, "icb_return_s": 5.0}

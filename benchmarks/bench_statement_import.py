@@ -26,15 +26,15 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from importers import read_statement
-from ledger.budgets import budget as budgets, parties
-from ledger.store import migrate
-from ledger.core.accounts import account_ids_by_code
-from ledger.store.database import Database
-from ledger.statements.storing import SourceFile, store_statement
-
 from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict
 from benchmarks.statement_files import ofx_card_statement, prepaid_card_csv, prepaid_card_csv_of_size
+from importers import read_statement
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
+from ledger.core.accounts import account_ids_by_code
+from ledger.statements.storing import SourceFile, store_statement
+from ledger.store import migrate
+from ledger.store.database import Database
 
 LINES = 100_000
 CSV_TARGET_S = 10.0

@@ -67,20 +67,19 @@ from time import perf_counter, process_time
 
 from sqlalchemy import event, func, select
 
-from ledger.store import migrate
-from ledger.store.database import Database
-from ledger.budgets.parties import is_adult_on
-from ledger.store.tables import Budget, Person
-from ledger.store.tables.access import AccessRecord
-from ledger.store.tables.base import utcnow
-from ledger.access.users import UserSpec, create_user, link_family, start_session
-from web.limits import DEFAULT_WORKER_THREADS
-
 from benchmarks import snapshots
 from benchmarks.cli import exit_cleanly_on_sigterm, parser, verdict
 from benchmarks.datasets import DATA_SETS, DataSetSpec
 from benchmarks.results import Recorder, percentile
 from benchmarks.stores import copy_sqlite, remove_sqlite, sqlite_url
+from ledger.access.users import UserSpec, create_user, link_family, start_session
+from ledger.budgets.parties import is_adult_on
+from ledger.store import migrate
+from ledger.store.database import Database
+from ledger.store.tables import Budget, Person
+from ledger.store.tables.access import AccessRecord
+from ledger.store.tables.base import utcnow
+from web.limits import DEFAULT_WORKER_THREADS
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD_SCRIPT = Path(__file__).with_name("web_load.lua")

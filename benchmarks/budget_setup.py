@@ -15,16 +15,16 @@ from random import Random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.core import accounts, journal
-from ledger.budgets import budget as budgets, parties, plans
-from ledger.store.database import Database
-from ledger.core.entries import NewEntry, NewPosting
-from ledger.core.money import split_pence
-from ledger.store.tables import Budget, Funder, Holder
-from ledger.core.vocabulary import EntryKind, HolderKind
-
 from benchmarks.datasets import PERIOD_END, PERIOD_START, BudgetProfile, DataSetSpec, FundedBudget, budget_profiles
 from benchmarks.merchants import CARD_CATEGORIES
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties, plans
+from ledger.core import accounts, journal
+from ledger.core.entries import NewEntry, NewPosting
+from ledger.core.money import split_pence
+from ledger.core.vocabulary import EntryKind, HolderKind
+from ledger.store.database import Database
+from ledger.store.tables import Budget, Funder, Holder
 
 AGREED_AT = datetime(2023, 3, 20, 10, 0)
 BUDGETS_PER_TRANSACTION = 50

@@ -26,11 +26,10 @@ from datetime import date, timedelta
 from random import Random
 from typing import NamedTuple
 
+from benchmarks.merchants import Merchant, merchants
 from ledger.core.entries import NewEntry, NewPosting, Provenance
 from ledger.core.money import split_pence
 from ledger.core.vocabulary import EntryKind
-
-from benchmarks.merchants import CARD_CATEGORIES, Merchant, merchants
 
 PERIOD_START = date(2023, 4, 3)
 """A Monday: loads go on the card weekly, in advance."""

@@ -19,8 +19,8 @@ from pathlib import Path
 from time import perf_counter
 
 from ledger.core import journal, journal_rows
-from ledger.store.database import Database
 from ledger.core.entries import NewEntry
+from ledger.store.database import Database
 
 # (module, function, phase label), in the order a post goes through them.
 PHASES = (

@@ -19,9 +19,9 @@ from time import perf_counter
 import psycopg
 
 from ledger.core import journal
-from ledger.store.database import Database
 from ledger.core.entries import NewEntry, PostOutcome
 from ledger.core.journal_rows import ENTRY_COLUMNS, POSTING_COLUMNS
+from ledger.store.database import Database
 
 RowBatch = tuple[list[tuple], list[tuple]]
 """A batch's journal_entry rows and posting rows, in column order."""

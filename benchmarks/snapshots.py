@@ -22,13 +22,12 @@ from dataclasses import asdict
 from pathlib import Path
 from time import perf_counter
 
-from ledger.store.database import Database
-
 from benchmarks import budget_setup
 from benchmarks.datasets import DATA_SET_VERSION, DataSetSpec, FundedBudget, entry_batches
 from benchmarks.posting import PostingRun, post_through_service
 from benchmarks.results import git_state
 from benchmarks.stores import checkpoint_sqlite, copy_sqlite, migrated_sqlite, sqlite_url
+from ledger.store.database import Database
 
 DB_DIR_NAME = "db"
 

@@ -46,8 +46,8 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml.ElementTree import DefusedXMLParser
 from moneyed import Money
 
-from importers.amounts import check_currency, parse_date, parse_money
 from importers.accounts import account_identifiers, refuse_several_accounts
+from importers.amounts import check_currency, parse_date, parse_money
 from importers.errors import ImportRejected
 from importers.statement import AccountIdentifiers, ParsedStatement, StatementLine
 

@@ -45,9 +45,9 @@ from decimal import Decimal
 import mt940
 from moneyed import Money
 
-from importers.amounts import check_currency, parse_decimal
 from importers.accounts import account_identifiers as identifiers_of
 from importers.accounts import refuse_several_accounts
+from importers.amounts import check_currency, parse_decimal
 from importers.errors import ImportRejected
 from importers.statement import AccountIdentifiers, ParsedStatement, StatementLine
 from importers.text import decode

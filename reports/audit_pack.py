@@ -22,13 +22,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.core.balances import natural
-from ledger.errors import InvalidInput
 from ledger.budgets.parties import get_funder
+from ledger.core.balances import natural
+from ledger.core.verify import Problem, verify
+from ledger.core.vocabulary import AccountType
+from ledger.errors import InvalidInput
 from ledger.store.tables import Funder, JournalEntry, LedgerBook
 from ledger.store.tables.flags import Evidence
-from ledger.core.vocabulary import AccountType
-from ledger.core.verify import Problem, verify
 from reports import audit_reads as reads
 from reports.audit_reads import AuditScope
 from reports.document import Column, Document, Fact, Facts, Paragraphs, Section, Table, ValueKind, table, totals_of

@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from ledger.core.vocabulary import AccountKind
 from ledger.reconcile.ledger_side import Candidate, Scope, StatementKind, unmatched_candidates
 from ledger.store.tables import Account, Budget, Funder, Holder, JournalEntry, Posting
 from ledger.store.tables.closing import BudgetClosure
 from ledger.store.tables.flags import Evidence, Flag, FlagEvent
 from ledger.store.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
-from ledger.core.vocabulary import AccountKind
 from reports.funded_scope import funded_budget_ids
 
 LONDON = ZoneInfo("Europe/London")

@@ -16,15 +16,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import contacts_of, get_budget, parts_of
-from ledger.loads.runs import budget_schedule
-from ledger.loads.schedule import LoadStatus
-from ledger.money_in.expected_payments import expected_payments
 from ledger.budgets.parties import get_person
 from ledger.budgets.plans import agreed_version_on, view
+from ledger.core.vocabulary import AccountKind, Holding, ManagementOption
+from ledger.loads.runs import budget_schedule
+from ledger.money_in.expected_payments import expected_payments
 from ledger.position.figures import budget_figures
 from ledger.reviews.plan_reviews import review_requests
 from ledger.store.tables import Account, Category, Funder, Posting
-from ledger.core.vocabulary import AccountKind, Holding, ManagementOption
 from reports.formatting import MONTHS, hundredths_text, money_text
 
 CONTACT_WORDS = {"care_coordinator": "Care coordinator", "named_advisor": "Named advisor", "health_contact": "Health contact"}

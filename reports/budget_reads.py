@@ -18,11 +18,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ledger.core.balances import natural
+from ledger.core.vocabulary import AccountKind
 from ledger.store.tables import Account, BudgetPart, Category, Drawdown, JournalEntry, Posting
 from ledger.store.tables.budget_money import ContingencyUse
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.payables import Payable, PayableLine
-from ledger.core.vocabulary import AccountKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,14 +24,14 @@ from sqlalchemy.orm import Session
 
 from ledger.core.balances import AccountBalance, FunderKey, natural
 from ledger.core.money import split_pence
+from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, EntryKind, PlanLineKind, PlanStatus
 from ledger.position.figures import MoneyFigures, PlanFigures, Thresholds, money_figures, plan_in_force, thresholds_of
-from ledger.reviews.plan_reviews import UPCOMING_DAYS_MAX, reviews_due
 from ledger.reviews.due import ReviewDue
+from ledger.reviews.plan_reviews import UPCOMING_DAYS_MAX, reviews_due
 from ledger.store.tables import Account, Budget, BudgetPart, Category, Funder, FundingLine, Holder, JournalEntry, Person, PlanLine, Posting, SupportPlanVersion
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.reconciliation import ReconciliationMatch
 from ledger.store.tables.statements import StatementLineRecord
-from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, EntryKind, PlanLineKind, PlanStatus
 from reports.budget_reads import CLOSED_FLAG_STATES
 
 NOT_RECEIVED_KINDS = (EntryKind.ALLOCATION, EntryKind.NOTIONAL_COST)

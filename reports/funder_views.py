@@ -26,13 +26,13 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from ledger.core.balances import FunderKey, holder_balances, totals_by_kind
 from ledger.budgets.parties import get_funder, get_holder
+from ledger.core.balances import FunderKey, holder_balances, totals_by_kind
 from ledger.core.periods import parse_quarter
+from ledger.core.vocabulary import AccountKind
 from ledger.position.figures import SurplusState, tenths_text
 from ledger.reviews.due import quarter_words
 from ledger.store.tables import Funder
-from ledger.core.vocabulary import AccountKind
 from reports.document import Column, Document, Fact, Facts, Section, Table, Value, ValueKind, table
 from reports.formatting import day_text, money_text
 from reports.funder_view_reads import BudgetView, Share, budget_views, funder_names, funder_scope, holder_scope, own_account_totals

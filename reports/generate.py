@@ -19,11 +19,11 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.core.vocabulary import FunderKind
+from ledger.core.working_days import working_day_on_or_after
 from ledger.reviews.report_documents import DocumentToStore, Trigger, document_version, html_of, keys_with_documents, model_json_of, store_document
 from ledger.store.tables import Budget, Funder
 from ledger.store.tables.report_documents import ReportDocument
-from ledger.core.vocabulary import FunderKind
-from ledger.core.working_days import working_day_on_or_after
 from reports.branding import Branding, branding_from_environment
 from reports.catalogue import report_kind
 from reports.document import Document, from_json, to_json

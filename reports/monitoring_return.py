@@ -31,19 +31,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import get_budget
-from ledger.position.closing import closure_of
-from ledger.errors import InvalidInput
-from ledger.core.money import split_pence
 from ledger.budgets.parties import get_funder, get_holder, get_person, representatives_of
+from ledger.core.money import split_pence
 from ledger.core.periods import parse_quarter, quarter_of
+from ledger.core.vocabulary import AccountKind, FunderKind, HolderKind
+from ledger.errors import InvalidInput
+from ledger.position.closing import closure_of
 from ledger.position.figures import budget_figures, tenths_text, thresholds_of
-from ledger.reviews.quality_reviews import quality_review_of
-from ledger.reviews.plan_reviews import reviews_due
-from ledger.reviews.due import quarter_words
 from ledger.position.surplus import surplus_decisions
+from ledger.reviews.due import quarter_words
+from ledger.reviews.plan_reviews import reviews_due
+from ledger.reviews.quality_reviews import quality_review_of
 from ledger.store.tables import Account, Budget, Funder, Posting
 from ledger.store.tables.quality_reviews import QualityReview
-from ledger.core.vocabulary import AccountKind, FunderKind, HolderKind
 from reports import budget_reads as reads
 from reports.document import Column, Declaration, Document, Fact, Facts, Paragraphs, Section, Table, ValueKind, table
 from reports.formatting import MONTHS, day_text, money_text

@@ -40,13 +40,13 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from ledger.errors import InvalidInput
 from ledger.budgets.parties import age_on, get_funder
 from ledger.core.periods import Quarter, parse_quarter
+from ledger.core.vocabulary import EligibilityGroup, FunderKind, ManagementOption, PlanStatus
+from ledger.errors import InvalidInput
 from ledger.store.tables import Budget, BudgetPart, Funder, Person, SupportPlanVersion
 from ledger.store.tables.closing import BudgetClosure
 from ledger.store.tables.plans import PlanPartAmount
-from ledger.core.vocabulary import EligibilityGroup, FunderKind, ManagementOption, PlanStatus
 from reports.document import Column, Document, Fact, Facts, Paragraphs, Section, Table, ValueKind, table
 from reports.formatting import day_text
 from reports.funded_scope import funded_budget_ids

@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ledger.errors import InvalidInput
 from ledger.core.periods import Quarter, parse_quarter, quarter_of
+from ledger.errors import InvalidInput
 
 _MONTH_RE = re.compile(r"(?P<year>20[0-9]{2})-(?P<month>0[1-9]|1[0-2])")
 PERIOD_DAYS_MAX = 3 * 366

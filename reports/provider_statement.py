@@ -21,13 +21,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import contacts_of, get_budget
+from ledger.budgets.parties import get_holder, get_person
+from ledger.core.vocabulary import AccountKind, Cadence, HolderKind
+from ledger.errors import InvalidInput
 from ledger.loads.runs import budget_schedule
 from ledger.loads.schedule import LoadStatus
-from ledger.errors import InvalidInput
-from ledger.budgets.parties import get_holder, get_person
 from ledger.position.figures import budget_figures
 from ledger.store.tables import Budget
-from ledger.core.vocabulary import AccountKind, Cadence, HolderKind
 from reports import budget_reads as reads
 from reports.document import Column, Document, EasyRead, Fact, Facts, PictureLine, Section, ValueKind, table
 from reports.formatting import MONTHS, day_text, money_text

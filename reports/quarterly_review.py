@@ -18,13 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import get_budget
-from ledger.errors import InvalidInput
 from ledger.budgets.parties import get_holder, get_person
 from ledger.core.periods import Quarter, parse_quarter
+from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, EntryKind, PlanStatus
+from ledger.errors import InvalidInput
 from ledger.position.figures import MoneyFigures, budget_figures, tenths_text
 from ledger.reviews.due import quarter_words
 from ledger.store.tables import Budget, Category, PlanLine, SupportPlanVersion
-from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, EntryKind, PlanStatus
 from reports import budget_reads as reads
 from reports.document import Chart, Column, Document, Fact, Facts, Section, Series, ValueKind, table
 from reports.formatting import day_text, money_text

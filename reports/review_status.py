@@ -8,10 +8,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.core.vocabulary import AccountKind
 from ledger.reconcile.status import AccountStatus, account_status
 from ledger.store.tables import Account, Budget
 from ledger.store.tables.statements import StatementImport
-from ledger.core.vocabulary import AccountKind
 from reports.budget_reads import CLOSED_FLAG_STATES, flags_for_window
 from reports.document import Column, Table, ValueKind, table
 

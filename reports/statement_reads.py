@@ -27,11 +27,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.core.balances import natural
+from ledger.core.vocabulary import AccountKind, EntryKind
 from ledger.store.tables import Account, Category, JournalEntry, Posting
 from ledger.store.tables.payables import Payable, PayableLine
 from ledger.store.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
-from ledger.core.vocabulary import AccountKind, EntryKind
 from reports.budget_reads import AccountWindow
 
 HELD_KINDS = (AccountKind.CASH, AccountKind.CARD, AccountKind.CONTINGENCY)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.store.database import Database
 from ledger.demo import load_demo
+from ledger.store.database import Database
 from tests.support.databases import PostgresTestDatabase, SqliteTemplate, require_postgres
 
 BACKENDS = ("sqlite", "postgresql")

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ledger.budgets import parties
-from ledger.store.database import Database
 from ledger.errors import NotFound
+from ledger.store.database import Database
 from tests.support.auth import token_headers
 from tests.support.builders import TODAY, make_budget, make_world
 from web.app import create_app

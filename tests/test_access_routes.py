@@ -30,8 +30,8 @@ from fastapi import FastAPI
 from httpx2 import Response
 from sqlalchemy import select
 
-from ledger.store.database import Database
 from ledger.position.figures import budget_position
+from ledger.store.database import Database
 from ledger.store.tables import metadata
 from ledger.store.tables.statements import StatementLineRecord
 from tests.conftest import BACKENDS
@@ -44,6 +44,7 @@ from tests.support.route_table import (
     FACTS,
     FAMILY,
     FAMILY_API,
+    FORM_RECORDS,
     ICB_AUDITOR,
     READ_ROLES,
     ROLES,
@@ -56,7 +57,6 @@ from tests.support.route_table import (
     asks,
     build_world,
     clients,
-    FORM_RECORDS,
     endpoints,
     form_records,
     identifying_of_hidden,

@@ -28,9 +28,9 @@ import pytest
 
 from ledger.core import journal, money
 from ledger.core.balances import signed_sums
-from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 from ledger.core.journal_rows import load_entries
+from ledger.store.database import Database
 from tests.support.builders import make_world
 
 AMOUNT_COUNT = 10_000

@@ -20,8 +20,8 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from ledger.store.database import Database
-from tests.support.builders import make_world
 from tests.support.auth import token_headers
+from tests.support.builders import make_world
 from web.app import create_app
 
 EXAMPLES = int(os.environ.get("PHB_LEDGER_API_FUZZ_EXAMPLES", "25"))

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from ledger.store.database import Database
 from ledger.core.verify import verify
+from ledger.store.database import Database
 from tests.test_api import API, agree, client, ok, world  # noqa: F401  (fixtures)
 from web.cli import app
 

@@ -17,8 +17,8 @@ from pydantic import BaseModel, BeforeValidator
 from ledger.store.database import Database
 from tests.support.auth import token_headers
 from tests.support.builders import make_world
-from web.app import create_app
 from web.api.common import IsoDate, IsoTimestamp
+from web.app import create_app
 
 ISO_VALIDATORS = {get_args(IsoDate)[1].func, get_args(IsoTimestamp)[1].func}
 

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ledger.store.database import Database
 from tests.test_api import API, client, ok, world  # noqa: F401  (fixtures)
 
 DATA = Path(__file__).parent / "data" / "statements"

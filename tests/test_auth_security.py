@@ -24,15 +24,15 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from importers import STATEMENT_BYTES_MAX
-from ledger.access.visibility import Principal, Role
 from ledger.access.log import AUDITOR_EXPORT, FAMILY_BALANCE_PAGE, record_access
-from ledger.store.database import Database
+from ledger.access.users import THROTTLE_FAILURES, UserSpec, create_user, digest, issue_api_token
+from ledger.access.visibility import Principal, Role
+from ledger.errors import InvalidInput
 from ledger.flags.evidence import EVIDENCE_BYTES_MAX
+from ledger.store.database import Database
 from ledger.store.tables import metadata
 from ledger.store.tables.access import AccessRecord, ApiToken, SignInFailure, UserAccount, UserSession
 from ledger.store.tables.base import utcnow
-from ledger.errors import InvalidInput
-from ledger.access.users import THROTTLE_FAILURES, UserSpec, create_user, digest, issue_api_token
 from tests.support.route_table import (
     ADMIN_A,
     API,

@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from ledger.core import journal
+from ledger.core.entries import NewEntry, NewPosting
 from ledger.store import migrate
 from ledger.store.database import Database
-from ledger.core.entries import NewEntry, NewPosting
 from tests.support.builders import make_world
 from web.app import create_app
 from web.cli import app

@@ -14,13 +14,13 @@ from typer.testing import CliRunner
 
 from ledger.core import periods
 from ledger.core.balances import budget_balances
-from ledger.position.closing import close_budget, closure_of
-from ledger.store.database import Database
-from ledger.loads.runs import post_due_drawdowns
-from ledger.errors import Conflict, InvalidInput
-from ledger.position.figures import budget_position
-from ledger.store.tables import Budget, JournalEntry
 from ledger.core.verify import verify
+from ledger.errors import Conflict, InvalidInput
+from ledger.loads.runs import post_due_drawdowns
+from ledger.position.closing import close_budget, closure_of
+from ledger.position.figures import budget_position
+from ledger.store.database import Database
+from ledger.store.tables import Budget, JournalEntry
 from tests.test_position import NOW, Setup, london, make_setup, post, post_the_year_so_far
 from web.cli import app
 

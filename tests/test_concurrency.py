@@ -29,13 +29,13 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.core import journal
 from ledger.budgets import parties
+from ledger.core import journal
 from ledger.core.balances import signed_sums
-from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome, PostResult
-from ledger.store.tables import JournalEntry
 from ledger.core.verify import verify
+from ledger.store.database import Database
+from ledger.store.tables import JournalEntry
 from tests.support.builders import World, make_budget, make_person, make_plan, make_world
 from tests.support.concurrent_posting import PostingPlan, WorkerReport, post_all, post_from_a_process
 from tests.support.databases import SqliteTemplate

@@ -14,8 +14,11 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from ledger.budgets import budget as budgets
+from ledger.budgets import plans
 from ledger.core import balances, journal, periods
-from ledger.budgets import budget as budgets, plans
+from ledger.core.verify import verify
+from ledger.errors import Conflict, InvalidInput, LedgerError
 from ledger.set_asides.contingency import (
     contingency_left,
     contingency_position,
@@ -24,10 +27,8 @@ from ledger.set_asides.contingency import (
     use_contingency,
 )
 from ledger.store.database import Database
-from ledger.errors import Conflict, InvalidInput, LedgerError
 from ledger.store.tables import JournalEntry
 from ledger.store.tables.budget_money import ContingencyUse
-from ledger.core.verify import verify
 from tests.support.builders import PLAN_START, TODAY, World, make_budget, make_person, make_plan, make_world
 from web.cli import app
 

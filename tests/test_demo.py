@@ -15,26 +15,27 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties, plans
+from ledger.budgets.pauses import pauses_of
 from ledger.core import balances
-from ledger.budgets import budget as budgets, parties, plans
-from ledger.store.database import Database
+from ledger.core.verify import verify
+from ledger.core.vocabulary import AccountKind, EntryKind, FunderKind, HolderKind, Holding, LegalBasis, ManagementOption
 from ledger.demo import DemoSummary, demo_recipes, load_demo
 from ledger.demo.cast import FUNDERS, all_holders
 from ledger.demo.dates import month_end, months_between
 from ledger.demo.history import write_book
 from ledger.demo.world import World
+from ledger.errors import Conflict, InvalidInput
 from ledger.loads.runs import PartSchedule, budget_schedule, post_due_drawdowns
 from ledger.loads.schedule import LoadStatus
-from ledger.errors import Conflict, InvalidInput
+from ledger.set_asides.top_slice import due_contingency_ring_fences, take_due_top_slices
+from ledger.store.database import Database
+from ledger.store.tables import Drawdown, JournalEntry, Posting, utcnow
+from ledger.store.tables.budget_money import TopSliceTaken
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.reconciliation import ReconciliationMatch
 from ledger.store.tables.statements import StatementLineRecord
-from ledger.budgets.pauses import pauses_of
-from ledger.store.tables import Drawdown, JournalEntry, Posting, utcnow
-from ledger.store.tables.budget_money import TopSliceTaken
-from ledger.set_asides.top_slice import due_contingency_ring_fences, take_due_top_slices
-from ledger.core.verify import verify
-from ledger.core.vocabulary import AccountKind, EntryKind, FunderKind, Holding, HolderKind, LegalBasis, ManagementOption
 from tests.support.databases import SqliteTemplate
 
 TODAY = date(2026, 11, 24)

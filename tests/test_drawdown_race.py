@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from ledger.budgets import parties
-from ledger.store.database import Database
-from ledger.loads.runs import post_due_drawdowns
-from ledger.store.tables import Drawdown, JournalEntry
 from ledger.core.verify import verify
+from ledger.loads.runs import post_due_drawdowns
+from ledger.store.database import Database
+from ledger.store.tables import Drawdown, JournalEntry
 from tests.support.builders import make_budget, make_person, make_plan
 
 LONDON = ZoneInfo("Europe/London")

@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from ledger.core import balances, periods
 from ledger.budgets import parties, plans
-from ledger.store.database import Database
+from ledger.budgets.pauses import end_pause, pause_budget
+from ledger.core import balances, periods
+from ledger.core.verify import verify
+from ledger.errors import Conflict, InvalidInput
 from ledger.loads.runs import budget_schedule, post_due_drawdowns
 from ledger.loads.schedule import LoadStatus
-from ledger.errors import Conflict, InvalidInput
-from ledger.budgets.pauses import end_pause, pause_budget
+from ledger.store.database import Database
 from ledger.store.tables import Drawdown, JournalEntry
-from ledger.core.verify import verify
 from tests.support.builders import PLAN_END, PLAN_START, World, make_budget, make_person, make_plan, make_world
 
 LONDON = ZoneInfo("Europe/London")

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.core.working_days import is_working_day
 from ledger.loads.schedule import (
     LoadStatus,
     LoadTime,
@@ -27,7 +28,6 @@ from ledger.loads.schedule import (
     periods_of,
     schedule,
 )
-from ledger.core.working_days import is_working_day
 
 WEEKLY_ISF = PartTerms(part_id=1)
 APRIL_2026 = (date(2026, 4, 1), date(2027, 3, 31))

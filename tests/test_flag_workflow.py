@@ -19,25 +19,27 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
+from ledger.budgets.plans import latest_agreed
 from ledger.core import balances
-from ledger.budgets import budget as budgets, parties
-from ledger.store.database import Database
-from ledger.loads.runs import post_due_drawdowns
 from ledger.core.entries import NewEntry, NewPosting
+from ledger.core.journal import post_entry
+from ledger.core.verify import verify
+from ledger.core.vocabulary import EntryKind
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotFound
-from ledger.flags import states, workflow, raising as flags
+from ledger.flags import raising as flags
+from ledger.flags import states, workflow
+from ledger.flags.evidence import attach_evidence, evidence_content
 from ledger.flags.recovery import record_recovery, request_recovery
 from ledger.flags.states import allowed_actions
 from ledger.flags.views import FlagView, flag_view, notice_view, view_as_dict
 from ledger.flags.workflow import accept, ask_reconsideration, challenge, close, close_by_system, explain, reallocate
-from ledger.flags.evidence import attach_evidence, evidence_content
-from ledger.core.journal import post_entry
-from ledger.budgets.plans import latest_agreed
+from ledger.loads.runs import post_due_drawdowns
+from ledger.store.database import Database
 from ledger.store.tables import JournalEntry, Posting
 from ledger.store.tables.flags import Evidence, Flag, FlagEvent, RepaymentNotice
 from ledger.store.tables.load_offsets import LoadOffset
-from ledger.core.verify import verify
-from ledger.core.vocabulary import EntryKind
 from tests.support.builders import World, make_budget, make_person, make_plan, make_world
 
 LONDON = ZoneInfo("Europe/London")

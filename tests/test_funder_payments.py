@@ -12,18 +12,18 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from ledger.core import balances, periods
 from ledger.budgets import parties, plans
+from ledger.core import balances, periods
 from ledger.core.accounts import account_ids_by_code
-from ledger.money_in.contributions import contributions_of, record_contribution
-from ledger.store.database import Database
+from ledger.core.verify import verify
 from ledger.errors import Conflict, InvalidInput
+from ledger.money_in.contributions import contributions_of, record_contribution
 from ledger.money_in.expected_payments import PaymentFrequency, add_expected_payment, due_dates, expected_payments, schedule_expected_payments
 from ledger.money_in.funder_receipts import attribute_unallocated, funder_receipts, record_funder_receipt
 from ledger.money_in.receipt_views import ReceiptView
+from ledger.store.database import Database
 from ledger.store.tables import Budget, JournalEntry
 from ledger.store.tables.funder_payments import FunderReceipt, ReceiptShare
-from ledger.core.verify import verify
 from tests.support.builders import PLAN_END, PLAN_START, World, make_budget, make_person, make_plan, make_world
 
 APRIL = date(2026, 4, 1)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.store.database import Database
 from ledger.errors import InvalidInput
+from ledger.store.database import Database
 from tests.support.builders import make_world
 from web.statement_import import import_statement
 

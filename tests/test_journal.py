@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from ledger.core import journal, periods
-from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome, Provenance
-from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.store.tables import JournalEntry, Posting
 from ledger.core.verify import verify
+from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.store.database import Database
+from ledger.store.tables import JournalEntry, Posting
 from tests.support.builders import World, make_budget, make_person, make_world
 
 

@@ -42,16 +42,16 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.core import journal, periods
 from ledger.budgets import parties
+from ledger.core import journal, periods
 from ledger.core.balances import signed_sums
-from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome, PostResult, Provenance
-from ledger.errors import Conflict, InvalidInput, LedgerError
 from ledger.core.journal_rows import load_entries
+from ledger.core.verify import verify
+from ledger.errors import Conflict, InvalidInput, LedgerError
+from ledger.store.database import Database
 from ledger.store.tables import Account, Budget, Holder, JournalEntry, LedgerBook, Posting
 from ledger.store.tables.journal import GENESIS_HASH
-from ledger.core.verify import verify
 from tests.support.builders import make_budget, make_person, make_plan, make_world
 from tests.support.databases import PostgresTestDatabase, SqliteTemplate
 from tests.support.ledger_model import (

@@ -12,15 +12,15 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from ledger.core import balances
-from ledger.store.database import Database
-from ledger.loads.runs import budget_schedule, post_due_drawdowns
-from ledger.loads.schedule import LoadStatus, Offset, PartTerms, VersionTerms, schedule
+from ledger.core.verify import verify
 from ledger.errors import Conflict, InvalidInput
 from ledger.loads.offsets import offset_against_loads, offsets_of
+from ledger.loads.runs import budget_schedule, post_due_drawdowns
+from ledger.loads.schedule import LoadStatus, Offset, PartTerms, VersionTerms, schedule
 from ledger.position.surplus import surplus_decisions
+from ledger.store.database import Database
 from ledger.store.tables import Budget, Drawdown
 from ledger.store.tables.load_offsets import WithheldLoad
-from ledger.core.verify import verify
 from tests.support.builders import PLAN_END, PLAN_START, World, make_world
 
 LONDON = ZoneInfo("Europe/London")

@@ -14,14 +14,15 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
 from ledger.core import balances
-from ledger.budgets import budget as budgets, parties
-from ledger.store.database import Database
+from ledger.core.verify import verify
 from ledger.errors import Conflict, LedgerError
 from ledger.money_out.notional import notional_costs, record_notional_cost
+from ledger.store.database import Database
 from ledger.store.tables import Account, Budget, Funder, JournalEntry
 from ledger.store.tables.budget_money import NotionalCost
-from ledger.core.verify import verify
 from tests.support.builders import TODAY, make_budget, make_person, make_plan, make_world
 from web.cli import app
 

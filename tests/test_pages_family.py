@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
-
 from pathlib import Path
 
 import pytest
@@ -17,10 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from ledger.budgets.budget import budget_by_reference
-from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
 from ledger.position.figures import budget_figures
 from ledger.reviews.plan_reviews import reviews_due
+from ledger.store.database import Database
 from ledger.store.tables.access import AccessRecord, UserAccount
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.reviews import ReviewRequest

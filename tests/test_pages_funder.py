@@ -26,22 +26,22 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.flags import recovery, workflow
+from ledger.access.users import UserSpec, create_user
 from ledger.access.visibility import funded_budget_ids
-from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
-from ledger.flags.evidence import attach_evidence
 from ledger.core.journal import post_entry
 from ledger.core.money import format_gbp
 from ledger.core.periods import parse_quarter
+from ledger.core.vocabulary import EntryKind
+from ledger.flags import recovery, workflow
+from ledger.flags.evidence import attach_evidence
 from ledger.position.figures import budget_position
 from ledger.reconcile.automatic import reconcile_accounts
 from ledger.reviews.plan_reviews import reviews_due
+from ledger.store.database import Database
 from ledger.store.tables import Account
 from ledger.store.tables.access import AccessRecord
 from ledger.store.tables.flags import Flag, FlagEvent, RepaymentNotice
-from ledger.access.users import UserSpec, create_user
-from ledger.core.vocabulary import EntryKind
 from reports.generate import generate
 from reports.params import ReportParams, quarter_period
 from tests.support.builders import make_budget, make_person, make_plan, make_world

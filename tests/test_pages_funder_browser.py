@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ledger.flags import recovery, workflow
 from ledger.budgets.budget import budget_by_reference
-from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
+from ledger.flags import recovery, workflow
+from ledger.store.database import Database
 from ledger.store.tables import Account
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart

@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 
 from ledger.access.visibility import funded_budget_ids
 from ledger.budgets.budget import budget_by_reference
-from ledger.store.database import Database
 from ledger.demo.users import DEMO_PASSWORD
 from ledger.position.figures import budget_position
+from ledger.store.database import Database
 from ledger.store.tables import Budget, Funder
 from ledger.store.tables.access import AccessRecord
 from ledger.store.tables.flags import Flag

@@ -18,12 +18,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from ledger.budgets.budget import budget_by_reference
-from ledger.store.database import Database
-from ledger.demo.users import DEMO_PASSWORD
-from ledger.core.money import format_gbp
 from ledger.budgets.parties import holder_by_code
+from ledger.core.money import format_gbp
+from ledger.demo.users import DEMO_PASSWORD
 from ledger.position.figures import budget_figures, budget_position, tenths_text
 from ledger.reconcile.status import account_status
+from ledger.store.database import Database
 from ledger.store.tables import Account, Holder
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementImport

@@ -16,19 +16,19 @@ import pytest
 from sqlalchemy import select
 
 from ledger.budgets.budget import budget_by_reference
-from ledger.store.database import Database
-from ledger.demo.users import DEMO_PASSWORD
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.core.journal import post_entry
+from ledger.core.vocabulary import EntryKind
+from ledger.demo.users import DEMO_PASSWORD
 from ledger.money_out.payroll_runs import import_payroll_run
 from ledger.reconcile.automatic import reconcile_accounts
+from ledger.store.database import Database
 from ledger.store.tables import Account
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementImport
-from ledger.core.vocabulary import EntryKind
 from tests.support.card_statements import CardLine, card_csv
-from tests.support.payables_world import payroll_csv
 from tests.support.live_server import chromium, copy_of, require_chromium, serious_violations, served, sign_in
+from tests.support.payables_world import payroll_csv
 from tests.test_reconcile import bank_csv
 from web.statement_import import import_statement
 

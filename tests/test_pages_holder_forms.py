@@ -17,24 +17,24 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from ledger.access.users import UserSpec, create_user
 from ledger.budgets import parties, plans
-from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
-from ledger.money_in.expected_payments import add_expected_payment
-from ledger.flags.views import flag_view
 from ledger.core.journal import post_entry
 from ledger.core.money import format_gbp
 from ledger.core.periods import parse_quarter
-from ledger.reviews.quality_reviews import quality_review_of
+from ledger.core.vocabulary import EntryKind
+from ledger.flags.views import flag_view
+from ledger.money_in.expected_payments import add_expected_payment
 from ledger.reconcile.automatic import reconcile_accounts
 from ledger.reconcile.status import account_status
+from ledger.reviews.quality_reviews import quality_review_of
 from ledger.reviews.report_documents import Trigger, list_documents
 from ledger.statements.storing import statement_import
-from ledger.core.vocabulary import EntryKind
+from ledger.store.database import Database
 from ledger.store.tables import Account, PlanOutcome
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementImport
-from ledger.access.users import UserSpec, create_user
 from reports.generate import generate
 from reports.params import ReportParams, quarter_period
 from tests.support.builders import AGREED_AT, make_budget, make_person, make_plan

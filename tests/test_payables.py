@@ -8,17 +8,17 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from ledger.core import periods
 from ledger.budgets import plans
-from ledger.store.database import Database
-from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.core.journal import load_entry
 from ledger.budgets.parties import HolderSpec, create_holder
-from ledger.money_out.payable_views import get_payable, payables_of
-from ledger.money_out.payables import approve_invoice, approve_wages, cancel_payable, pay_payables
-from ledger.store.tables import Account, Budget, Funder, JournalEntry
+from ledger.core import periods
+from ledger.core.journal import load_entry
 from ledger.core.verify import verify
 from ledger.core.vocabulary import EntryKind
+from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.money_out.payable_views import get_payable, payables_of
+from ledger.money_out.payables import approve_invoice, approve_wages, cancel_payable, pay_payables
+from ledger.store.database import Database
+from ledger.store.tables import Account, Budget, Funder, JournalEntry
 from tests.support.builders import AGREED_AT, make_budget, make_person, make_world
 from tests.support.payables_world import balance, counts, world_with_budgets
 

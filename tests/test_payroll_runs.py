@@ -9,15 +9,15 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from ledger.store.database import Database
-from ledger.errors import Conflict, InvalidInput
-from ledger.core.journal import load_entry
 from ledger.budgets.parties import HolderSpec, create_holder
-from ledger.money_out.payables import cancel_payable, pay_payables
-from ledger.money_out.payroll_runs import approve_and_pay, import_payroll_run
-from ledger.store.tables import Account, Budget, Funder
+from ledger.core.journal import load_entry
 from ledger.core.verify import verify
 from ledger.core.vocabulary import EntryKind
+from ledger.errors import Conflict, InvalidInput
+from ledger.money_out.payables import cancel_payable, pay_payables
+from ledger.money_out.payroll_runs import approve_and_pay, import_payroll_run
+from ledger.store.database import Database
+from ledger.store.tables import Account, Budget, Funder
 from tests.support.builders import make_budget, make_person
 from tests.support.payables_world import balance, counts, payroll_csv, world_with_budgets
 

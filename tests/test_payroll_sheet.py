@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.money_out import payroll_sheet
 from ledger.errors import InvalidInput
+from ledger.money_out import payroll_sheet
 from ledger.money_out.payroll_sheet import PayrollLine, PayrollSheet, read_payroll_sheet
 
 FILE = "payroll.csv"

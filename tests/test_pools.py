@@ -11,14 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from ledger.store.database import Database
-from ledger.errors import Conflict, InvalidInput
-from ledger.core.money import AMOUNT_PENCE_MAX
 from ledger.budgets.parties import HolderSpec, create_holder
+from ledger.core.money import AMOUNT_PENCE_MAX
+from ledger.core.verify import verify
+from ledger.errors import Conflict, InvalidInput
 from ledger.money_out.payable_views import payables_of
 from ledger.money_out.pools import approve_pooled_cost, change_shares, create_pool, pool_split, pools_of
+from ledger.store.database import Database
 from ledger.store.tables import Budget
-from ledger.core.verify import verify
 from tests.support.payables_world import balance, world_with_budgets
 
 JUNE = date(2026, 6, 30)

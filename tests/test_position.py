@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from ledger.budgets import parties, plans
-from ledger.store.database import Database
+from ledger.core.entries import NewEntry, NewPosting, PostOutcome
+from ledger.core.journal import post_entry, reverse_entry
+from ledger.core.verify import verify
+from ledger.errors import InvalidInput
 from ledger.loads.runs import post_due_drawdowns
 from ledger.loads.schedule import LoadStatus
-from ledger.core.entries import NewEntry, NewPosting, PostOutcome
-from ledger.errors import InvalidInput
-from ledger.core.journal import post_entry, reverse_entry
 from ledger.position.figures import (
     DEFAULT_ACT_WEEKS_TENTHS,
     DEFAULT_WARN_WEEKS_TENTHS,
@@ -36,8 +36,8 @@ from ledger.position.figures import (
     tenths_text,
     weeks_held_tenths,
 )
+from ledger.store.database import Database
 from ledger.store.tables import Budget, Funder, Holder
-from ledger.core.verify import verify
 from tests.support.builders import AGREED_AT, PLAN_START, make_budget, make_person
 
 LONDON = ZoneInfo("Europe/London")

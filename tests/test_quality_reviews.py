@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.budgets import plans
-from ledger.store.database import Database
+from ledger.core.periods import parse_quarter
 from ledger.errors import Conflict, InvalidInput
+from ledger.reviews.plan_reviews import reviews_due
 from ledger.reviews.quality_reviews import (
     ActionSpec,
     AttendeeSpec,
@@ -23,10 +24,9 @@ from ledger.reviews.quality_reviews import (
     quality_review_of,
     record_quality_review,
 )
-from ledger.reviews.plan_reviews import reviews_due
+from ledger.store.database import Database
 from ledger.store.tables import PlanOutcome
 from ledger.store.tables.quality_reviews import QualityReview
-from ledger.core.periods import parse_quarter
 from tests.support.builders import AGREED_AT, World, make_world
 
 TODAY = date(2026, 11, 24)

@@ -13,18 +13,18 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from ledger.budgets import plans
-from ledger.store.database import Database
+from ledger.core.balances import signed_sums
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.core.journal import post_entry
 from ledger.errors import Conflict
-from ledger.money_in.expected_payments import add_expected_payment
 from ledger.flags.raising import raise_flags
+from ledger.money_in.expected_payments import add_expected_payment
 from ledger.money_out.payroll_runs import import_payroll_run
 from ledger.reconcile.automatic import reconcile_accounts
 from ledger.reconcile.manual import SplitPart, recategorise, split_line, unmatch_line
 from ledger.reconcile.status import account_status, lock_reconciled, reopen_reconciled, unmatched_queue
 from ledger.statements.storing import ledger_balance
-from ledger.core.balances import signed_sums
+from ledger.store.database import Database
 from ledger.store.tables import Account, Category, Posting
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.reconciliation import (

@@ -12,9 +12,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from ledger.store.database import Database
 from ledger.reconcile.automatic import reconcile_accounts
 from ledger.reconcile.status import account_status
+from ledger.store.database import Database
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementLineRecord
 from tests.support.builders import make_world

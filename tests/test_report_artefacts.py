@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import budget_by_reference
-from ledger.store.database import Database
 from ledger.budgets.parties import funder_by_code, holder_by_code
+from ledger.store.database import Database
 from reports.catalogue import REPORTS
 from reports.generate import make_document
 from reports.params import ReportParams, parse_period

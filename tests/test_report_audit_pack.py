@@ -33,15 +33,15 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting
+from ledger.core.journal import post_entry
+from ledger.core.vocabulary import EntryKind
 from ledger.flags.evidence import attach_evidence
 from ledger.flags.workflow import accept, challenge, explain
-from ledger.core.journal import post_entry
 from ledger.reconcile.automatic import reconcile_accounts
+from ledger.store.database import Database
 from ledger.store.tables import Funder
 from ledger.store.tables.flags import Flag, FlagEvent
-from ledger.core.vocabulary import EntryKind
 from reports.audit_pack import build, build_zip, safe_file_name
 from reports.catalogue import report_kind
 from reports.document import Document

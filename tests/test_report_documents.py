@@ -19,16 +19,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from ledger.store.database import Database
+from ledger.core.periods import parse_quarter
 from ledger.reviews.report_documents import list_documents
+from ledger.store.database import Database
 from ledger.store.tables.report_documents import ReportDocument
 from reports.document import from_json
 from reports.generate import due_documents, generate, kept_version, render_kept
 from reports.params import ReportParams, quarter_period
-from ledger.core.periods import parse_quarter
+from tests.support.auth import token_headers
 from tests.support.builders import World, make_world
 from tests.support.report_formats import csv_rows, missing_money, pdf_text
-from tests.support.auth import token_headers
 from web.app import create_app
 from web.cli import app as cli_app
 from web.report_jobs import make_due_documents

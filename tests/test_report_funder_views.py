@@ -30,13 +30,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ledger.budgets import parties, plans
+from ledger.budgets.parties import funder_by_code, holder_by_code
 from ledger.core.accounts import account_ids_by_code
-from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 from ledger.core.journal import post_entry
 from ledger.core.money import split_pence
-from ledger.budgets.parties import funder_by_code, holder_by_code
 from ledger.position.figures import budget_position
+from ledger.store.database import Database
 from ledger.store.tables import Budget, Funder, Holder
 from ledger.store.tables.flags import Flag
 from reports.catalogue import report_kind

@@ -31,19 +31,19 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import budget_by_reference
-from ledger.position.closing import close_budget
-from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome
-from ledger.errors import InvalidInput
 from ledger.core.journal import post_entry, reverse_entry
-from ledger.reconcile.automatic import reconcile_accounts
+from ledger.core.periods import parse_quarter
+from ledger.errors import InvalidInput
+from ledger.position.closing import close_budget
 from ledger.position.surplus import record_surplus_decision, return_surplus
+from ledger.reconcile.automatic import reconcile_accounts
+from ledger.store.database import Database
 from reports.catalogue import report_kind
 from reports.document import Document
 from reports.monitoring_return import allowed_to_retain, amount_requested, surplus_returnable, weeks_retained_pence
 from reports.params import ReportParams, dates_period, month_period, quarter_period
 from reports.render import render
-from ledger.core.periods import parse_quarter
 from tests.support.builders import World, make_world
 from tests.support.card_statements import CardLine, import_card, post_drawdown
 

@@ -27,10 +27,11 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from ledger.budgets import budget as budgets, parties, plans
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties, plans
+from ledger.errors import InvalidInput
 from ledger.position.closing import close_budget
 from ledger.store.database import Database
-from ledger.errors import InvalidInput
 from ledger.store.tables import Budget, BudgetPart, Funder, FundingLine, Holder, Person, PlanPartAmount, SupportPlanVersion
 from reports.catalogue import report_kind
 from reports.document import Document

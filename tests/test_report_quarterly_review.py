@@ -20,13 +20,14 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from ledger.budgets import budget as budgets, plans
-from ledger.money_out import notional
-from ledger.position.closing import close_budget
-from ledger.store.database import Database
+from ledger.budgets import budget as budgets
+from ledger.budgets import plans
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.core.journal import post_entry
 from ledger.core.periods import parse_quarter
+from ledger.money_out import notional
+from ledger.position.closing import close_budget
+from ledger.store.database import Database
 from ledger.store.tables import Budget
 from reports import quarterly_review
 from reports.document import Document, Table

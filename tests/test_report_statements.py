@@ -24,17 +24,17 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import ContactSpec, add_contact, budget_by_reference
-from ledger.store.database import Database
+from ledger.core.periods import parse_quarter
 from ledger.errors import InvalidInput
 from ledger.money_out.payables import approve_invoice, pay_payables
 from ledger.money_out.payroll_runs import approve_and_pay
 from ledger.position.figures import budget_figures
+from ledger.store.database import Database
 from reports.document import Document, EasyRead, PictureLine, ValueKind
 from reports.formatting import whole_pounds_text
 from reports.params import dates_period, month_period, quarter_period
 from reports.pictures import NAMES
 from reports.render import render
-from ledger.core.periods import parse_quarter
 from tests.support.builders import World
 from tests.support.payables_world import payroll_csv, world_with_budgets
 from tests.test_report_monitoring_return import build, held_balance, html_text, pdf_text, post

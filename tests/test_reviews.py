@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import event, insert, select
 from typer.testing import CliRunner
 
-from ledger.budgets import budget as budgets, parties, plans
-from ledger.store.database import Database
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties, plans
 from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.reviews.due import ReviewKind, ReviewStatus
 from ledger.reviews.plan_reviews import (
     log_reviews_due,
     record_review_held,
@@ -26,7 +27,7 @@ from ledger.reviews.plan_reviews import (
     reviews_held,
     set_review_interval,
 )
-from ledger.reviews.due import ReviewKind, ReviewStatus
+from ledger.store.database import Database
 from ledger.store.tables import Budget, BudgetPart, SupportPlanVersion, utcnow
 from ledger.store.tables.reviews import BudgetReview, ReviewRequest
 from tests.support.builders import PLAN_END, PLAN_START, World, make_budget, make_person, make_plan, make_world

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.core.vocabulary import STANDARD_CATEGORIES
 from ledger.errors import InvalidInput
 from ledger.rules import (
     SPEND_CHECK_CODES,
@@ -23,7 +24,6 @@ from ledger.rules import (
     shipped_spend_checks,
     shipped_spend_checks_text,
 )
-from ledger.core.vocabulary import STANDARD_CATEGORIES
 
 CATEGORIES = [code for code, _, _ in STANDARD_CATEGORIES]
 URL = re.compile(r"https?://\S+")

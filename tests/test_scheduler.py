@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from ledger.store.database import Database
 from ledger.store.leases import release_lease, take_lease
-from ledger.store.tables import APSCHEDULER_JOBS, Drawdown
+from ledger.store.tables import APSCHEDULER_JOBS, Drawdown, utcnow
 from tests.support.builders import make_world
-from ledger.store.tables import utcnow
 from web.scheduler import DOCUMENTS_JOB_ID, DRAWDOWN_JOB_ID, FLAGS_JOB_ID, LEASE_NAME, REVIEWS_JOB_ID, SET_ASIDE_JOB_ID, SchedulerService
 
 FAST = {"lease_ttl": timedelta(seconds=1.5), "renew_every": timedelta(seconds=0.2)}

@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 
 from importers import ImportRejected
 from importers.statement import AccountIdentifiers, ParsedStatement, StatementLine
-from ledger.store.database import Database
 from ledger.errors import InvalidInput
 from ledger.statements.keys import LineKeys
 from ledger.statements.storing import SourceFile, imports_of, lines_of_import, store_statement
+from ledger.store.database import Database
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from tests.support.builders import World, make_world
 

@@ -11,16 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from ledger.core import periods
 from ledger.budgets import plans
+from ledger.core import periods
 from ledger.core.balances import budget_balances
-from ledger.position.closing import close_budget
-from ledger.store.database import Database
+from ledger.core.verify import verify
 from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.position.closing import close_budget
 from ledger.position.figures import budget_position
 from ledger.position.surplus import record_surplus_decision, return_surplus, surplus_decisions, surplus_shares
+from ledger.store.database import Database
 from ledger.store.tables import JournalEntry
-from ledger.core.verify import verify
 from tests.test_position import TRANSITION_PENCE, Setup, make_setup, post
 
 ON = date(2026, 10, 5)

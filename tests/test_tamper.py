@@ -33,10 +33,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ledger.core import journal
-from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting, stored_entry_content_hash
-from ledger.store.tables import JournalEntry, LedgerBook, Posting
 from ledger.core.verify import Problem, verify
+from ledger.store.database import Database
+from ledger.store.tables import JournalEntry, LedgerBook, Posting
 from tests.support.builders import World, make_budget, make_person, make_plan, make_world
 from tests.support.tampering import Tamperer
 

@@ -16,12 +16,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from ledger.core import balances, periods
 from ledger.budgets import plans
-from ledger.store.database import Database
+from ledger.core import balances, periods
+from ledger.core.verify import verify
 from ledger.errors import InvalidInput
-from ledger.store.tables import Budget, JournalEntry
-from ledger.store.tables.budget_money import TopSliceTaken
 from ledger.set_asides.top_slice import (
     MonthStatus,
     VersionFigure,
@@ -31,7 +29,9 @@ from ledger.set_asides.top_slice import (
     take_due_top_slices,
     top_slice_schedule,
 )
-from ledger.core.verify import verify
+from ledger.store.database import Database
+from ledger.store.tables import Budget, JournalEntry
+from ledger.store.tables.budget_money import TopSliceTaken
 from tests.support.builders import PLAN_END, PLAN_START, TODAY, World, make_world
 from web.cli import app
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import date
 
 from ledger.budgets.budget import PartSpec
-from ledger.store.database import Database
 from ledger.position.figures import budget_position
 from ledger.position.transition import placement_comparison, transition_position
+from ledger.store.database import Database
 from tests.support.builders import make_budget, make_person
 from tests.test_position import TRANSITION_PENCE, Setup, add_budget, make_setup, post
 

@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio.to_thread
-
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
@@ -25,22 +24,22 @@ from web.api import (
     closing,
     drawdowns,
     family,
+    flags,
     journal,
     parties,
     payables,
     plans,
     position,
     receipts,
-    flags,
     reconciliation,
     reports,
     reviews,
     statements,
 )
 from web.auth import api_guard
-from web.pages.routes import page_routers
 from web.errors import install_error_handlers
 from web.limits import BodySizeLimit
+from web.pages.routes import page_routers
 from web.scheduler import SchedulerService
 
 API_PREFIX = "/api/v1"

@@ -25,11 +25,11 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from ledger.access import visibility as access
-from ledger.access.visibility import Principal
 from ledger.access.resources import RESOLVERS, require_visible
-from ledger.store.database import Database
-from ledger.errors import LedgerError, NotFound
 from ledger.access.users import csrf_matches, needs_touch, session_user, token_user, touch_session, touch_token
+from ledger.access.visibility import Principal
+from ledger.errors import LedgerError, NotFound
+from ledger.store.database import Database
 from web.route_policy import policy_for
 
 SESSION_COOKIE = "phb_session"

@@ -15,24 +15,35 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
 from ledger.core import balances
-from ledger.budgets import budget as budgets, parties
-from ledger.store import migrate
-from ledger.store.database import Database
 from ledger.core.money import format_amount, format_gbp
 from ledger.core.verify import verify as verify_ledger
+from ledger.store import migrate
+from ledger.store.database import Database
+from web import cli_budget_money, cli_closing, cli_import, cli_payables, cli_receipts, cli_reconcile, cli_reports, cli_reviews, cli_users
 from web.cli_common import (
     DbOption,
     JsonOption,
-    open_database as _open,
-    parse_date as _parse_date,
-    print_json as _print_json,
-    progress as _progress,
-    reporting_errors as _reporting_errors,
     stderr,
     stdout,
 )
-from web import cli_budget_money, cli_closing, cli_import, cli_payables, cli_receipts, cli_reconcile, cli_reports, cli_reviews, cli_users
+from web.cli_common import (
+    open_database as _open,
+)
+from web.cli_common import (
+    parse_date as _parse_date,
+)
+from web.cli_common import (
+    print_json as _print_json,
+)
+from web.cli_common import (
+    progress as _progress,
+)
+from web.cli_common import (
+    reporting_errors as _reporting_errors,
+)
 from web.cli_drawdown import drawdown_app
 from web.limits import DEFAULT_WORKER_THREADS
 

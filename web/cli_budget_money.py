@@ -11,15 +11,16 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.budgets import budget as budgets, parties
-from ledger.set_asides.contingency import contingency_position, contingency_uses, use_contingency
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
 from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence
 from ledger.money_out.notional import notional_costs, record_notional_cost
+from ledger.set_asides.contingency import contingency_position, contingency_uses, use_contingency
+from ledger.set_asides.top_slice import due_contingency_ring_fences, take_due_top_slices, top_slice_schedule
 from ledger.store.tables import Category
 from ledger.store.tables.budget_money import ContingencyUse, NotionalCost
-from ledger.set_asides.top_slice import due_contingency_ring_fences, take_due_top_slices, top_slice_schedule
-from web.clock import today_in_england
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout
+from web.clock import today_in_england
 
 contingency_app = typer.Typer(help="Contingency: use it (a recorded decision), ring-fence it, show it.", no_args_is_help=True)
 top_slice_app = typer.Typer(help="The top-slice, taken monthly in advance.", no_args_is_help=True)

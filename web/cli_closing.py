@@ -10,10 +10,11 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from ledger.budgets import budget as budgets, parties
-from ledger.position.closing import close_budget
-from ledger.errors import LedgerError
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
 from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence
+from ledger.errors import LedgerError
+from ledger.position.closing import close_budget
 from ledger.position.figures import BudgetPosition, MoneyFigures, budget_position, tenths_text
 from ledger.position.surplus import ReturnedShare, record_surplus_decision, return_surplus, returned_shares
 from ledger.store.tables.closing import BudgetClosure, SurplusDecision

@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import OperationalError
 
+from ledger.errors import LedgerError
 from ledger.store import migrate
 from ledger.store.database import DATABASE_URL_ENV, Database
-from ledger.errors import LedgerError
 
 DbOption = Annotated[
     str | None,

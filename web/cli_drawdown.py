@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from ledger.budgets import budget as budgets, parties
-from ledger.loads.runs import DrawdownRun, budget_schedule, post_due_drawdowns
-from ledger.loads.schedule import due_at
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
+from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence
 from ledger.errors import LedgerError
 from ledger.loads.offsets import offset_against_loads
-from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence
+from ledger.loads.runs import DrawdownRun, budget_schedule, post_due_drawdowns
+from ledger.loads.schedule import due_at
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout
 
 LONDON = ZoneInfo("Europe/London")

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from importers import STATEMENT_BYTES_MAX
-from ledger.errors import LedgerError, NotFound
 from ledger.core.money import format_gbp
+from ledger.errors import LedgerError, NotFound
 from ledger.statements.storing import ImportResult, imports_of
 from ledger.store.tables import Account
 from web.cli_common import DbOption, JsonOption, open_database, print_json, progress, reporting_errors, stdout

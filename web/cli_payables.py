@@ -16,9 +16,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ledger.budgets import budget as budgets, parties
-from ledger.errors import InvalidInput, LedgerError
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
 from ledger.core.money import format_amount, format_gbp, parse_amount, to_pence
+from ledger.errors import InvalidInput, LedgerError
 from ledger.money_out.payable_lines import LineSpec
 from ledger.money_out.payable_views import PayableView, payables_of
 from ledger.money_out.payables import PaymentResult, approve_invoice, cancel_payable, pay_payables

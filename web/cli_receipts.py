@@ -17,12 +17,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ledger.budgets import budget as budgets, parties
-from ledger.money_in.contributions import record_contribution
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
+from ledger.core.money import AmountError, format_amount, format_gbp, parse_amount, to_pence
 from ledger.errors import InvalidInput, LedgerError
+from ledger.money_in.contributions import record_contribution
 from ledger.money_in.expected_payments import ExpectedPaymentView, expected_payments, schedule_expected_payments
 from ledger.money_in.funder_receipts import attribute_unallocated, record_funder_receipt
-from ledger.core.money import AmountError, format_amount, format_gbp, parse_amount, to_pence
 from ledger.money_in.receipt_views import AttributionView, ContributionView, ReceiptView, ShareView
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout
 

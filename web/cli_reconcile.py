@@ -10,9 +10,9 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
+from ledger.core.money import format_amount, format_gbp
 from ledger.flags.queries import FlagFilter, find_flags
 from ledger.flags.raising import raise_flags
-from ledger.core.money import format_amount, format_gbp
 from ledger.reconcile.automatic import ReconcileOptions, reconcile_accounts
 from ledger.reconcile.status import account_status, unmatched_queue
 from ledger.store.tables import Account

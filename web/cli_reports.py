@@ -19,10 +19,10 @@ import typer
 from rich.table import Table
 
 from ledger.budgets.budget import budget_by_reference, get_budget
-from ledger.store.database import Database
-from ledger.errors import NotFound
 from ledger.budgets.parties import funder_by_code, get_funder, get_holder, holder_by_code
+from ledger.errors import NotFound
 from ledger.reviews.report_documents import Trigger, list_documents
+from ledger.store.database import Database
 from reports.catalogue import REPORTS, ReportKind
 from reports.generate import due_documents, generate, kept_version, make_document, render_kept
 from reports.params import ReportParams, parse_period

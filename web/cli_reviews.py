@@ -9,9 +9,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ledger.budgets import budget as budgets, parties
-from ledger.reviews.plan_reviews import record_review_held, request_review, review_requests, reviews_due
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
 from ledger.reviews.due import ReviewDue, ReviewKind, words_for_day
+from ledger.reviews.plan_reviews import record_review_held, request_review, review_requests, reviews_due
 from ledger.store.tables.reviews import BudgetReview, ReviewRequest
 from web.cli_common import DbOption, JsonOption, open_database, parse_date, print_json, reporting_errors, stdout
 from web.clock import today_in_england

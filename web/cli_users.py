@@ -15,12 +15,12 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
+from ledger.access.users import UserSpec, create_user, issue_api_token, link_family, list_users
 from ledger.budgets.budget import budget_by_reference
-from ledger.errors import InvalidInput, NotFound
 from ledger.budgets.parties import funder_by_code, holder_by_code
+from ledger.errors import InvalidInput, NotFound
 from ledger.store.tables import Representative
 from ledger.store.tables.access import ROLES, UserAccount
-from ledger.access.users import UserSpec, create_user, issue_api_token, link_family, list_users
 from web.cli_common import DbOption, JsonOption, open_database, print_json, reporting_errors, stdout
 
 users_app = typer.Typer(help="Sign-ins: users, family links, API tokens.", no_args_is_help=True)

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from ledger.store.database import Database
 from ledger.reviews.report_documents import Trigger
+from ledger.store.database import Database
 from reports.generate import DueDocument, due_documents, keep_document, make_document
 from web.clock import ENGLAND
 

@@ -24,15 +24,15 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from ledger.store.database import Database
-from ledger.loads.runs import post_due_drawdowns
-from ledger.store.leases import release_lease, take_lease
+from ledger.budgets.parties import list_holders
 from ledger.core.money import format_gbp
 from ledger.flags.raising import raise_flags
-from ledger.budgets.parties import list_holders
+from ledger.loads.runs import post_due_drawdowns
 from ledger.reviews.plan_reviews import log_reviews_due
-from ledger.store.tables import APSCHEDULER_JOBS, utcnow
 from ledger.set_asides.top_slice import due_contingency_ring_fences, take_due_top_slices
+from ledger.store.database import Database
+from ledger.store.leases import release_lease, take_lease
+from ledger.store.tables import APSCHEDULER_JOBS, utcnow
 from web.clock import today_in_england
 
 LONDON = ZoneInfo("Europe/London")

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from importers import ImportRejected, read_statement
 from importers.csv_layouts import CsvLayout, layout_from_dict
-from ledger.errors import InvalidInput
 from ledger.core.money import format_amount
+from ledger.errors import InvalidInput
 from ledger.statements.layouts import layouts_of
 from ledger.statements.storing import ImportResult, SourceFile, statement_account, store_statement
 from ledger.store.tables.statements import CsvLayoutDefinition

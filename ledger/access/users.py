@@ -17,16 +17,16 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ledger.budgets.parties import age_on, get_funder, get_holder
 from ledger.core import checks
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotFound
-from ledger.budgets.parties import age_on, get_funder, get_holder
 from ledger.store.tables import Budget, Person, Representative
 from ledger.store.tables.access import ROLES, ApiToken, FamilyLink, SignInFailure, UserAccount, UserSession
 from ledger.store.tables.base import utcnow

@@ -21,11 +21,11 @@ from enum import StrEnum
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
+from ledger.core.vocabulary import PlanStatus
 from ledger.errors import NotFound
 from ledger.store.tables import Budget, Funder, Person, SupportPlanVersion
 from ledger.store.tables.access import FamilyLink, UserAccount
 from ledger.store.tables.plans import FundingLine
-from ledger.core.vocabulary import PlanStatus
 
 
 class Role(StrEnum):

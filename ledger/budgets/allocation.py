@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from ledger.core.accounts import CONTRIBUTION_CODE, budget_account_code
 from ledger.core.entries import NewEntry, NewPosting, PostResult
 from ledger.core.journal import post_entry
-from ledger.store.tables import Account, Budget, Funder, SupportPlanVersion
 from ledger.core.vocabulary import AccountKind, EntryKind
+from ledger.store.tables import Account, Budget, Funder, SupportPlanVersion
 
 
 def post_allocation(

@@ -10,12 +10,12 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.budgets.parties import get_funder, get_holder, get_person
 from ledger.core import checks
 from ledger.core.accounts import budget_fixed_specs, budget_funder_specs, categories_for_holder, ensure_accounts
+from ledger.core.vocabulary import Cadence, ContactRole, DrawdownTiming, HolderKind, Holding, ManagementOption
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.budgets.parties import get_funder, get_holder, get_person
 from ledger.store.tables import Budget, BudgetContact, BudgetPart, Category
-from ledger.core.vocabulary import Cadence, ContactRole, DrawdownTiming, Holding, HolderKind, ManagementOption
 
 PLAN_PERIOD_DAYS_MAX = 3 * 366
 PARTS_MAX = 6

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from ledger.core import checks
 from ledger.core.accounts import CONTRIBUTION_CODE, ensure_accounts, holder_specs
+from ledger.core.vocabulary import DEFAULT_FUNDER_LABEL, BudgetStatus, EligibilityGroup, FunderKind, HolderKind, LegalBasis
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.store.tables import Budget, BudgetPart, Drawdown, Funder, Holder, LedgerBook, Person, Representative
-from ledger.core.vocabulary import DEFAULT_FUNDER_LABEL, BudgetStatus, EligibilityGroup, FunderKind, HolderKind, LegalBasis
 
 DATE_OF_BIRTH_EARLIEST = date(1900, 1, 1)
 

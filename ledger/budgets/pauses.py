@@ -11,8 +11,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.core import checks
 from ledger.budgets.budget import get_budget
+from ledger.core import checks
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.store.tables import BudgetPause
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ledger.errors import InvalidInput
 from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp
 from ledger.core.vocabulary import PlanLineKind
+from ledger.errors import InvalidInput
 
 HOURS_HUNDREDTHS_MAX = 168 * 100
 HOURLY_RATE_PENCE_MAX = 100_000  # £1,000 an hour

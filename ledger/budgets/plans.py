@@ -21,14 +21,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.core import checks
 from ledger.budgets.allocation import post_allocation
 from ledger.budgets.budget import PartSpec, add_part, category_by_code, get_budget, open_funder_accounts, parts_of
-from ledger.core.entries import ENTRY_DATE_MIN
-from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.core.money import format_gbp, split_pence
 from ledger.budgets.parties import get_funder
 from ledger.budgets.plan_money import PlanMoney, allocations_of, check_adds_up, line_amount
+from ledger.core import checks
+from ledger.core.entries import ENTRY_DATE_MIN
+from ledger.core.money import format_gbp, split_pence
+from ledger.core.vocabulary import TRANSITION_CATEGORY, UNCATEGORISED_CATEGORY, FunderKind, Holding, ManagementOption, PlanLineKind, PlanStatus
+from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.store.tables import (
     Budget,
     BudgetPart,
@@ -40,7 +41,6 @@ from ledger.store.tables import (
     SupportPlanVersion,
     utcnow,
 )
-from ledger.core.vocabulary import FunderKind, Holding, ManagementOption, PlanLineKind, PlanStatus, TRANSITION_CATEGORY, UNCATEGORISED_CATEGORY
 
 LONDON = ZoneInfo("Europe/London")
 LINES_MAX = 200

@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ledger.errors import InvalidInput, NotFound
-from ledger.store.tables import Account, Budget, Category, Funder, Holder
 from ledger.core.vocabulary import (
     ACCOUNT_TYPE_OF_KIND,
     BUDGET_FIXED_KINDS,
     PER_FUNDER_KINDS,
     AccountKind,
 )
+from ledger.errors import InvalidInput, NotFound
+from ledger.store.tables import Account, Budget, Category, Funder, Holder
 
 CONTRIBUTION_CODE = "contribution"
 """Stands for the person in per-funder account codes: they fund their client contribution."""

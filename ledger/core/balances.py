@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from ledger.core.journal_rows import chunks
 from ledger.core.money import split_pence
-from ledger.store.tables import Account, Budget, Posting
 from ledger.core.vocabulary import AccountKind, AccountType
+from ledger.store.tables import Account, Budget, Posting
 
 FunderKey = int | None
 """A funder's id, or ``None`` for the person (their client contribution)."""

@@ -19,9 +19,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from ledger.errors import InvalidInput
 from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp
 from ledger.core.vocabulary import EntryKind
+from ledger.errors import InvalidInput
 
 POSTINGS_MIN = 2
 POSTINGS_MAX = 1000

@@ -50,11 +50,10 @@ from ledger.core.entries import (
     new_entry_content_hash,
     replay_outcome,
 )
-from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.periods import closed_quarter_containing
-from ledger.store.tables import Account, ClosedPeriod, JournalEntry, LedgerBook, SupportPlanVersion, utcnow
 from ledger.core.vocabulary import EntryKind, PlanStatus
-
+from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.store.tables import ClosedPeriod, JournalEntry, LedgerBook, SupportPlanVersion, utcnow
 
 GC_PAUSE_ENTRIES_MIN = 1000
 _new_tuple = tuple.__new__

@@ -75,18 +75,18 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from ledger.budgets import parties
-from ledger.store.database import Database
 from ledger.demo.family_stories import family_stories, notional_stories
 from ledger.demo.history import play_history
 from ledger.demo.isf_stories import isf_stories
 from ledger.demo.managed_stories import managed_stories
-from ledger.demo.recipes import BudgetRecipe
 from ledger.demo.quality_reviews import record_demo_plan_reviews, record_demo_reviews
+from ledger.demo.recipes import BudgetRecipe
 from ledger.demo.statements import import_and_reconcile
-from ledger.demo.users import create_demo_users
 from ledger.demo.timeline import Timeline
+from ledger.demo.users import create_demo_users
 from ledger.demo.world import AGREED_AT, Progress, build_world
 from ledger.errors import Conflict, InvalidInput
+from ledger.store.database import Database
 from ledger.store.tables import utcnow
 
 DEFAULT_TODAY = date(2026, 11, 24)

@@ -23,14 +23,14 @@ from sqlalchemy.orm import Session
 
 from ledger.budgets import parties
 from ledger.budgets.budget import budget_by_reference
+from ledger.core.money import format_gbp
+from ledger.core.vocabulary import EntryKind
 from ledger.demo.book import CREATED_BY, DemoBook, ServiceEntry
 from ledger.demo.dates import add_months, day_in_month, month_end, working_day_on_or_before
 from ledger.demo.plan_figures import PlannedLine
 from ledger.demo.recipes import DuplicateInvoice, PaidBy
 from ledger.demo.story import BudgetStory, Priority, Timetable, percent_of
-from ledger.core.money import format_gbp
 from ledger.money_out.notional import record_notional_cost
-from ledger.core.vocabulary import EntryKind
 
 PAYROLL_APPROVAL_DAY = 20
 INVOICE_APPROVAL_DAY = 10

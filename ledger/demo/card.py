@@ -23,6 +23,8 @@ from itertools import pairwise
 
 from sqlalchemy.orm import Session
 
+from ledger.core.money import format_gbp, split_pence
+from ledger.core.vocabulary import AccountKind, EntryKind
 from ledger.demo.book import CREATED_BY, DemoBook, ServiceEntry
 from ledger.demo.cast import LOAD_TIME
 from ledger.demo.dates import month_end, working_day_on_or_before
@@ -31,8 +33,6 @@ from ledger.demo.recipes import OddPurchase, PaidBy, WrongCategory
 from ledger.demo.story import BudgetStory, Priority, Timetable, percent_of
 from ledger.loads.runs import post_due_drawdowns
 from ledger.loads.schedule import Period, ScheduledLoad, due_at
-from ledger.core.money import format_gbp, split_pence
-from ledger.core.vocabulary import AccountKind, EntryKind
 
 PURCHASE_FEE_PENCE = 3
 TRANSFER_FEE_PENCE = 20

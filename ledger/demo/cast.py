@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import date
 
 from ledger.budgets.budget import ContactSpec
-from ledger.demo.recipes import Agreement, PersonRecipe, RepresentativeRecipe
-from ledger.loads.schedule import LoadTime
 from ledger.budgets.parties import FunderSpec, HolderSpec
 from ledger.core.vocabulary import ContactRole, EligibilityGroup, FunderKind, HolderKind, LegalBasis
+from ledger.demo.recipes import Agreement, PersonRecipe, RepresentativeRecipe
+from ledger.loads.schedule import LoadTime
 
 DEVON = "devon-icb"
 CORNWALL = "cornwall-icb"

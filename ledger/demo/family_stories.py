@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+from ledger.core.vocabulary import Cadence, HolderKind, Holding, LegalBasis, ManagementOption
+from ledger.core.vocabulary import EligibilityGroup as G
 from ledger.demo.cast import (
     CHILDREN,
     COMMISSIONER,
@@ -49,8 +51,6 @@ from ledger.demo.recipes import (
     yearly,
 )
 from ledger.demo.timeline import Timeline
-from ledger.core.vocabulary import Cadence, HolderKind, Holding, LegalBasis, ManagementOption
-from ledger.core.vocabulary import EligibilityGroup as G
 
 BANK = PartRecipe("bank", ManagementOption.DIRECT_PAYMENT, Holding.BANK_ACCOUNT)
 NOTIONAL = PartRecipe("notional", ManagementOption.NOTIONAL, Holding.NONE)

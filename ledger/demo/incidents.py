@@ -15,14 +15,14 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import budget_by_reference
-from ledger.set_asides.contingency import use_contingency
+from ledger.core.money import format_gbp
+from ledger.core.vocabulary import EntryKind
 from ledger.demo.book import CREATED_BY, ServiceEntry
 from ledger.demo.dates import working_day_on_or_before
 from ledger.demo.recipes import ContingencyUse
 from ledger.demo.story import BudgetStory, Priority
 from ledger.demo.world import World
-from ledger.core.money import format_gbp
-from ledger.core.vocabulary import EntryKind
+from ledger.set_asides.contingency import use_contingency
 
 
 def schedule_incidents(story: BudgetStory, world: World) -> None:

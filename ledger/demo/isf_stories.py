@@ -21,10 +21,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from ledger.core.vocabulary import EligibilityGroup as G
+from ledger.core.vocabulary import HolderKind, Holding, LegalBasis, ManagementOption
 from ledger.demo.cast import (
-    COUNCIL,
     CORNWALL,
     CORNWALL_AGREES,
+    COUNCIL,
     DEVON,
     DEVON_AGREES,
     ISF_PROVIDER,
@@ -55,8 +57,6 @@ from ledger.demo.recipes import (
     yearly,
 )
 from ledger.demo.timeline import Timeline
-from ledger.core.vocabulary import EligibilityGroup as G
-from ledger.core.vocabulary import HolderKind, Holding, LegalBasis, ManagementOption
 
 BANK = PartRecipe("bank", ManagementOption.THIRD_PARTY, Holding.BANK_ACCOUNT)
 CARD = PartRecipe("card", ManagementOption.THIRD_PARTY, Holding.PREPAID_CARD)

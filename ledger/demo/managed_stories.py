@@ -16,10 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from ledger.core.vocabulary import Cadence, HolderKind, Holding, LegalBasis, ManagementOption
+from ledger.core.vocabulary import EligibilityGroup as G
 from ledger.demo.cast import (
-    COUNCIL,
     CORNWALL,
     CORNWALL_AGREES,
+    COUNCIL,
     DEVON,
     DEVON_AGREES,
     MANAGED_ACCOUNTS,
@@ -46,8 +48,6 @@ from ledger.demo.recipes import (
     yearly,
 )
 from ledger.demo.timeline import Timeline
-from ledger.core.vocabulary import Cadence, HolderKind, Holding, LegalBasis, ManagementOption
-from ledger.core.vocabulary import EligibilityGroup as G
 
 ACCOUNT = PartRecipe("account", ManagementOption.DIRECT_PAYMENT, Holding.MANAGED_ACCOUNT)
 CARD = PartRecipe("card", ManagementOption.DIRECT_PAYMENT, Holding.PREPAID_CARD, cadence=Cadence.FOUR_WEEKLY)

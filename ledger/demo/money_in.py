@@ -29,18 +29,18 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from ledger.budgets import parties
-from ledger.core.accounts import holder_account_code
 from ledger.budgets.budget import budget_by_reference
-from ledger.money_in.contributions import record_contribution
+from ledger.core.accounts import holder_account_code
+from ledger.core.money import split_pence
+from ledger.core.vocabulary import AccountKind
 from ledger.demo.book import CREATED_BY, DemoBook, ServiceEntry
 from ledger.demo.dates import add_months, working_day_on_or_before
 from ledger.demo.plan_figures import CONTRIBUTION, PlannedLine, VersionFigures
 from ledger.demo.recipes import PaidBy, Schedule, UnidentifiedPayment
 from ledger.demo.story import BudgetStory, Priority, Timetable
+from ledger.money_in.contributions import record_contribution
 from ledger.money_in.funder_receipts import attribute_unallocated, record_funder_receipt
-from ledger.core.money import split_pence
 from ledger.money_in.receipt_views import ReceiptView, ShareView
-from ledger.core.vocabulary import AccountKind
 
 FOUR_WEEKS = timedelta(weeks=4)
 FOUR_WEEKLY_LEAD = timedelta(weeks=2)

@@ -25,13 +25,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ledger.budgets.plan_money import line_amount
+from ledger.budgets.plans import BASIS_POINTS_WHOLE, PlanLineSpec
+from ledger.core.money import split_pence
+from ledger.core.vocabulary import TRANSITION_CATEGORY, PlanLineKind
 from ledger.demo.cast import LOAD_TIME
 from ledger.demo.recipes import BudgetRecipe, LineRecipe, PaidBy, VersionRecipe
 from ledger.loads.schedule import PartTerms, Pause, ScheduledLoad, VersionTerms, part_nets, schedule
-from ledger.core.money import split_pence
-from ledger.budgets.plan_money import line_amount
-from ledger.budgets.plans import BASIS_POINTS_WHOLE, PlanLineSpec
-from ledger.core.vocabulary import TRANSITION_CATEGORY, PlanLineKind
 
 CONTRIBUTION = "contribution"
 """Key of the person's client contribution among a version's allocations."""

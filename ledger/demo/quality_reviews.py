@@ -18,13 +18,13 @@ from zlib import crc32
 
 from sqlalchemy.orm import Session
 
+from ledger.budgets.plans import agreed_version_on, view
+from ledger.core.periods import Quarter, quarter_of
 from ledger.demo.recipes import BudgetRecipe
 from ledger.demo.world import World
-from ledger.core.periods import Quarter, quarter_of
-from ledger.reviews.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, open_actions_before, record_quality_review
-from ledger.budgets.plans import agreed_version_on, view
-from ledger.reviews.plan_reviews import record_review_held, reviews_due
 from ledger.reviews.due import ReviewKind
+from ledger.reviews.plan_reviews import record_review_held, reviews_due
+from ledger.reviews.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, open_actions_before, record_quality_review
 
 ISF_HOLDER = "tamar-valley-isf"
 OVERDUE = ("ISF-0003", "ISF-0010")

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ledger.budgets.budget import ContactSpec
-from ledger.loads.schedule import CADENCE_WEEKS
 from ledger.core.vocabulary import Cadence, DrawdownTiming, Holding, ManagementOption
+from ledger.loads.schedule import CADENCE_WEEKS
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from ledger.budgets.budget import budget_by_reference
-from ledger.set_asides.contingency import ring_fence_contingency
+from ledger.core.vocabulary import AccountKind
 from ledger.demo.book import CREATED_BY, DemoBook, ServiceEntry
 from ledger.demo.story import BudgetStory, Priority, Timetable
+from ledger.set_asides.contingency import ring_fence_contingency
 from ledger.set_asides.top_slice import MonthStatus, VersionFigure, monthly_top_slices, months_of, take_due_top_slices
-from ledger.core.vocabulary import AccountKind
 
 ExpectedMonth = tuple[str, date, int]
 """(budget reference, month start, pence): a month's top-slice as the demo expects it."""

@@ -22,11 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.core.money import from_pence
+from ledger.core.vocabulary import AccountKind, EntryKind, HolderKind
 from ledger.reconcile.automatic import reconcile_accounts
 from ledger.reconcile.ledger_side import Candidate, Scope, scope_of, unmatched_candidates
 from ledger.statements.storing import SourceFile, store_statement
 from ledger.store.tables import Account, Holder
-from ledger.core.vocabulary import AccountKind, EntryKind, HolderKind
 
 DEMO_IMPORTER = "demo statements"
 _PURCHASE = re.compile(r"^Card (?:purchase|refund): (?P<merchant>.+?)(?: \(MCC (?P<mcc>\d{4})\)|, item returned)")

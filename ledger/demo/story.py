@@ -16,13 +16,13 @@ from datetime import date, timedelta
 from functools import cache, partial
 
 from ledger.core.accounts import budget_account_code
+from ledger.core.money import split_pence
+from ledger.core.vocabulary import AccountKind
 from ledger.demo.book import DemoBook
 from ledger.demo.dates import month_end, month_start, months_between
 from ledger.demo.plan_figures import PlannedLine, VersionFigures, card_schedule, version_figures
 from ledger.demo.recipes import Behaviour, BudgetRecipe, Incident
 from ledger.loads.schedule import LoadStatus, ScheduledLoad
-from ledger.core.money import split_pence
-from ledger.core.vocabulary import AccountKind
 
 SEED = "phb-ledger demo, version 1"
 _MONTH_WEIGHT = 100_000

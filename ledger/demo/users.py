@@ -10,9 +10,9 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.access.users import UserSpec, create_user, link_family
 from ledger.demo.world import World
 from ledger.store.tables import Representative
-from ledger.access.users import UserSpec, create_user, link_family
 
 DEMO_PASSWORD = "demo-password-2026"
 CREATED_BY = "demo"

@@ -12,7 +12,8 @@ from datetime import date, datetime, time
 
 from sqlalchemy.orm import Session
 
-from ledger.budgets import budget as budgets, parties, pauses, plans
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties, pauses, plans
 from ledger.demo.book import CREATED_BY
 from ledger.demo.cast import FUNDERS, PROVIDER_CATEGORIES, all_holders
 from ledger.demo.dates import add_months

@@ -12,10 +12,10 @@ from enum import StrEnum
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from ledger.core.vocabulary import EntryKind
 from ledger.rules import SpendChecks, load_spend_checks, shipped_spend_checks
 from ledger.store.tables import Budget
 from ledger.store.tables.flags import FlagSettings, FunderRuleSet
-from ledger.core.vocabulary import EntryKind
 
 BUILTIN_RULES_VERSION = "builtin:2026.1"
 DEFAULT_LARGE_SPEND_PENCE = 50_000

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger.budgets.parties import get_funder
 from ledger.core import checks
 from ledger.flags.raising import Settings, settings_of
-from ledger.budgets.parties import get_funder
 from ledger.rules import load_spend_checks, shipped_spend_checks
 from ledger.store.tables.base import utcnow
 from ledger.store.tables.flags import FlagSettings, FunderRuleSet

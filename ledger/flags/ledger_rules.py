@@ -12,6 +12,10 @@ from datetime import date
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
+from ledger.core.journal_rows import chunks
+from ledger.core.money import format_gbp
+from ledger.core.periods import quarter_of
+from ledger.core.vocabulary import UNCATEGORISED_CATEGORY, AccountKind, PlanStatus
 from ledger.flags.catalogue import (
     BUILTIN_RULES_VERSION,
     CONTINGENCY_DRAWN_WITH_LEAVE,
@@ -23,14 +27,11 @@ from ledger.flags.catalogue import (
 )
 from ledger.flags.states import FlagState
 from ledger.flags.workflow import close_by_system
-from ledger.core.journal_rows import chunks
-from ledger.core.money import format_gbp
-from ledger.core.periods import quarter_of
 from ledger.store.tables import Account, Budget, Category, JournalEntry, PlanLine, Posting, SupportPlanVersion
 from ledger.store.tables.budget_money import ContingencyUse
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
-from ledger.core.vocabulary import UNCATEGORISED_CATEGORY, AccountKind, PlanStatus
+
 
 @dataclass(frozen=True, slots=True)
 class _Spend:

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.core.periods import parse_quarter
-from ledger.store.tables.flags import Flag
 from ledger.store.tables import SupportPlanVersion
+from ledger.store.tables.flags import Flag
 from ledger.store.tables.plans import FundingLine as PlanFunding
 
 FLAGS_PAGE_MAX = 1000

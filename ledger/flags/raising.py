@@ -21,7 +21,12 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from ledger.budgets.plans import london_date
 from ledger.core import journal_rows
+from ledger.core.journal import lock_book
+from ledger.core.journal_rows import chunks
+from ledger.core.money import format_gbp
+from ledger.core.vocabulary import AccountKind, PlanStatus
 from ledger.flags.catalogue import (
     BUILTIN_RULES_VERSION,
     DEFAULT_DUPLICATE_WINDOW_DAYS,
@@ -40,16 +45,11 @@ from ledger.flags.catalogue import (
 )
 from ledger.flags.ledger_rules import balance_flags, contingency_flags, review_flags, spend_posting_flags, surplus_flags
 from ledger.flags.states import FlagState
-from ledger.core.journal import lock_book
-from ledger.core.journal_rows import chunks
-from ledger.core.money import format_gbp
-from ledger.budgets.plans import london_date
 from ledger.rules import merchant_key
 from ledger.store.tables import Account, Budget, Posting, SupportPlanVersion
 from ledger.store.tables.flags import Evidence, Flag
 from ledger.store.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
 from ledger.store.tables.statements import StatementLineRecord
-from ledger.core.vocabulary import AccountKind, PlanStatus
 
 __all__ = [
     "BUILTIN_RULES_VERSION", "DEFAULT_DUPLICATE_WINDOW_DAYS", "DEFAULT_LARGE_SPEND_PENCE", "DEFAULT_OVER_PLAN_TOLERANCE_BASIS_POINTS",

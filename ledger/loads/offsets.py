@@ -19,18 +19,18 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.core import checks
-from ledger.core.accounts import budget_account_code, account_ids_by_code
-from ledger.core.balances import signed_sums
 from ledger.budgets.budget import get_budget
-from ledger.loads.runs import budget_schedule
-from ledger.loads.schedule import LoadStatus
-from ledger.errors import Conflict, InvalidInput
+from ledger.core import checks
+from ledger.core.accounts import account_ids_by_code, budget_account_code
+from ledger.core.balances import signed_sums
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp
+from ledger.core.vocabulary import AccountKind, BudgetStatus
+from ledger.errors import Conflict, InvalidInput
+from ledger.loads.runs import budget_schedule
+from ledger.loads.schedule import LoadStatus
 from ledger.store.tables.closing import SurplusDecision
 from ledger.store.tables.load_offsets import LoadOffset, WithheldLoad
-from ledger.core.vocabulary import AccountKind, BudgetStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ledger.core.balances import signed_sums
-from ledger.loads.terms import HolderSchedules, LoadingPart, Scope, loading_parts, schedules_input
+from ledger.core.entries import NewEntry, NewPosting, PostOutcome
+from ledger.core.journal import lock_book, post_entries
+from ledger.core.periods import closed_quarter_containing, closed_quarters
+from ledger.core.vocabulary import Cadence, EntryKind
+from ledger.errors import Conflict, InvalidInput
 from ledger.loads.schedule import (
     CADENCE_WEEKS,
     LoadStatus,
@@ -30,13 +34,9 @@ from ledger.loads.schedule import (
     due_at,
     schedule,
 )
-from ledger.core.entries import NewEntry, NewPosting, PostOutcome
-from ledger.errors import Conflict, InvalidInput
-from ledger.core.journal import lock_book, post_entries
-from ledger.core.periods import closed_quarter_containing, closed_quarters
+from ledger.loads.terms import HolderSchedules, LoadingPart, Scope, loading_parts, schedules_input
 from ledger.store.tables import Drawdown, utcnow
 from ledger.store.tables.load_offsets import WithheldLoad
-from ledger.core.vocabulary import Cadence, EntryKind
 
 AS_OF_LEEWAY = timedelta(minutes=5)
 _CADENCE_WORDS = {1: "Weekly", 2: "Fortnightly", 4: "Four-weekly"}

@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, BudgetStatus, Holding, ManagementOption, PlanStatus
 from ledger.loads.schedule import LoadTime, Offset, PartTerms, Pause, VersionTerms, part_nets
 from ledger.store.tables import (
     Account,
@@ -27,7 +28,6 @@ from ledger.store.tables import (
     SupportPlanVersion,
 )
 from ledger.store.tables.load_offsets import LoadOffset, WithheldLoad
-from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, BudgetStatus, Holding, ManagementOption, PlanStatus
 
 
 @dataclass(frozen=True, slots=True)

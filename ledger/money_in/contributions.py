@@ -16,14 +16,14 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.budgets.budget import get_budget
 from ledger.core import checks
 from ledger.core.accounts import CONTRIBUTION_CODE, account_ids_by_code, budget_account_code
-from ledger.budgets.budget import get_budget
 from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting
-from ledger.money_in.expected_payments import agreed_allocation
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp
-from ledger.money_in.receipt_views import ContributionView, Recorded
+from ledger.core.vocabulary import AccountKind, EntryKind
+from ledger.money_in.expected_payments import agreed_allocation
 from ledger.money_in.receipt_shares import (
     REFERENCE_LENGTH_MAX,
     add_budget_shares,
@@ -35,10 +35,9 @@ from ledger.money_in.receipt_shares import (
     refuse_other_amount,
     share_views,
 )
+from ledger.money_in.receipt_views import ContributionView, Recorded
 from ledger.store.tables import Budget
 from ledger.store.tables.funder_payments import ContributionReceipt, ReceiptShare
-from ledger.core.vocabulary import AccountKind, EntryKind
-
 
 # --- the person's client contribution -----------------------------------------------------
 

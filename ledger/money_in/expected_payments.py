@@ -18,15 +18,15 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from ledger.core import checks
-from ledger.core.accounts import CONTRIBUTION_CODE
 from ledger.budgets.budget import get_budget
-from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN
-from ledger.errors import Conflict, InvalidInput
-from ledger.core.journal import lock_book
-from ledger.core.money import format_gbp, split_pence
 from ledger.budgets.parties import get_funder
 from ledger.budgets.plans import LONDON, latest_agreed, version_allocations
+from ledger.core import checks
+from ledger.core.accounts import CONTRIBUTION_CODE
+from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN
+from ledger.core.journal import lock_book
+from ledger.core.money import format_gbp, split_pence
+from ledger.errors import Conflict, InvalidInput
 from ledger.money_in.receipt_shares import positive_amount, received_by_instalment
 from ledger.store.tables import Budget, Funder, utcnow
 from ledger.store.tables.funder_payments import ExpectedPayment, ReceiptShare

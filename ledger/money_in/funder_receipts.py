@@ -23,17 +23,17 @@ from datetime import date, timedelta
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from ledger.budgets.budget import get_budget
+from ledger.budgets.parties import get_funder, get_holder
 from ledger.core import checks
 from ledger.core.accounts import CONTRIBUTION_CODE, account_ids_by_code, budget_account_code, holder_account_code
 from ledger.core.balances import signed_sums
-from ledger.budgets.budget import get_budget
 from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting
-from ledger.errors import InvalidInput
-from ledger.money_in.funder_payment_split import RemittanceLine, Split, split_receipt
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp
-from ledger.budgets.parties import get_funder, get_holder
-from ledger.money_in.receipt_views import AttributionView, ReceiptView, Recorded
+from ledger.core.vocabulary import AccountKind, EntryKind
+from ledger.errors import InvalidInput
+from ledger.money_in.funder_payment_split import RemittanceLine, Split, split_receipt
 from ledger.money_in.receipt_shares import (
     REFERENCE_LENGTH_MAX,
     add_budget_shares,
@@ -47,9 +47,9 @@ from ledger.money_in.receipt_shares import (
     refuse_other_amount,
     share_views,
 )
+from ledger.money_in.receipt_views import AttributionView, ReceiptView, Recorded
 from ledger.store.tables import Account, Budget, Funder, Holder, JournalEntry
 from ledger.store.tables.funder_payments import ExpectedPayment, FunderReceipt, MoneyAttribution, ReceiptShare
-from ledger.core.vocabulary import AccountKind, EntryKind
 
 EARLY_PAYMENT_DAYS = 14
 """A payment without a remittance list pays the instalments due up to a fortnight after it

@@ -19,14 +19,14 @@ from sqlalchemy.orm import Session
 from ledger.core.accounts import account_ids_by_code, budget_account_code
 from ledger.core.balances import signed_sums
 from ledger.core.entries import NewEntry, PostOutcome
-from ledger.errors import Conflict, InvalidInput
-from ledger.money_in.receipt_views import ShareView
-from ledger.money_in.funder_payment_split import Instalment, Share, fill_oldest_first, oldest_first
 from ledger.core.journal import post_entry
 from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp
+from ledger.core.vocabulary import AccountKind
+from ledger.errors import Conflict, InvalidInput
+from ledger.money_in.funder_payment_split import Instalment, Share, fill_oldest_first, oldest_first
+from ledger.money_in.receipt_views import ShareView
 from ledger.store.tables import Budget
 from ledger.store.tables.funder_payments import ExpectedPayment, ReceiptShare
-from ledger.core.vocabulary import AccountKind
 
 REFERENCE_LENGTH_MAX = 140
 DESCRIPTION_LENGTH_MAX = 500

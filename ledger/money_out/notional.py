@@ -20,18 +20,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.budgets.budget import category_by_code, get_budget, parts_of
+from ledger.budgets.parties import get_funder
 from ledger.core import checks
 from ledger.core.accounts import account_ids_by_code, budget_account_code
 from ledger.core.balances import signed_sums
-from ledger.budgets.budget import category_by_code, get_budget, parts_of
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome
-from ledger.errors import Conflict, InvalidInput
 from ledger.core.journal import lock_book, post_entry
 from ledger.core.money import format_gbp
-from ledger.budgets.parties import get_funder
+from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind, ManagementOption
+from ledger.errors import Conflict, InvalidInput
 from ledger.store.tables import Account, Budget, Category, Funder
 from ledger.store.tables.budget_money import NotionalCost
-from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind, ManagementOption
 
 LONDON = ZoneInfo("Europe/London")
 

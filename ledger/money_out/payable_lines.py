@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from ledger.core.accounts import budget_account_code
 from ledger.core.entries import POSTINGS_MAX
 from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp
+from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, BudgetStatus
 from ledger.store.tables import Account, Budget, Category
-from ledger.core.vocabulary import AccountKind, BudgetStatus, TRANSITION_CATEGORY
 
 DESCRIPTION_LENGTH_MAX = 500
 LINES_MAX = POSTINGS_MAX // 2

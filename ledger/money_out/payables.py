@@ -35,18 +35,18 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from ledger.budgets.parties import get_holder
 from ledger.core import checks
 from ledger.core.accounts import budget_account_code
 from ledger.core.entries import NO_PROVENANCE, NewEntry, NewPosting, PostResult, Provenance
-from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import lock_book, post_entry, reverse_entry
 from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp
-from ledger.budgets.parties import get_holder
+from ledger.core.vocabulary import AccountKind, EntryKind
+from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.money_out.payable_lines import DESCRIPTION_LENGTH_MAX, LINES_MAX, LineProblem, LineSpec, ResolvedLine, normalised, resolve_lines
-from ledger.money_out.payable_views import PayableStatus, PayableView, lines_of, get_payable
+from ledger.money_out.payable_views import PayableStatus, PayableView, get_payable, lines_of
 from ledger.store.tables import Account, utcnow
 from ledger.store.tables.payables import Payable, PayableLine
-from ledger.core.vocabulary import AccountKind, EntryKind
 
 SUPPLIER_LENGTH_MAX = 200
 NUMBER_LENGTH_MAX = 100

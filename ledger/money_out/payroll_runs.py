@@ -30,9 +30,9 @@ from sqlalchemy.orm import Session
 
 from ledger.core import checks
 from ledger.core.entries import Provenance
-from ledger.errors import Conflict, InvalidInput
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp
+from ledger.errors import Conflict, InvalidInput
 from ledger.money_out.payable_lines import LineProblem, LineSpec, normalised
 from ledger.money_out.payable_views import PayableStatus, PayableView, get_payable
 from ledger.money_out.payables import NUMBER_LENGTH_MAX, PayableKind, PaymentResult, approve_lines, pay_payables

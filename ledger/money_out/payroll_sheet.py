@@ -51,9 +51,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
-from ledger.errors import InvalidInput
-from ledger.core.money import AMOUNT_PENCE_MAX, AmountError, format_gbp, parse_amount, to_pence
 from ledger.budgets.plan_money import HOURLY_RATE_PENCE_MAX
+from ledger.core.money import AMOUNT_PENCE_MAX, AmountError, format_gbp, parse_amount, to_pence
+from ledger.errors import InvalidInput
 
 T = TypeVar("T")
 

@@ -19,16 +19,16 @@ from datetime import date
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from ledger.budgets.parties import get_holder
 from ledger.core import checks
-from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import lock_book
 from ledger.core.money import AMOUNT_PENCE_MAX, split_pence
-from ledger.budgets.parties import get_holder
+from ledger.core.vocabulary import BudgetStatus
+from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.money_out.payable_lines import REFERENCE_RE, LineSpec
 from ledger.money_out.payables import ApprovalResult, PayableKind, approve_lines
 from ledger.store.tables import Budget, utcnow
 from ledger.store.tables.payables import Pool, PoolShare
-from ledger.core.vocabulary import BudgetStatus
 
 SHARES_MAX = 100
 WEIGHT_MAX = 1_000_000_000

@@ -29,18 +29,18 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger.budgets.budget import get_budget
 from ledger.core import checks
 from ledger.core.accounts import budget_account_code
 from ledger.core.balances import budget_balances
-from ledger.budgets.budget import get_budget
 from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting, PostResult
-from ledger.errors import Conflict
 from ledger.core.journal import lock_book, post_entries
 from ledger.core.money import format_gbp
+from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind
+from ledger.errors import Conflict
 from ledger.position.figures import budget_figures
 from ledger.store.tables import Account, Budget, Posting
 from ledger.store.tables.closing import BudgetClosure
-from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind
 
 
 def close_budget(session: Session, budget_id: int, *, closed_on: date, reason: str, closed_by: str) -> BudgetClosure:

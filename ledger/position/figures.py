@@ -43,17 +43,17 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger.budgets.budget import get_budget
+from ledger.budgets.parties import get_funder, get_holder
 from ledger.core import checks
 from ledger.core.accounts import CONTRIBUTION_CODE
 from ledger.core.balances import AccountBalance, FunderKey, budget_balances, funder_shares, holder_balances, totals_by_kind
-from ledger.budgets.budget import get_budget
-from ledger.loads.runs import PartSchedule, budget_schedule
-from ledger.errors import InvalidInput
 from ledger.core.money import split_pence
-from ledger.budgets.parties import get_funder, get_holder
+from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, EntryKind, PlanLineKind, PlanStatus
+from ledger.errors import InvalidInput
+from ledger.loads.runs import PartSchedule, budget_schedule
 from ledger.store.tables import Account, Budget, Category, Funder, JournalEntry, PlanLine, Posting, SupportPlanVersion, utcnow
 from ledger.store.tables.closing import SurplusThreshold
-from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, EntryKind, PlanLineKind, PlanStatus
 
 DEFAULT_WARN_WEEKS_TENTHS = 40
 """Warn when held funds would pay for more than 4 weeks."""

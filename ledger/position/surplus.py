@@ -25,18 +25,18 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.budgets.budget import get_budget
 from ledger.core import checks
 from ledger.core.accounts import CONTRIBUTION_CODE, account_ids_by_code, budget_account_code
 from ledger.core.balances import budget_balances
-from ledger.budgets.budget import get_budget
 from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN, NewEntry, NewPosting, PostOutcome
-from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import load_entry, lock_book, post_entry
 from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp, split_pence
+from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind, PlanStatus
+from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.position.figures import MoneyFigures, budget_figures
 from ledger.store.tables import Account, Budget, Funder, SupportPlanVersion
 from ledger.store.tables.closing import SurplusDecision
-from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind, PlanStatus
 
 DECISION_ACTIONS = ("accept", "reallocate", "return")
 """What ``record_surplus_decision`` takes; ``offset`` is recorded by the load offsets."""

@@ -33,22 +33,22 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.flags import raising as flags
 from ledger.core import journal_rows
-from ledger.reconcile.categorise import Categorised, Categoriser, spend_accounts
 from ledger.core.entries import NewEntry, NewPosting
-from ledger.errors import InvalidInput, NotFound
 from ledger.core.journal import collector_paused, lock_book, post_entries
 from ledger.core.money import format_gbp
 from ledger.core.periods import closed_quarter_containing
-from ledger.reconcile.lines import Decided, Line, MatchMethod
+from ledger.core.vocabulary import AccountKind, EntryKind
+from ledger.errors import InvalidInput, NotFound
+from ledger.flags import raising as flags
+from ledger.reconcile.categorise import Categorised, Categoriser, spend_accounts
 from ledger.reconcile.combinations import bank_credit_match, bank_debit_match
 from ledger.reconcile.ledger_side import Candidate, Scope, StatementKind, scope_of, unmatched_candidates
+from ledger.reconcile.lines import Decided, Line, MatchMethod
 from ledger.rules import merchant_key
 from ledger.store.tables import Account, ClosedPeriod, Posting, utcnow
 from ledger.store.tables.reconciliation import Categorisation, ReconciliationLock, ReconciliationMatch
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
-from ledger.core.vocabulary import AccountKind, EntryKind
 
 RECONCILER = "reconcile"
 """Who made the matches reconciliation made on its own (beside the person who ran it)."""

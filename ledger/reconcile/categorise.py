@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.core.accounts import budget_fixed_specs, categories_for_holder, ensure_accounts
+from ledger.core.vocabulary import UNCATEGORISED_CATEGORY, AccountKind
 from ledger.rules import merchant_key, shipped_category_rules
 from ledger.store.tables import Account, Budget, Category
 from ledger.store.tables.reconciliation import CategoryRule
-from ledger.core.vocabulary import UNCATEGORISED_CATEGORY, AccountKind
 
 UNCATEGORISED = UNCATEGORISED_CATEGORY[0]
 NO_RULE = ("none", "-")

@@ -7,11 +7,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.core import checks
 from ledger.budgets.budget import category_by_code
-from ledger.reconcile.categorise import UNCATEGORISED, MatchOn, RuleOrigin
-from ledger.errors import InvalidInput, NotFound
 from ledger.budgets.parties import get_holder
+from ledger.core import checks
+from ledger.errors import InvalidInput, NotFound
+from ledger.reconcile.categorise import UNCATEGORISED, MatchOn, RuleOrigin
 from ledger.rules import merchant_key
 from ledger.store.tables.base import utcnow
 from ledger.store.tables.reconciliation import CategoryRule

@@ -21,17 +21,17 @@ from datetime import timedelta
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from ledger.reconcile.exact_combinations import exact_combinations
+from ledger.core.vocabulary import EntryKind
 from ledger.money_in.funder_receipts import EARLY_PAYMENT_DAYS, record_funder_receipt
-from ledger.money_out.payables import BANK_REFERENCE_LENGTH_MAX, pay_payables
 from ledger.money_in.receipt_shares import REFERENCE_LENGTH_MAX, outstanding_instalments
+from ledger.money_out.payables import BANK_REFERENCE_LENGTH_MAX, pay_payables
+from ledger.reconcile.exact_combinations import exact_combinations
 from ledger.reconcile.ledger_side import Candidate
 from ledger.reconcile.lines import Line
 from ledger.store.tables import Budget, Funder
 from ledger.store.tables.funder_payments import ExpectedPayment
 from ledger.store.tables.payables import Payable
 from ledger.store.tables.reconciliation import ReconciliationMatchPart, RemittanceAdvice
-from ledger.core.vocabulary import EntryKind
 
 INSTALMENTS_PER_BUDGET_MAX = 6
 PAYABLES_CONSIDERED_MAX = 40

@@ -22,10 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from ledger.core.journal_rows import chunks
+from ledger.core.vocabulary import AccountKind
 from ledger.errors import InvalidInput
 from ledger.store.tables import Account, JournalEntry, Posting
 from ledger.store.tables.reconciliation import ReconciliationMatchPart
-from ledger.core.vocabulary import AccountKind
 
 
 class StatementKind:

@@ -18,17 +18,18 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.core import checks
 from ledger.budgets.budget import category_by_code
-from ledger.reconcile.categorise import MatchOn, RuleOrigin, spend_accounts
+from ledger.core import checks
 from ledger.core.entries import NewEntry, NewPosting
-from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.core.journal import lock_book, post_entries, post_entry, reverse_entry
 from ledger.core.money import format_gbp
+from ledger.core.vocabulary import UNCATEGORISED_CATEGORY, AccountKind, EntryKind
+from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.reconcile.automatic import locked_through, record_matches, unmatched_lines
-from ledger.reconcile.lines import Decided, Line, MatchMethod
+from ledger.reconcile.categorise import MatchOn, RuleOrigin, spend_accounts
 from ledger.reconcile.combinations import PayablesProposal, ReceivablesProposal, pay_proposal, record_receivables
 from ledger.reconcile.ledger_side import StatementKind, scope_of, unmatched_candidates
+from ledger.reconcile.lines import Decided, Line, MatchMethod
 from ledger.rules import merchant_key
 from ledger.store.tables import Account, Budget, Posting
 from ledger.store.tables.base import utcnow
@@ -40,7 +41,6 @@ from ledger.store.tables.reconciliation import (
     ReconciliationMatchPart,
 )
 from ledger.store.tables.statements import StatementLineRecord
-from ledger.core.vocabulary import UNCATEGORISED_CATEGORY, AccountKind, EntryKind
 
 PERSON_RULE = ("person", "-")
 SPLIT_PARTS_MAX = 20

@@ -16,14 +16,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.core import checks
-from ledger.reconcile.categorise import Categoriser
-from ledger.errors import Conflict, NotFound
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp
+from ledger.errors import Conflict, NotFound
 from ledger.reconcile.automatic import locked_through, unmatched_lines
-from ledger.reconcile.lines import Line
+from ledger.reconcile.categorise import Categoriser
 from ledger.reconcile.combinations import payables_proposals, receivables_proposals
 from ledger.reconcile.ledger_side import Candidate, StatementKind, scope_of, unmatched_candidates
+from ledger.reconcile.lines import Line
 from ledger.reconcile.manual import event
 from ledger.statements.storing import ledger_balance
 from ledger.store.tables import Account, Budget

@@ -20,11 +20,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
-from ledger.core import checks
 from ledger.budgets.budget import BUDGET_DATE_EARLIEST, BUDGET_DATE_LATEST, get_budget
-from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.core.journal import lock_book
 from ledger.budgets.plans import london_date
+from ledger.core import checks
+from ledger.core.journal import lock_book
+from ledger.core.vocabulary import BudgetStatus, FunderKind, ManagementOption, PlanStatus
+from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.reviews.due import (
     ANSWERS_REQUESTS,
     SHIPPED_INTERVALS,
@@ -41,7 +42,6 @@ from ledger.reviews.due import (
 from ledger.reviews.due import reviews_due as due_for_budget
 from ledger.store.tables import Budget, BudgetPart, Funder, FundingLine, Holder, SupportPlanVersion, utcnow
 from ledger.store.tables.reviews import BudgetReview, ReviewInterval, ReviewRequest
-from ledger.core.vocabulary import BudgetStatus, FunderKind, ManagementOption, PlanStatus
 
 log = logging.getLogger(__name__)
 

@@ -18,14 +18,15 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.core import checks
 from ledger.budgets.budget import get_budget
-from ledger.errors import Conflict, InvalidInput
+from ledger.budgets.plans import agreed_version_on
+from ledger.core import checks
 from ledger.core.journal import lock_book
 from ledger.core.periods import Quarter, parse_quarter
-from ledger.budgets.plans import agreed_version_on
-from ledger.reviews.plan_reviews import record_review_held
+from ledger.core.vocabulary import ManagementOption
+from ledger.errors import Conflict, InvalidInput
 from ledger.reviews.due import ReviewKind, quarterly_review_due_on
+from ledger.reviews.plan_reviews import record_review_held
 from ledger.store.tables import Budget, BudgetPart, PlanOutcome, SupportPlanVersion
 from ledger.store.tables.quality_reviews import (
     ACTION_STATUSES,
@@ -37,7 +38,6 @@ from ledger.store.tables.quality_reviews import (
     QualityReviewOutcome,
 )
 from ledger.store.tables.reviews import BudgetReview
-from ledger.core.vocabulary import ManagementOption
 
 TEXT_MAX = 4000
 ITEMS_MAX = 50

@@ -18,8 +18,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ledger.core import checks
 from ledger.access.visibility import Principal, visible_budget_ids
+from ledger.core import checks
 from ledger.errors import NotFound
 from ledger.store.tables.base import utcnow
 from ledger.store.tables.report_documents import ReportDocument

@@ -21,10 +21,10 @@ from functools import cache
 from importlib import resources
 from typing import Any, TypeVar
 
+from ledger.core.vocabulary import STANDARD_CATEGORIES
 from ledger.rules import rule_json as read
 from ledger.rules.matching import MccEntry, MccIndex, PatternEntry, PatternIndex
 from ledger.rules.merchant_names import merchant_key
-from ledger.core.vocabulary import STANDARD_CATEGORIES
 
 SPEND_CHECK_CODES = ("EXCLUDED_MCC", "EXCLUDED_MERCHANT", "CASH_WITHDRAWAL", "CHECK_VENUE")
 """Every code a spend check can raise, most serious first (the order of ``check``'s hits)."""

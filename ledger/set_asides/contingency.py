@@ -25,19 +25,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger.budgets.budget import category_by_code, get_budget, parts_of
+from ledger.budgets.plans import agreed_version_on, latest_agreed, london_date
 from ledger.core import checks
 from ledger.core.accounts import account_ids_by_code, budget_account_code
 from ledger.core.balances import signed_sums
-from ledger.budgets.budget import category_by_code, get_budget, parts_of
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome
-from ledger.errors import Conflict, InvalidInput
 from ledger.core.journal import lock_book, post_entry
 from ledger.core.money import format_gbp
 from ledger.core.periods import closed_quarter_containing, closed_quarters
-from ledger.budgets.plans import agreed_version_on, latest_agreed, london_date
+from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind, Holding
+from ledger.errors import Conflict, InvalidInput
 from ledger.store.tables import Budget, Category, JournalEntry, Posting
 from ledger.store.tables.budget_money import ContingencyUse
-from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind, Holding
 
 LONDON = ZoneInfo("Europe/London")
 REASON_LENGTH_MAX = 1000

@@ -38,18 +38,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from ledger.core.accounts import account_ids_by_code, budget_account_code
 from ledger.budgets.budget import get_budget
-from ledger.set_asides.contingency import ring_fence_contingency
+from ledger.budgets.plans import agreed_version_on
+from ledger.core.accounts import account_ids_by_code, budget_account_code
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome
-from ledger.errors import Conflict, InvalidInput
 from ledger.core.journal import lock_book, post_entries
 from ledger.core.money import split_pence
 from ledger.core.periods import closed_quarter_containing, closed_quarters
-from ledger.budgets.plans import agreed_version_on
+from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind, PlanStatus
+from ledger.errors import Conflict, InvalidInput
+from ledger.set_asides.contingency import ring_fence_contingency
 from ledger.store.tables import Budget, SupportPlanVersion, utcnow
 from ledger.store.tables.budget_money import TopSliceTaken
-from ledger.core.vocabulary import AccountKind, BudgetStatus, EntryKind, PlanStatus
 
 LONDON = ZoneInfo("Europe/London")
 FULL_MONTH_WEIGHT = 10_000

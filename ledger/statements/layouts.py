@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.core import checks
 from ledger.budgets import parties
+from ledger.core import checks
 from ledger.errors import NotFound
 from ledger.store.tables.statements import CsvLayoutDefinition
 

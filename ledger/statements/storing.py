@@ -37,14 +37,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ledger.core.balances import natural, signed_sums
-from ledger.errors import InvalidInput, NotFound
 from ledger.core.journal import lock_book
 from ledger.core.money import format_gbp
+from ledger.core.vocabulary import AccountKind
+from ledger.errors import InvalidInput, NotFound
 from ledger.statements.keys import LineKeys
 from ledger.statements.totals import StatementTally
 from ledger.store.tables import Account
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
-from ledger.core.vocabulary import AccountKind
 
 STATEMENT_ACCOUNT_KINDS = (AccountKind.CARD, AccountKind.CASH, AccountKind.UNALLOCATED)
 BATCH_LINES = 2000

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ledger.store.database import Database
 from ledger.access.users import UserSpec, create_user, issue_api_token
+from ledger.store.database import Database
 
 PASSWORD = "correct horse battery staple"
 

@@ -7,8 +7,9 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties, plans
 from ledger.core import accounts
-from ledger.budgets import budget as budgets, parties, plans
 from ledger.store.tables import Budget, Funder, Holder, Person, SupportPlanVersion
 
 TODAY = date(2026, 11, 24)

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from ledger.core.entries import NewEntry, NewPosting
 from ledger.core.journal import post_entry
-from ledger.store.tables import Budget
 from ledger.core.vocabulary import EntryKind
+from ledger.store.tables import Budget
 from tests.support.builders import World
 from web.statement_import import import_statement
 

@@ -15,8 +15,8 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 
 from ledger.core import journal
-from ledger.store.database import Database
 from ledger.core.entries import NewEntry, NewPosting, PostOutcome
+from ledger.store.database import Database
 
 ERRORS_KEPT = 20
 

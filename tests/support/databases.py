@@ -19,10 +19,11 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from ledger.store import migrate
-from ledger.store.database import APP_ROLE_DEFAULT as APP_ROLE, Database
-from ledger.store.tables import metadata
 from ledger.core.vocabulary import SEEDED_CATEGORIES
+from ledger.store import migrate
+from ledger.store.database import APP_ROLE_DEFAULT as APP_ROLE
+from ledger.store.database import Database
+from ledger.store.tables import metadata
 
 REVIEW_INTERVAL_SEED = importlib.import_module("ledger.store.migrations.versions.0007_reviews").SEED
 

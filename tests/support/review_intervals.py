@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from ledger.store.database import Database
-from ledger.reviews.plan_reviews import set_review_interval
 from ledger.reviews.due import SHIPPED_INTERVALS
+from ledger.reviews.plan_reviews import set_review_interval
+from ledger.store.database import Database
 
 
 def reset_review_intervals(db: Database) -> None:

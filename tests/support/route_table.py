@@ -40,26 +40,27 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.routing import Mount
 
-from ledger.core import accounts
-from ledger.budgets import budget as budgets, parties, plans
-from ledger.reconcile.category_rules import define_rule
-from ledger.store.database import Database
-from ledger.core.entries import NewEntry, NewPosting
-from ledger.flags.evidence import attach_evidence
-from ledger.money_in.expected_payments import add_expected_payment
-from ledger.flags.recovery import request_recovery
-from ledger.core.journal import post_entry
+from ledger.access.users import UserSpec, create_user, digest, issue_api_token, link_family
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties, plans
 from ledger.budgets.pauses import pause_budget
+from ledger.core import accounts
+from ledger.core.entries import NewEntry, NewPosting
+from ledger.core.journal import post_entry
+from ledger.core.periods import parse_quarter
+from ledger.core.vocabulary import EntryKind
+from ledger.flags.evidence import attach_evidence
+from ledger.flags.recovery import request_recovery
+from ledger.money_in.expected_payments import add_expected_payment
 from ledger.money_out.payables import approve_invoice
 from ledger.money_out.pools import create_pool
-from ledger.reviews.quality_reviews import AttendeeSpec, QualityReviewSpec, record_quality_review
 from ledger.reconcile.automatic import reconcile_accounts
-from ledger.core.periods import parse_quarter
+from ledger.reconcile.category_rules import define_rule
+from ledger.reviews.quality_reviews import AttendeeSpec, QualityReviewSpec, record_quality_review
+from ledger.store.database import Database
 from ledger.store.tables.access import UserSession
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementLineRecord
-from ledger.access.users import UserSpec, create_user, digest, issue_api_token, link_family
-from ledger.core.vocabulary import EntryKind
 from reports.generate import generate
 from reports.params import ReportParams, parse_month, quarter_period
 from web.auth import SESSION_COOKIE

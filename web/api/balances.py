@@ -10,16 +10,17 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
 from ledger.core import accounts as chart
 from ledger.core import balances, history
-from ledger.budgets import budget as budgets, parties
 from ledger.core.accounts import CONTRIBUTION_CODE
 from ledger.core.balances import AccountBalance
 from ledger.errors import InvalidInput
 from ledger.store.tables import Budget, Category, Funder
-from web.auth import principal
 from web.api.common import ERROR_RESPONSES, IsoDate, RecordId, amount_text, database
 from web.api.journal import EntryOut, account_codes, entry_out
+from web.auth import principal
 
 router = APIRouter(tags=["balances"], responses=ERROR_RESPONSES)
 

@@ -8,7 +8,9 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from ledger.budgets import budget as budgets, parties
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
+from ledger.money_out.notional import RecordedCost, notional_costs, record_notional_cost
 from ledger.set_asides.contingency import (
     RecordedUse,
     contingency_position,
@@ -16,10 +18,9 @@ from ledger.set_asides.contingency import (
     ring_fence_contingency,
     use_contingency,
 )
-from ledger.money_out.notional import RecordedCost, notional_costs, record_notional_cost
+from ledger.set_asides.top_slice import TopSliceRun, take_due_top_slices, top_slice_schedule
 from ledger.store.tables import Category
 from ledger.store.tables.budget_money import ContingencyUse, NotionalCost
-from ledger.set_asides.top_slice import TopSliceRun, take_due_top_slices, top_slice_schedule
 from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 from web.clock import today_in_england
 

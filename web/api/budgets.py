@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from ledger.access import visibility as access
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties, plans
 from ledger.core import accounts as chart
-from ledger.budgets import budget as budgets, parties, plans
-from ledger.store.tables import Account, Budget, BudgetContact, BudgetPart, Category
 from ledger.core.vocabulary import Cadence, ContactRole, DrawdownTiming, Holding, ManagementOption
+from ledger.store.tables import Account, Budget, BudgetContact, BudgetPart, Category
+from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 from web.auth import principal
-from web.api.common import AmountPence, ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 
 router = APIRouter(tags=["budgets"], responses=ERROR_RESPONSES)
 

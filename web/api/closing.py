@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from ledger.budgets.budget import get_budget
-from ledger.position.closing import close_budget, closure_of
 from ledger.errors import InvalidInput
+from ledger.position.closing import close_budget, closure_of
 from ledger.position.surplus import ReturnedShare, record_surplus_decision, return_surplus, returned_shares, surplus_decisions
 from ledger.store.tables.closing import BudgetClosure, SurplusDecision
 from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database

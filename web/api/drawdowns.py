@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from ledger.budgets import budget as budgets, parties
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
+from ledger.budgets.pauses import end_pause, pause_budget, pauses_of
+from ledger.loads.offsets import OffsetView, offset_against_loads, offsets_of
 from ledger.loads.runs import DrawdownRun, budget_schedule, post_due_drawdowns
 from ledger.loads.schedule import due_at
-from ledger.loads.offsets import OffsetView, offset_against_loads, offsets_of
-from ledger.budgets.pauses import end_pause, pause_budget, pauses_of
 from ledger.store.tables import BudgetPause
 from web.api.common import (
     ERROR_RESPONSES,

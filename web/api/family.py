@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
-from ledger.access.visibility import require_budget
 from ledger.access.log import FAMILY_BALANCE_PAGE, record_access
+from ledger.access.visibility import require_budget
 from ledger.store.tables.access import FamilyLink
 from reports.balance_page import balance_page
 from web.api.common import ERROR_RESPONSES, RecordId, amount_text, database

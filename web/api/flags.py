@@ -15,13 +15,13 @@ from pydantic import BaseModel, Field
 
 from ledger.flags import evidence as evidence_files
 from ledger.flags import recovery, views, workflow
+from ledger.flags.funder_rules import flag_settings, save_spend_checks, set_flag_settings, spend_check_versions
 from ledger.flags.queries import FlagFilter, find_flags
 from ledger.flags.raising import FlagCode, raise_flags
 from ledger.flags.states import FlagState
-from ledger.flags.funder_rules import flag_settings, save_spend_checks, set_flag_settings, spend_check_versions
 from ledger.rules import shipped_spend_checks_text
-from web.auth import principal
 from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
+from web.auth import principal
 
 router = APIRouter(tags=["flags"], responses=ERROR_RESPONSES)
 

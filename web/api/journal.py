@@ -6,7 +6,7 @@ entry for a replay with the same content, 409 for the same key with other conten
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
@@ -14,15 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.access import visibility as access
+from ledger.budgets.parties import get_holder
 from ledger.core import accounts as chart
 from ledger.core import journal, periods
 from ledger.core.entries import KEY_LENGTH_MAX, NewEntry, NewPosting, PostResult, Provenance, StoredEntry
-from ledger.errors import Conflict, NotFound
-from ledger.budgets.parties import get_holder
-from ledger.store.tables import Account, ClosedPeriod
 from ledger.core.vocabulary import EntryKind
+from ledger.errors import Conflict, NotFound
+from ledger.store.tables import Account, ClosedPeriod
+from web.api.common import ERROR_RESPONSES, AmountPence, EntryId, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 from web.auth import principal
-from web.api.common import AmountPence, ERROR_RESPONSES, EntryId, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
 from web.clock import today_in_england
 
 router = APIRouter(tags=["journal"], responses=ERROR_RESPONSES)

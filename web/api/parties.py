@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 
 from ledger.access import visibility as access
 from ledger.budgets import parties
-from ledger.store.tables import Funder, Holder, Person, Representative
 from ledger.core.vocabulary import EligibilityGroup, FunderKind, HolderKind, LegalBasis
+from ledger.store.tables import Funder, Holder, Person, Representative
+from web.api.common import ERROR_RESPONSES, Bool, Int, IsoDate, LocalTime, RecordId, Schema, UtcTimestamp, database, local_time
 from web.auth import principal
-from web.api.common import Bool, ERROR_RESPONSES, Int, IsoDate, LocalTime, RecordId, Schema, UtcTimestamp, database, local_time
 from web.clock import today_in_england
 
 router = APIRouter(tags=["parties"], responses=ERROR_RESPONSES)

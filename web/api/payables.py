@@ -15,7 +15,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, Strict
 
-from ledger.budgets import budget as budgets, parties
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
 from ledger.money_out.payable_lines import LineSpec
 from ledger.money_out.payable_views import PayableView, payables_of
 from ledger.money_out.payables import ApprovalResult, PaymentResult, approve_invoice, approve_wages, cancel_payable, pay_payables

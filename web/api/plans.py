@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -11,10 +11,11 @@ from pydantic import AfterValidator, BaseModel, Field, StrictStr
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 
-from ledger.budgets import budget as budgets, plans
-from ledger.store.tables import Category, SupportPlanVersion
+from ledger.budgets import budget as budgets
+from ledger.budgets import plans
 from ledger.core.vocabulary import Holding, ManagementOption, PlanLineKind
-from web.api.common import AmountPence, ERROR_RESPONSES, Int, IsoDate, IsoTimestamp, RecordId, Schema, UtcTimestamp, amount_text, database
+from ledger.store.tables import Category, SupportPlanVersion
+from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, IsoTimestamp, RecordId, Schema, UtcTimestamp, amount_text, database
 
 router = APIRouter(tags=["plans"], responses=ERROR_RESPONSES)
 

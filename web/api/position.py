@@ -14,10 +14,10 @@ from pydantic import BaseModel, Field
 from ledger.loads.runs import PartSchedule
 from ledger.loads.schedule import due_at
 from ledger.position.figures import MoneyFigures, SurplusState, budget_position, holder_positions, set_surplus_thresholds, tenths_text
-from ledger.store.tables.closing import SurplusThreshold
 from ledger.position.transition import placement_comparison, transition_position
-from web.auth import principal
+from ledger.store.tables.closing import SurplusThreshold
 from web.api.common import ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
+from web.auth import principal
 
 router = APIRouter(tags=["position"], responses=ERROR_RESPONSES)
 

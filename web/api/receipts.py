@@ -13,13 +13,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from ledger.budgets import budget as budgets, parties
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
 from ledger.money_in.contributions import contributions_of, record_contribution
 from ledger.money_in.expected_payments import ExpectedPaymentView, PaymentFrequency, expected_payments, schedule_expected_payments
 from ledger.money_in.funder_receipts import attribute_unallocated, funder_receipts, record_funder_receipt
 from ledger.money_in.receipt_views import AttributionView, ContributionView, ReceiptView, Recorded, ShareView
-from web.auth import principal
 from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, amount_text, database
+from web.auth import principal
 
 router = APIRouter(tags=["receipts"], responses=ERROR_RESPONSES)
 

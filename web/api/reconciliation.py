@@ -12,12 +12,12 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from ledger.core import checks
 from ledger.budgets import parties
 from ledger.budgets.budget import budget_by_reference
-from ledger.reconcile.category_rules import define_rule, retire_rule, rules_of
+from ledger.core import checks
 from ledger.errors import InvalidInput, NotFound
 from ledger.reconcile.automatic import ReconcileOptions, reconcile_accounts
+from ledger.reconcile.category_rules import define_rule, retire_rule, rules_of
 from ledger.reconcile.combinations import ReceivablesProposal
 from ledger.reconcile.manual import SplitPart, match_line, recategorise, split_line, unmatch_line
 from ledger.reconcile.status import AccountStatus, account_status, lock_reconciled, locks_of, reopen_reconciled, unmatched_queue

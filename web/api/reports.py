@@ -14,20 +14,28 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
-from ledger.access.visibility import funded_budget_ids
 from ledger.access.log import AUDITOR_EXPORT, record_access
+from ledger.access.visibility import funded_budget_ids
 from ledger.budgets.budget import get_budget
-from ledger.errors import InvalidInput, NotFound
 from ledger.budgets.parties import get_funder, get_holder
-from ledger.reviews.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, QualityReviewView, quality_review_of, record_quality_review
+from ledger.errors import InvalidInput, NotFound
+from ledger.reviews.quality_reviews import (
+    ActionSpec,
+    AttendeeSpec,
+    OutcomeRatingSpec,
+    QualityReviewSpec,
+    QualityReviewView,
+    quality_review_of,
+    record_quality_review,
+)
 from ledger.reviews.report_documents import Trigger, documents_visible_to, get_document, list_documents
 from ledger.store.tables.report_documents import ReportDocument
 from reports.catalogue import REPORTS, ReportKind, report_kind
 from reports.generate import generate, kept_version, make_document, render_kept
 from reports.params import ReportParams, parse_period
 from reports.render import DOCUMENT_FORMATS, MEDIA_TYPES, Format, render
-from web.auth import principal
 from web.api.common import ERROR_RESPONSES, AmountPence, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
+from web.auth import principal
 from web.clock import ENGLAND, today_in_england
 
 router = APIRouter(tags=["reports"], responses=ERROR_RESPONSES)

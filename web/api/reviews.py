@@ -11,7 +11,9 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from ledger.access import visibility as access
-from ledger.budgets import budget as budgets, parties
+from ledger.budgets import budget as budgets
+from ledger.budgets import parties
+from ledger.reviews.due import ReviewDue, ReviewKind
 from ledger.reviews.plan_reviews import (
     record_review_held,
     request_review,
@@ -22,10 +24,9 @@ from ledger.reviews.plan_reviews import (
     reviews_held,
     set_review_interval,
 )
-from ledger.reviews.due import ReviewDue, ReviewKind
 from ledger.store.tables.reviews import BudgetReview, ReviewInterval, ReviewRequest
-from web.auth import principal
 from web.api.common import ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, database
+from web.auth import principal
 from web.clock import today_in_england
 
 router = APIRouter(tags=["reviews"], responses=ERROR_RESPONSES)

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from ledger.access.users import UserSpec, create_user, get_user, issue_api_token, link_family, list_users
 from ledger.access.visibility import Principal
 from ledger.budgets.budget import budget_by_reference
-from ledger.errors import LedgerError
 from ledger.budgets.parties import list_funders, list_holders
+from ledger.errors import LedgerError
 from ledger.store.tables import Budget, Representative
 from ledger.store.tables.access import ROLES, FamilyLink
-from ledger.access.users import UserSpec, create_user, get_user, issue_api_token, link_family, list_users
 from web.pages.access import ADMIN_PAGES
 from web.pages.render import page
 

@@ -11,17 +11,17 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from ledger.flags import views, workflow
-from ledger.access.visibility import Principal, require_budget
 from ledger.access.log import FAMILY_BALANCE_PAGE, record_access
 from ledger.access.resources import require_visible
+from ledger.access.visibility import Principal, require_budget
+from ledger.core.vocabulary import AccountKind
 from ledger.errors import InvalidInput, LedgerError, NotFound
+from ledger.flags import views, workflow
 from ledger.flags.evidence import EVIDENCE_BYTES_MAX, attach_evidence
 from ledger.reviews.plan_reviews import request_review
 from ledger.store.tables import Account
 from ledger.store.tables.access import FamilyLink
 from ledger.store.tables.flags import Flag
-from ledger.core.vocabulary import AccountKind
 from reports.balance_page import balance_page
 from web.clock import ENGLAND, today_in_england
 from web.pages.access import FAMILY_PAGES

@@ -14,15 +14,15 @@ from fastapi.responses import Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ledger.budgets import plans
 from ledger.access.visibility import Principal, funded_budget_ids, require_budget
-from ledger.core.balances import natural
+from ledger.budgets import plans
 from ledger.budgets.budget import get_budget, parts_of
-from ledger.set_asides.contingency import contingency_uses
+from ledger.core.balances import natural
+from ledger.core.vocabulary import AccountKind
 from ledger.position.figures import BudgetPosition, FunderPosition, MoneyFigures, SurplusState, budget_position
 from ledger.reviews.plan_reviews import reviews_due
+from ledger.set_asides.contingency import contingency_uses
 from ledger.store.tables import Account, Category, Funder, Holder, Person
-from ledger.core.vocabulary import AccountKind
 from reports.funder_view_reads import BudgetView, Share, budget_views, funder_scope
 from reports.funder_views import basis_points, exceptions_first, reasons, sentence
 from web.clock import today_in_england

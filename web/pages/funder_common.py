@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.access.visibility import Principal, funded_budget_ids
-from ledger.store.database import Database
-from ledger.errors import InvalidInput, NotFound
 from ledger.core.money import AmountError, parse_amount, to_pence
+from ledger.errors import InvalidInput, NotFound
+from ledger.store.database import Database
 from ledger.store.tables import Account, Funder
 from reports.formatting import day_text
 

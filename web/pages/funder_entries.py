@@ -16,12 +16,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from ledger.access.visibility import Principal, require_budget
 from ledger.access.resources import require_visible
-from ledger.core.balances import funder_shares
+from ledger.access.visibility import Principal, require_budget
 from ledger.budgets.budget import get_budget
-from ledger.errors import InvalidInput, NotFound
+from ledger.core.balances import funder_shares
 from ledger.core.journal import load_entry
+from ledger.errors import InvalidInput, NotFound
 from ledger.store.tables import Account, Budget, JournalEntry
 from ledger.store.tables.flags import Flag
 from web.pages.access import FUNDER_PAGES

@@ -17,14 +17,14 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.flags import recovery, steps, views, workflow
-from ledger.access.visibility import Principal, funded_budget_ids
 from ledger.access.resources import require_visible
+from ledger.access.visibility import Principal, funded_budget_ids
+from ledger.core.money import format_amount
 from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.flags import recovery, steps, views, workflow
 from ledger.flags.evidence import evidence_content
 from ledger.flags.states import ActorRole
 from ledger.flags.views import FlagView
-from ledger.core.money import format_amount
 from ledger.store.tables import Account, Budget, Funder, Holder
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from reports.audit_reads import london
@@ -32,8 +32,19 @@ from reports.formatting import day_text, moment_text
 from web.clock import today_in_england
 from web.pages.access import FUNDER_PAGES
 from web.pages.funder_common import (
-    BIG_ID_MAX, CODE_WORDS, ID_MAX, PAGE_SIZE, STATE_ORDER, FormChecks, FormProblem, database, date_from_form, funded_ids, pence_from_form,
-    text_from_form, words,
+    BIG_ID_MAX,
+    CODE_WORDS,
+    ID_MAX,
+    PAGE_SIZE,
+    STATE_ORDER,
+    FormChecks,
+    FormProblem,
+    database,
+    date_from_form,
+    funded_ids,
+    pence_from_form,
+    text_from_form,
+    words,
 )  # fmt: skip
 from web.pages.funder_reads import count_of, flag_query, flag_rows
 from web.pages.render import page

@@ -25,7 +25,16 @@ from web.pages import funder_budgets, funder_entries, funder_flags, funder_repor
 from web.pages.access import FUNDER_PAGES
 from web.pages.funder_common import WORKING_STATES, database, funder_of, month_of, words
 from web.pages.funder_reads import (
-    AccountProblem, FlagRow, SurplusRow, flag_counts, flag_query, flag_rows, holder_names, overdue_reviews, surplus_held, unreconciled_accounts,
+    AccountProblem,
+    FlagRow,
+    SurplusRow,
+    flag_counts,
+    flag_query,
+    flag_rows,
+    holder_names,
+    overdue_reviews,
+    surplus_held,
+    unreconciled_accounts,
 )  # fmt: skip
 from web.pages.render import page
 

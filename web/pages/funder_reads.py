@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session, aliased
 
 from ledger.core.balances import AccountBalance, natural
 from ledger.core.money import split_pence
+from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, PlanLineKind, PlanStatus
 from ledger.position.figures import MoneyFigures, PlanFigures, SurplusState, Thresholds, money_figures, plan_in_force, thresholds_of
-from ledger.reviews.plan_reviews import reviews_due
 from ledger.reviews.due import ReviewDue
+from ledger.reviews.plan_reviews import reviews_due
 from ledger.store.tables import Account, Budget, Category, Holder, JournalEntry, Person, PlanLine, Posting, SupportPlanVersion
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
-from ledger.core.vocabulary import TRANSITION_CATEGORY, AccountKind, PlanLineKind, PlanStatus
 from web.pages.funder_common import STATE_ORDER
 
 # --- flags --------------------------------------------------------------------------------------

@@ -18,15 +18,15 @@ from fastapi.responses import Response
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from ledger.access.visibility import Principal, funded_budget_ids, require_budget
 from ledger.access.log import AUDITOR_EXPORT, record_access
 from ledger.access.resources import require_visible
-from ledger.errors import InvalidInput, LedgerError, NotFound
+from ledger.access.visibility import Principal, funded_budget_ids, require_budget
 from ledger.core.periods import parse_quarter, quarter_of
+from ledger.core.vocabulary import FunderKind
+from ledger.errors import InvalidInput, LedgerError, NotFound
 from ledger.reviews.due import quarter_words
 from ledger.reviews.report_documents import documents_visible_to, get_document, list_documents, model_json_of
 from ledger.store.tables import Budget, Funder
-from ledger.core.vocabulary import FunderKind
 from reports.audit_reads import AuditScope
 from reports.catalogue import report_kind
 from reports.document import Facts, Paragraphs, Table, from_json

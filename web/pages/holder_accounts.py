@@ -13,11 +13,11 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger.core.vocabulary import AccountKind
 from ledger.reconcile.automatic import locked_through, unmatched_lines
 from ledger.reconcile.ledger_side import Candidate, Scope, StatementKind, unmatched_candidates
 from ledger.store.tables import Account
 from ledger.store.tables.statements import StatementLineRecord
-from ledger.core.vocabulary import AccountKind
 from web.pages.holder_common import StatementAccount
 
 KIND_OF_ACCOUNT = {AccountKind.CARD: StatementKind.CARD, AccountKind.CASH: StatementKind.BUDGET_BANK, AccountKind.UNALLOCATED: StatementKind.CLIENT_BANK}

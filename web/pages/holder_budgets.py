@@ -15,21 +15,21 @@ from fastapi.responses import Response
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ledger.access.visibility import Principal, require_budget
 from ledger.access.resources import require_visible
+from ledger.access.visibility import Principal, require_budget
 from ledger.budgets.budget import contacts_of, get_budget, parts_of
-from ledger.set_asides.contingency import contingency_position, contingency_uses
-from ledger.core.history import budget_history
-from ledger.money_out.payable_views import payables_of
 from ledger.budgets.plans import versions_of, view
+from ledger.core.history import budget_history
+from ledger.core.vocabulary import AccountKind
+from ledger.money_out.payable_views import payables_of
 from ledger.position.figures import MoneyFigures, budget_position, holder_positions
-from ledger.reviews.report_documents import documents_visible_to, get_document, list_documents
 from ledger.reviews.plan_reviews import reviews_due
+from ledger.reviews.report_documents import documents_visible_to, get_document, list_documents
+from ledger.set_asides.contingency import contingency_position, contingency_uses
 from ledger.store.tables import Account, Category, Funder, JournalEntry, Person, Posting
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.quality_reviews import QualityReview
 from ledger.store.tables.statements import StatementImport
-from ledger.core.vocabulary import AccountKind
 from reports.generate import render_kept
 from reports.render import DOCUMENT_FORMATS, Format
 from web.clock import ENGLAND, today_in_england

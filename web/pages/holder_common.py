@@ -13,14 +13,14 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.core import money
-from ledger.access.visibility import Principal
 from ledger.access.resources import require_visible
-from ledger.store.database import Database
+from ledger.access.visibility import Principal
+from ledger.core import money
+from ledger.core.vocabulary import AccountKind
 from ledger.errors import NotFound
 from ledger.statements.storing import STATEMENT_ACCOUNT_KINDS
+from ledger.store.database import Database
 from ledger.store.tables import Account, Budget, Person
-from ledger.core.vocabulary import AccountKind
 
 Errors = list[tuple[str, str]]
 """(field id, message) pairs: what ``macros.error_summary`` lists, each linking to its field."""

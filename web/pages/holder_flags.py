@@ -14,12 +14,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ledger.flags import steps, views, workflow
-from ledger.access.visibility import Principal, require_budget
 from ledger.access.resources import require_visible
+from ledger.access.visibility import Principal, require_budget
 from ledger.errors import LedgerError, NotFound
-from ledger.flags.evidence import EVIDENCE_BYTES_MAX, EvidenceKind, attach_evidence, evidence_content
+from ledger.flags import steps, views, workflow
 from ledger.flags.catalogue import FlagCode
+from ledger.flags.evidence import EVIDENCE_BYTES_MAX, EvidenceKind, attach_evidence, evidence_content
 from ledger.flags.states import FlagState
 from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementLineRecord

@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from ledger.access.visibility import Principal
 from ledger.access.resources import require_visible
+from ledger.access.visibility import Principal
 from ledger.errors import Conflict, InvalidInput
 from ledger.money_out.payable_views import get_payable, payables_of
 from ledger.money_out.payroll_runs import approve_and_pay, import_payroll_run

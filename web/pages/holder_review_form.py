@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from ledger.errors import LedgerError
 from ledger.core.money import format_amount
+from ledger.errors import LedgerError
 from ledger.reviews.quality_reviews import ActionSpec, AttendeeSpec, OutcomeRatingSpec, QualityReviewSpec, QualityReviewView
 from ledger.store.tables import PlanOutcome
 from ledger.store.tables.quality_reviews import MONEY_DECISIONS, OUTCOME_RATINGS, QualityReviewAction

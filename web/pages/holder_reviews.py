@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from ledger.access.visibility import Principal, require_budget
 from ledger.budgets.budget import get_budget
-from ledger.errors import LedgerError, NotFound
-from ledger.core.periods import Quarter, parse_quarter
 from ledger.budgets.plans import agreed_version_on
+from ledger.core.periods import Quarter, parse_quarter
+from ledger.errors import LedgerError, NotFound
+from ledger.reviews.due import quarter_words
+from ledger.reviews.plan_reviews import reviews_due
 from ledger.reviews.quality_reviews import open_actions_before, quality_review_of, record_quality_review
 from ledger.reviews.report_documents import Trigger
-from ledger.reviews.plan_reviews import reviews_due
-from ledger.reviews.due import quarter_words
 from ledger.store.tables import Budget, PlanOutcome
 from ledger.store.tables.quality_reviews import QualityReview
 from reports.generate import generate, kept_version, make_document, render_kept
@@ -35,7 +35,15 @@ from web.clock import ENGLAND, today_in_england
 from web.pages.access import HOLDER_PAGES
 from web.pages.holder_common import budget_names, database, holder_of, whole_id
 from web.pages.holder_review_form import (
-    ATTENDEES, CARRIED_WORDS, DECISION_WORDS, NEW_ACTIONS, RATING_WORDS, ReviewForm, filled_from, ledger_error, read_review,
+    ATTENDEES,
+    CARRIED_WORDS,
+    DECISION_WORDS,
+    NEW_ACTIONS,
+    RATING_WORDS,
+    ReviewForm,
+    filled_from,
+    ledger_error,
+    read_review,
 )  # fmt: skip
 from web.pages.render import page
 

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from importers import STATEMENT_BYTES_MAX
 from importers.csv_layouts import shipped_layouts
-from ledger.access.visibility import Principal, require_budget
 from ledger.access.resources import require_visible
-from ledger.errors import LedgerError, NotFound
+from ledger.access.visibility import Principal, require_budget
 from ledger.core.money import format_gbp
+from ledger.errors import LedgerError, NotFound
 from ledger.statements.layouts import layouts_of
 from ledger.statements.storing import ledger_balance, lines_of_import, statement_import
 from ledger.store.tables import Account

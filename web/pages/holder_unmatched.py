@@ -11,15 +11,15 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import or_, select
 
-from ledger.access.visibility import Principal, require_budget, require_funder
 from ledger.access.resources import require_visible
+from ledger.access.visibility import Principal, require_budget, require_funder
+from ledger.core.vocabulary import AccountKind
 from ledger.errors import InvalidInput, LedgerError, NotFound
 from ledger.reconcile.automatic import reconcile_accounts
 from ledger.reconcile.combinations import ReceivablesProposal
 from ledger.reconcile.manual import match_line
 from ledger.reconcile.status import unmatched_queue
 from ledger.store.tables import Category
-from ledger.core.vocabulary import AccountKind
 from web.pages.access import HOLDER_PAGES
 from web.pages.holder_accounts import account_states
 from web.pages.holder_common import Errors, budget_names, database, holder_of, statement_account_of, statement_accounts, whole_id

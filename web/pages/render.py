@@ -15,8 +15,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from ledger.access.visibility import Principal, Role
 from reports.branding import branding_from_environment
-from reports.formatting import day_text, display, money_text, tenths_text, whole_pounds_text
 from reports.document import ValueKind
+from reports.formatting import day_text, display, money_text, tenths_text, whole_pounds_text
 from reports.pictures import picture_for_category, picture_svg
 
 TEMPLATES = Path(__file__).parent / "templates"

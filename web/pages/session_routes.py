@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ledger.store.database import Database
 from ledger.access.users import SESSION_HOURS, SignInRefused, TooManyAttempts, authenticate, end_session, new_secret, record_failure, start_session
+from ledger.store.database import Database
 from web.auth import SESSION_COOKIE, signed_of
 from web.pages.access import ANY_SIGNED_IN
 from web.pages.render import HOME, page

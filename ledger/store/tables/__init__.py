@@ -9,8 +9,8 @@ from ledger.store.tables.budgets import Budget, BudgetContact, BudgetPart, Categ
 from ledger.store.tables.drawdowns import BudgetPause, Drawdown
 from ledger.store.tables.journal import Account, ClosedPeriod, JournalEntry, LedgerBook, Posting
 from ledger.store.tables.parties import Funder, Holder, Person, Representative
-from ledger.store.tables.scheduler import APSCHEDULER_JOBS, SchedulerLease
 from ledger.store.tables.plans import FundingLine, PlanLine, PlanOutcome, PlanPartAmount, SupportPlanVersion
+from ledger.store.tables.scheduler import APSCHEDULER_JOBS, SchedulerLease
 
 # Later money flows keep their tables in their own modules (import the classes from there);
 # importing them here registers them with the metadata.
