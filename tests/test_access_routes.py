@@ -30,6 +30,7 @@ from fastapi import FastAPI
 from httpx2 import Response
 from sqlalchemy import select
 
+from ledger.access.users import UserSpec, create_user, link_family
 from ledger.position.figures import budget_position
 from ledger.store.database import Database
 from ledger.store.tables import metadata
@@ -44,9 +45,12 @@ from tests.support.route_table import (
     FACTS,
     FAMILY,
     FAMILY_API,
+    FAMILY_WRITES,
     FORM_RECORDS,
     ICB_AUDITOR,
+    PASSWORD,
     READ_ROLES,
+    ROLE_KIND,
     ROLES,
     SYSTEM_ADMIN,
     USERS,
@@ -60,11 +64,14 @@ from tests.support.route_table import (
     endpoints,
     form_records,
     identifying_of_hidden,
+    may_see,
+    may_write,
     probes,
     sign_in,
     without_own_name,
 )
 from web.app import create_app
+from web.route_policy import WRITES
 
 VOLATILE_TABLES = frozenset({"user_session", "api_token", "sign_in_failure"})
 """Rows a request may touch without changing anything (a session's last use)."""
@@ -533,6 +540,77 @@ BALANCE_PAGE_FIELDS = frozenset({
     "contacts", "is_direct_payment", "requests", "spent_this_month_total",
 })  # fmt: skip
 """What the balance page shows (``reports.balance_page``), and so all the family's API gives."""
+
+
+# --- who may write: the table, then every role at every route that changes something ------------------
+
+
+def test_every_route_that_changes_something_has_its_writers_in_one_table(setting: Setting) -> None:
+    """A new route that changes something is refused to everyone until ``web.route_policy``
+    says who may use it; the table names no route the app does not have."""
+    unsafe = {(endpoint.method, endpoint.path) for endpoint in setting.routes if endpoint.unsafe}
+    assert not unsafe - set(WRITES), sorted(unsafe - set(WRITES))
+    assert not set(WRITES) - unsafe, sorted(set(WRITES) - unsafe)
+
+
+def test_each_role_may_write_where_the_table_says_and_nowhere_else(setting: Setting) -> None:
+    """Every role at every route that changes something, on a record it may see: a writer gets
+    past both gates (422 or 409 for the empty request, or 2xx), anyone else is refused before
+    the handler — 403 in the API (404 for a family member outside their few routes), 404 for
+    another kind of user's pages. Expectations: ``tests.support.route_table.may_write``."""
+    world, failures, checked = setting.world, [], 0
+    for endpoint in setting.routes:
+        if not endpoint.unsafe or endpoint.area in ("session", "public"):
+            continue
+        every = probes(world, endpoint)
+        for role in ROLES:
+            allowed = may_write(ROLE_KIND[role], endpoint)
+            seen = [probe for probe in every if all(may_see(role, kind, world.targets[probe.target]) for kind in probe.kinds)]
+            if allowed and every and not seen:
+                continue  # nothing of theirs to change here: the visibility tests cover it
+            url = (seen or every)[0].url if every else endpoint.path
+            answer = send(setting, role, endpoint, url)
+            checked += 1
+            code = answer.json().get("code") if answer.headers.get("content-type", "").startswith("application/json") else None
+            if allowed:
+                if answer.status_code in (403, 404) or answer.status_code >= 500:
+                    failures.append(f"{role} may {endpoint.method} {url}: {answer.status_code} {answer.text[:160]}")
+            elif endpoint.area == "api" and not (role == FAMILY and endpoint.api_path not in FAMILY_WRITES):
+                if (answer.status_code, code) != (403, "forbidden"):
+                    failures.append(f"{role} may not {endpoint.method} {url}: {answer.status_code} {answer.text[:160]}")
+            elif answer.status_code != 404:
+                failures.append(f"{role} may not {endpoint.method} {url} (not theirs to reach): {answer.status_code} {answer.text[:160]}")
+    report(failures)
+    assert checked > 300, checked
+
+
+def test_a_family_member_of_a_budget_without_a_direct_payment_sends_no_statements_and_answers_no_flags(setting: Setting) -> None:
+    """The holder keeps the books of a budget it manages: its family sees the balance and may
+    ask for a review, but sending statements into its accounts or answering its flags is
+    refused, in the API and on the family's pages, and nothing is stored."""
+    world = setting.world
+    other = world.targets["A2"]
+    with world.database.write() as session:
+        user = create_user(session, UserSpec("evangeline@family.test", FACTS["A2"].representative, "family", PASSWORD), created_by="test")
+        link_family(session, user.id, other.budget_id, representative_id=other.ids["representative_id"], created_by="test")
+    before = snapshot(world.database)
+    browser, csrf = sign_in(setting.app, "evangeline@family.test")
+    with browser:
+        api = {"X-CSRF-Token": csrf}
+        sent = browser.post(f"{API}/accounts/{other.ids['account_id']}/statements", data={"format": "csv:prepaid_card", "imported_by": "x"},
+                            files={"file": ("card.csv", b"Date,Description,Amount\n05/05/2026,TESCO,-1.00\n", "text/csv")}, headers=api)  # fmt: skip
+        assert (sent.status_code, sent.json()["code"]) == (403, "direct_payment_only"), sent.text
+        explained = browser.post(f"{API}/flags/{other.ids['flag_id']}/explain", json={"note": "Swimming", "actor": "x", "actor_role": "family"}, headers=api)
+        assert (explained.status_code, explained.json()["code"]) == (403, "direct_payment_only"), explained.text
+        reconsider = browser.post(f"{API}/flags/{other.ids['flag_id']}/reconsider", json={"reason": "Think again", "actor": "x", "actor_role": "family"}, headers=api)
+        assert (reconsider.status_code, reconsider.json()["code"]) == (403, "direct_payment_only"), reconsider.text
+        page = browser.post(f"/family/budgets/{other.budget_id}/statements", data={"csrf_token": csrf},
+                            files={"file": ("card.csv", b"x", "text/csv")}, follow_redirects=False)  # fmt: skip
+        assert page.status_code == 403, page.text[:300]
+        assert snapshot(world.database) == before
+        asked = browser.post(f"{API}/budgets/{other.budget_id}/review-requests", json={}, headers=api)
+        assert asked.status_code == 422, asked.text  # past the gate: asking for a review is any family's
+    assert snapshot(world.database) == before
 
 
 # --- last: changes that are let through change the world ------------------------------------------------

@@ -538,6 +538,24 @@ def test_evidence_refused_when_too_large_empty_of_another_type_or_another_holder
     refused(db, InvalidInput, "evidence_not_found", explain, flag_id, "See their receipt", [theirs.id], **HOLDER)
 
 
+def test_evidence_of_another_budget_of_the_same_holder_goes_with_no_explanation(db: Database, world: World) -> None:
+    """A family on one budget cannot hand in another budget's evidence (the holder is the same,
+    the budget is not), and neither can the holder; the holder may give evidence about no one
+    budget (an invoice several share), a family may not."""
+    dp_budget = direct_payment_budget(db, world)
+    other_flag = add_flag(db, world, budget=dp_budget)
+    theirs = upload(db, world, flag_id=spend_flag(db, world))
+    assert theirs.budget_id == world.budget.id
+    shared = upload(db, world, kind="invoice", file_name="shared.pdf", content=PDF + b" shared")
+    assert shared.budget_id is None
+    refused(db, InvalidInput, "evidence_not_found", explain, other_flag, "Here is the receipt", [theirs.id], **FAMILY)
+    refused(db, InvalidInput, "evidence_not_found", explain, other_flag, "Here is the receipt", [shared.id], **FAMILY)
+    refused(db, InvalidInput, "evidence_not_found", explain, other_flag, "Here is the receipt", [theirs.id], **HOLDER)
+    own = upload(db, world, flag_id=other_flag, content=PDF + b" own")
+    assert step(db, explain, other_flag, "Here is the receipt", [own.id], **FAMILY).events[-1].evidence_ids == (own.id,)
+    assert step(db, explain, add_flag(db, world, budget=dp_budget), "The shared invoice", [shared.id], **HOLDER).state == "explained"
+
+
 # --- random step sequences against a model of the lifecycle ----------------------------------
 
 

@@ -11,7 +11,9 @@ HttpOnly, SameSite=Lax), a machine client by ``Authorization: Bearer <API token>
    balance (never the data);
 4. every record the request names — in its path, its query and its JSON body (a budget, a
    holder, a funder, a person, an account, a flag, a document, …) — must be one the principal
-   may see (``ledger.access.visibility``) → else the very 404 a record that does not exist gets.
+   may see (``ledger.access.visibility``) → else the very 404 a record that does not exist gets;
+5. a family member's change on a route for direct payments only must name records of a
+   budget with a direct payment → else 403 ``direct_payment_only``.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from ledger.access import visibility as access
 from ledger.access.resources import RESOLVERS, require_visible
 from ledger.access.users import csrf_matches, needs_touch, session_user, token_user, touch_session, touch_token
 from ledger.access.visibility import Principal
+from ledger.budgets.budget import has_direct_payment
 from ledger.errors import LedgerError, NotFound
 from ledger.store.database import Database
-from web.route_policy import policy_for
+from web.route_policy import PREFIX as API_PREFIX
+from web.route_policy import FamilyWrites, policy_for
 
 SESSION_COOKIE = "phb_session"
 CSRF_HEADER = "x-csrf-token"
@@ -128,6 +132,8 @@ async def api_guard(request: Request) -> None:
     await refuse_nul(request)
     route = request.scope.get("route")
     path = getattr(route, "path", request.url.path)
+    if not path.startswith(API_PREFIX):
+        path = API_PREFIX + path  # the API router's own routes carry their path without its prefix
     method = request.method.upper()
     policy = policy_for(method, path)
     if policy.public:
@@ -140,7 +146,7 @@ async def api_guard(request: Request) -> None:
     who = signed.principal
     if who.is_family and not policy.family:
         raise NotFound(f"there is nothing at {request.url.path} for a family member's sign-in", code="not_found")
-    if method in UNSAFE_METHODS and who.role not in policy.writers:
+    if method in UNSAFE_METHODS and not policy.writers.allow(who.role):
         raise Forbidden(f"a {who.role.replace('_', ' ')} may not do this")
     named = dict(request.path_params)
     for name in (*ID_PARAMETERS, *RESOLVERS):
@@ -148,8 +154,9 @@ async def api_guard(request: Request) -> None:
         if value is not None and name not in named and name != "code":
             named[name] = value
     named.update(await _body_ids(request))
-    if named:
-        await run_in_threadpool(_check_visible, request.app.state.database, who, named)
+    budget_ids = await run_in_threadpool(_check_visible, request.app.state.database, who, named) if named else set()
+    if method in UNSAFE_METHODS and who.is_family and policy.writers.family is FamilyWrites.DIRECT_PAYMENT:
+        await run_in_threadpool(require_direct_payment, request.app.state.database, budget_ids)
 
 
 async def _check_csrf(request: Request, signed: Signed) -> None:
@@ -190,9 +197,11 @@ def _as_id(value: Any, name: str) -> int | None:
     return number if number is not None and 1 <= number <= ceiling else None
 
 
-def _check_visible(database: Database, who: Principal, named: dict[str, Any]) -> None:
-    """Raise the not-found of the first named record ``who`` may not see. Values that are not
-    ids are left to the route's own validation (422)."""
+def _check_visible(database: Database, who: Principal, named: dict[str, Any]) -> set[int]:
+    """Raise the not-found of the first named record ``who`` may not see; else the budgets the
+    named records belong to. Values that are not ids are left to the route's own validation
+    (422)."""
+    budget_ids: set[int] = set()
     with database.read() as session:
         for name, raw in named.items():
             if name in ID_PARAMETERS:
@@ -203,8 +212,26 @@ def _check_visible(database: Database, who: Principal, named: dict[str, Any]) ->
                     "budget_id": access.require_budget, "holder_id": access.require_holder,
                     "funder_id": access.require_funder, "person_id": access.require_person,
                 }[name](session, who, value)  # fmt: skip
+                if name == "budget_id":
+                    budget_ids.add(value)
             elif name in RESOLVERS:
                 value = raw if name == "code" else _as_id(raw, name)
                 if value is None:
                     continue
-                require_visible(session, who, name, value)
+                budget_ids |= require_visible(session, who, name, value).budget_ids
+    return budget_ids
+
+
+class DirectPaymentOnly(LedgerError):
+    status_code = 403
+    default_code = "direct_payment_only"
+
+
+def require_direct_payment(database: Database, budget_ids: set[int]) -> None:
+    """A family member's change on a direct payment's route: every budget it names must have a
+    direct payment (its holder keeps the books of any other)."""
+    with database.read() as session:
+        if not budget_ids or not all(has_direct_payment(session, budget_id) for budget_id in budget_ids):
+            raise DirectPaymentOnly(
+                "only a family managing a direct payment sends its statements and answers its flags; the holder does this for this budget"
+            )

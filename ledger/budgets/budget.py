@@ -219,6 +219,18 @@ def parts_of(session: Session, budget_id: int) -> list[BudgetPart]:
     return list(session.execute(select(BudgetPart).where(BudgetPart.budget_id == budget_id).order_by(BudgetPart.id)).scalars())
 
 
+def has_direct_payment(session: Session, budget_id: int | None) -> bool:
+    """Whether the budget has a direct payment part: the person (or their representative)
+    then manages that money themselves, so the family sends its statements and answers its
+    flags."""
+    if budget_id is None:
+        return False
+    found = session.scalar(
+        select(BudgetPart.id).where(BudgetPart.budget_id == budget_id, BudgetPart.management_option == ManagementOption.DIRECT_PAYMENT).limit(1)
+    )
+    return found is not None
+
+
 def contacts_of(session: Session, budget_id: int) -> list[BudgetContact]:
     return list(
         session.execute(select(BudgetContact).where(BudgetContact.budget_id == budget_id).order_by(BudgetContact.id)).scalars()

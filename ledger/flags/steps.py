@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.budgets.budget import parts_of
+from ledger.budgets.budget import has_direct_payment
 from ledger.core import checks
 from ledger.core.journal import lock_book
-from ledger.core.vocabulary import ManagementOption
 from ledger.errors import Conflict, NotFound
 from ledger.flags.states import TRANSITIONS, ActorRole, FlagState, Transition, allowed_actions
 from ledger.flags.views import FlagView, flag_view
@@ -130,16 +129,12 @@ def _check_role(session: Session, flag: Flag, step: Step, transition: Transition
             code="flag_role_not_allowed",
             field="actor_role",
         )
-    if step.actor_role == ActorRole.FAMILY and not _has_direct_payment(session, flag.budget_id):
+    if step.actor_role == ActorRole.FAMILY and not has_direct_payment(session, flag.budget_id):
         raise Conflict(
             f"flag {flag.id} is on a budget without a direct payment: its holder answers it, not the family",
             code="flag_role_not_allowed",
             field="actor_role",
         )
-
-
-def _has_direct_payment(session: Session, budget_id: int | None) -> bool:
-    return budget_id is not None and any(p.management_option == ManagementOption.DIRECT_PAYMENT for p in parts_of(session, budget_id))
 
 
 def _ids_json(ids: Sequence[int]) -> str:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ledger.budgets.plans import get_version
@@ -48,7 +48,7 @@ def explain(
     """The holder (or the family, on a direct payment) says what the money was for."""
     ids = _checked_evidence_ids(evidence_ids)
     step = make_step("explain", actor, actor_role, note, evidence_ids=ids)
-    return take_step(session, flag_id, step, lambda flag: _check_evidence_of_holder(session, flag, ids))
+    return take_step(session, flag_id, step, lambda flag: _check_evidence_of_flag(session, flag, ids, by_family=step.actor_role == ActorRole.FAMILY))
 
 
 def accept(session: Session, flag_id: int, note: str, *, actor: str, actor_role: str = ActorRole.FUNDER) -> FlagView:
@@ -97,15 +97,20 @@ def _checked_evidence_ids(evidence_ids: Sequence[int]) -> tuple[int, ...]:
     return unique
 
 
-def _check_evidence_of_holder(session: Session, flag: Flag, ids: tuple[int, ...]) -> None:
+def _check_evidence_of_flag(session: Session, flag: Flag, ids: tuple[int, ...], *, by_family: bool) -> None:
+    """Evidence given with an explanation is the flag's own budget's, or (from the holder) the
+    holder's evidence about no one budget, such as an invoice shared by several; a family
+    gives only its own budget's. Any other is answered like missing evidence: whether it
+    exists is not told."""
     if not ids:
         return
-    found = set(session.scalars(select(Evidence.id).where(Evidence.id.in_(ids), Evidence.holder_id == flag.holder_id)))
+    own = Evidence.budget_id == flag.budget_id if flag.budget_id is not None else Evidence.budget_id.is_(None)
+    whose = own if by_family else or_(own, Evidence.budget_id.is_(None))
+    found = set(session.scalars(select(Evidence.id).where(Evidence.id.in_(ids), Evidence.holder_id == flag.holder_id, whose)))
     missing = [i for i in ids if i not in found]
     if missing:
-        # Another holder's evidence is answered like missing evidence: its existence is not told.
         raise InvalidInput(
-            f"evidence {missing[0]} is not among this holder's evidence; upload it first",
+            f"evidence {missing[0]} is not among this budget's evidence; upload it first",
             code="evidence_not_found",
             field="evidence_ids",
             details={"evidence_ids": missing},

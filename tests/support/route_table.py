@@ -446,8 +446,47 @@ FAMILY_API = frozenset({
 })  # fmt: skip
 """What a family member's sign-in reaches in the API: their balance, asking for a review, and
 (on a direct payment) sending statements and explaining flags."""
-AUDITOR_WRITES = frozenset({"/flags/{flag_id}/accept", "/flags/{flag_id}/challenge", "/flags/{flag_id}/request-recovery", "/flags/{flag_id}/recovered"})
-"""The only changes an auditor makes: its decisions on a flag."""
+AUDITOR_WRITES = frozenset({"/flags/{flag_id}/accept", "/flags/{flag_id}/challenge", "/flags/{flag_id}/request-recovery", "/flags/{flag_id}/recovered",
+                            "/plan-versions/{version_id}/agree"})  # fmt: skip
+"""The only changes an auditor makes: its decisions on a flag, and agreeing a support plan."""
+
+# Who may change what through the API, written down here independently of web.route_policy.
+SYSTEM_ADMIN_WRITES = frozenset({
+    "/funders", "/holders", "/review-intervals/{funder_kind}", "/funders/{funder_id}/surplus-thresholds", "/funders/{funder_id}/spend-checks",
+    "/funders/{funder_id}/flag-settings", "/drawdowns/run", "/top-slices/run", "/flags/{flag_id}/reallocate", "/flags/{flag_id}/close",
+})  # fmt: skip
+"""Set-up, funders' settings, the all-holder jobs and the ends of a flag's life: the system admin's alone."""
+HOLDER_ADMIN_WRITES = frozenset({"/holders/{holder_id}/closed-quarters", "/holders/{holder_id}/load-time", "/budgets/{budget_id}/close"})
+"""What a holder's admin does and its staff may not."""
+PLAN_AGREEMENT = "/plan-versions/{version_id}/agree"
+"""The funder's decision: its auditor agrees, or a holder's admin records the funder's agreement; never staff."""
+FAMILY_WRITES = {"/budgets/{budget_id}/review-requests": False, "/accounts/{account_id}/statements": True,
+                 "/flags/{flag_id}/explain": True, "/flags/{flag_id}/reconsider": True}  # fmt: skip
+"""What a family member may change through the API, and whether only on a direct payment."""
+ROLE_KIND = {ADMIN_A: "holder_admin", STAFF_A: "holder_staff", ADMIN_B: "holder_admin", ICB_AUDITOR: "funder_auditor",
+             COUNCIL_AUDITOR: "funder_auditor", FAMILY: "family", SYSTEM_ADMIN: "system_admin"}  # fmt: skip
+
+
+def may_write(kind: str, endpoint: Endpoint) -> bool:
+    """Whether a user of ``kind`` (a role's name) may make the change ``endpoint`` makes, on a
+    record they may see (a family member: on a budget with a direct payment)."""
+    if endpoint.area in ("session", "public"):
+        return True
+    if endpoint.area != "api":
+        return kind in {"holder": ("holder_admin", "holder_staff"), "funder": ("funder_auditor",), "family": ("family",),
+                        "admin": ("system_admin",)}[endpoint.area]  # fmt: skip
+    path = endpoint.api_path
+    if kind == "system_admin":
+        return True
+    if kind == "family":
+        return path in FAMILY_WRITES
+    if kind == "funder_auditor":
+        return path in AUDITOR_WRITES
+    if path in SYSTEM_ADMIN_WRITES or path in AUDITOR_WRITES - {PLAN_AGREEMENT}:
+        return False
+    if path in HOLDER_ADMIN_WRITES or path == PLAN_AGREEMENT:
+        return kind == "holder_admin"
+    return kind in ("holder_admin", "holder_staff")
 PAGE_AREAS = {"holder": {ADMIN_A, STAFF_A, ADMIN_B}, "funder": {ICB_AUDITOR, COUNCIL_AUDITOR}, "family": {FAMILY}, "admin": {SYSTEM_ADMIN}}
 
 

@@ -1,7 +1,8 @@
 """The gate every page passes: who is signed in (else the sign-in page), whether their role
 has pages here (else the same 404 as a page that does not exist), and for a form that
-changes something, the session's CSRF token. What they may see inside a page is then asked
-of ``ledger.access.visibility`` with the same principal."""
+changes something, the session's CSRF token and whether the role may make that change
+(``web.route_policy``, the table the API's gate asks too). What they may see inside a page
+is then asked of ``ledger.access.visibility`` with the same principal."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from ledger.access.visibility import Principal, Role
 from ledger.errors import NotFound
-from web.auth import UNSAFE_METHODS, Signed, _check_csrf, refuse_nul, signed_of
+from web.auth import UNSAFE_METHODS, Signed, _check_csrf, refuse_nul, require_direct_payment, signed_of
+from web.route_policy import FamilyWrites, writers_of
 
 
 class SignInFirst(Exception):
@@ -39,9 +42,21 @@ def requires(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
             raise NotFound("there is no such page", code="not_found")
         if request.method.upper() in UNSAFE_METHODS:
             await _check_csrf(request, signed)
+            await _check_writers(request, signed.principal)
         return signed.principal
 
     return gate
+
+
+async def _check_writers(request: Request, who: Principal) -> None:
+    route = request.scope.get("route")
+    writers = writers_of(request.method, getattr(route, "path", request.url.path))
+    if not writers.allow(who.role):
+        raise NotFound("there is no such page", code="not_found")
+    if who.is_family and writers.family is FamilyWrites.DIRECT_PAYMENT:
+        budget_id = request.path_params.get("budget_id")
+        budget_ids = {int(budget_id)} if isinstance(budget_id, str) and budget_id.isdigit() else set()
+        await run_in_threadpool(require_direct_payment, request.app.state.database, budget_ids)
 
 
 HOLDER_PAGES = requires(Role.HOLDER_ADMIN, Role.HOLDER_STAFF)
