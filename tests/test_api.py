@@ -97,7 +97,7 @@ def payment(key: str = "pay-1", amount: str = "1000.00", day: str = "2026-04-06"
         "idempotency_key": key,
         "entry_date": day,
         "description": "NHS Devon ICB payment, April",
-        "kind": "funder_payment",
+        "kind": "manual",
         "postings": [
             {"account": "ISF-0001:cash", "amount": amount},
             {"account": "ISF-0001:receivable:icb-devon", "amount": f"-{amount}"},
@@ -235,6 +235,9 @@ def _not_adding_up(icb: int, council: int) -> dict[str, Any]:
         ("funding_lines_do_not_add_up", 422, "funding_lines_do_not_add_up"),
         ("agree_twice", 409, "plan_version_not_draft"),
         ("contribution_on_nhs_share", 422, "contribution_not_social_care"),
+        ("a_services_key", 422, "idempotency_key_reserved"),
+        ("a_services_kind", 422, "kind_reserved"),
+        ("reversal_under_a_services_key", 422, "idempotency_key_reserved"),
     ],
 )
 def test_bad_requests_are_clear_and_change_nothing(
@@ -243,8 +246,9 @@ def test_bad_requests_are_clear_and_change_nothing(
     icb, council, budget_id = world["icb"]["id"], world["council"]["id"], world["budget"]["id"]
     if case != "plan_not_agreed":
         agree(client, world["draft"]["id"])
-    if case == "reversing_twice":
+    if case in ("reversing_twice", "reversal_under_a_services_key"):
         entry_id = ok(client.post(f"{API}/entries", json=payment()), 201)["id"]
+    if case == "reversing_twice":
         ok(client.post(f"{API}/entries/{entry_id}/reverse", json={"idempotency_key": "r1"}), 201)
     before = fingerprint(db)
     if case == "unbalanced":
@@ -255,6 +259,12 @@ def test_bad_requests_are_clear_and_change_nothing(
         response = client.post(f"{API}/entries", json=payment())
     elif case == "reversing_twice":
         response = client.post(f"{API}/entries/{entry_id}/reverse", json={"idempotency_key": "r2"})
+    elif case == "a_services_key":  # a load's key, taken before the load: it would stop the holder's loads
+        response = client.post(f"{API}/entries", json=payment(key="drawdown:part-1:2026-04-06"))
+    elif case == "a_services_kind":
+        response = client.post(f"{API}/entries", json={**payment(), "kind": "drawdown"})
+    elif case == "reversal_under_a_services_key":
+        response = client.post(f"{API}/entries/{entry_id}/reverse", json={"idempotency_key": "payable:1:paid"})
     elif case == "outside_plan_period":
         response = client.post(f"{API}/budgets/{budget_id}/plan-versions", json=_outside_plan_period(icb, council))
     elif case == "funding_lines_do_not_add_up":

@@ -23,7 +23,7 @@ def card(client: TestClient, world: dict[str, Any]) -> dict[str, Any]:  # noqa: 
     accounts = {a["code"]: a["id"] for a in ok(client.get(f"{API}/budgets/{world['budget']['id']}/accounts"))}
     card_id = accounts["ISF-0001:card"]
     load = {
-        "idempotency_key": "load-1", "entry_date": "2026-04-05", "description": "Card load", "kind": "drawdown",
+        "idempotency_key": "load-1", "entry_date": "2026-04-05", "description": "Card top-up by hand", "kind": "transfer",
         "postings": [{"account": "ISF-0001:card", "amount": "400.00"}, {"account": "ISF-0001:cash", "amount": "-400.00"}],
     }  # fmt: skip
     ok(client.post(f"{API}/entries", json=load), 201)

@@ -13,12 +13,16 @@ from sqlalchemy import func, select
 from ledger.budgets import parties, plans
 from ledger.budgets.pauses import end_pause, pause_budget
 from ledger.core import balances, periods
+from ledger.core.entries import NewEntry, NewPosting
+from ledger.core.journal import post_entry
+from ledger.core.manual_entries import SYSTEM_KEY_PREFIXES, key_prefix, post_manual_entry, reverse_by_hand
 from ledger.core.verify import verify
+from ledger.core.vocabulary import EntryKind
 from ledger.errors import Conflict, InvalidInput
 from ledger.loads.runs import budget_schedule, post_due_drawdowns
 from ledger.loads.schedule import LoadStatus
 from ledger.store.database import Database
-from ledger.store.tables import Drawdown, JournalEntry
+from ledger.store.tables import BudgetPart, Drawdown, JournalEntry
 from tests.support.builders import PLAN_END, PLAN_START, World, make_budget, make_person, make_plan, make_world
 
 LONDON = ZoneInfo("Europe/London")
@@ -198,6 +202,61 @@ def test_one_budget_or_one_holder_can_be_run_alone(db: Database, world: World) -
     assert {p.budget_reference for p in only.posted} == {"ISF-0002"}
     both = run(db, london(date(2026, 4, 14)), holder_id=world.holder.id)
     assert {p.budget_reference for p in both.posted} == {"ISF-0001"}
+
+
+def test_a_key_taken_by_other_content_holds_that_load_alone_and_every_other_load_is_made(db: Database, world: World) -> None:
+    """An entry planted under a load's key (before manual entries were kept out of the
+    services' keys) holds that one load with the reason; the holder's other loads and every
+    other holder's are made, and its money is loaded with the loads still to come."""
+    with db.write() as session:
+        other_holder = parties.create_holder(session, parties.HolderSpec("moor", "Moorland Care", "isf_provider"))
+        other = make_budget(session, other_holder, make_person(session, "Kim Lee"), world.icb, reference="MOOR-0001")
+        make_plan(session, other, [(world.icb, 2_600_000, 0)], total_pence=2_600_000)
+        part_id = session.scalar(select(BudgetPart.id).where(BudgetPart.budget_id == world.budget.id))
+        key = f"drawdown:part-{part_id}:2026-04-06"
+        planted = post_entry(session, NewEntry(
+            book_id=world.holder.id, entry_date=date(2026, 4, 2), description="Not a load", idempotency_key=key, kind=EntryKind.MANUAL,
+            postings=(NewPosting(world.account_id(session, "card"), 1), NewPosting(world.account_id(session, "cash"), -1)), created_by="test",
+        )).entry.id  # fmt: skip
+    result = run(db, london(date(2026, 4, 14)))
+    assert [(h.budget_reference, h.period_starts_on) for h in result.held] == [("ISF-0001", date(2026, 4, 6))]
+    assert f"entry {planted}" in result.held[0].reason
+    assert {(p.budget_reference, p.period_starts_on) for p in result.posted} == {
+        ("ISF-0001", date(2026, 4, 1)), ("ISF-0001", date(2026, 4, 13)),
+        ("MOOR-0001", date(2026, 4, 1)), ("MOOR-0001", date(2026, 4, 6)), ("MOOR-0001", date(2026, 4, 13)),
+    }  # fmt: skip
+    again = run(db, london(date(2026, 4, 14)))
+    assert again.posted == [] and again.held == []  # the held period is skipped now: its money goes to the loads to come
+    run(db, london(PLAN_END))
+    assert sum(amount for _, _, amount in loads_made(db)) == NET_PENCE + 2_600_000 - 100_000  # both budgets' money less their contingency, to the penny
+
+
+def test_a_key_of_the_services_and_their_kinds_are_not_for_entries_by_hand(db: Database, world: World) -> None:
+    with db.write() as session:
+        postings = (NewPosting(world.account_id(session, "card"), 100), NewPosting(world.account_id(session, "cash"), -100))
+    for key, kind, code in (("drawdown:part-1:2026-04-06", EntryKind.MANUAL, "idempotency_key_reserved"),
+                            (" Top-Slice:budget-1:2026-04-01", EntryKind.MANUAL, "idempotency_key_reserved"),
+                            ("my-card-top-up", EntryKind.DRAWDOWN, "kind_reserved"),
+                            ("my-allocation", EntryKind.ALLOCATION, "kind_reserved")):  # fmt: skip
+        with pytest.raises(InvalidInput) as refused, db.write() as session:
+            post_manual_entry(session, NewEntry(book_id=world.holder.id, entry_date=date(2026, 4, 2), description="By hand",
+                                                idempotency_key=key, kind=kind, postings=postings, created_by="test"))  # fmt: skip
+        assert refused.value.code == code, (key, kind)
+    with db.write() as session:
+        made = post_manual_entry(session, NewEntry(book_id=world.holder.id, entry_date=date(2026, 4, 2), description="Emergency top-up",
+                                                   idempotency_key="top-up:2026-04-02", kind=EntryKind.TRANSFER, postings=postings,
+                                                   created_by="test"))  # fmt: skip
+        assert made.outcome.value == "created"
+        with pytest.raises(InvalidInput) as refused:
+            reverse_by_hand(session, made.entry.id, entry_date=date(2026, 4, 3), idempotency_key="unmatch:match-1:entry-1", created_by="test")
+        assert refused.value.code == "idempotency_key_reserved"
+
+
+def test_every_key_the_services_post_under_has_its_prefix_reserved(report_demo: Database) -> None:
+    with report_demo.read() as session:
+        keys = session.execute(select(JournalEntry.kind, JournalEntry.idempotency_key)).all()
+    unreserved = sorted({(kind, key_prefix(key)) for kind, key in keys if key_prefix(key) not in SYSTEM_KEY_PREFIXES})
+    assert not unreserved, unreserved
 
 
 def test_notional_and_bank_account_parts_load_nothing(db: Database) -> None:

@@ -8,11 +8,12 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from ledger.store.database import Database
 from ledger.store.leases import release_lease, take_lease
-from ledger.store.tables import APSCHEDULER_JOBS, Drawdown, utcnow
+from ledger.store.tables import APSCHEDULER_JOBS, Budget, BudgetPart, Drawdown, utcnow
 from tests.support.builders import make_world
 from web.scheduler import DOCUMENTS_JOB_ID, DRAWDOWN_JOB_ID, FLAGS_JOB_ID, LEASE_NAME, REVIEWS_JOB_ID, SET_ASIDE_JOB_ID, SchedulerService
 
@@ -99,3 +100,31 @@ def _flag_codes(db: Database) -> set[str]:
 
     with db.read() as session:
         return set(session.scalars(select(Flag.code).distinct()))
+
+
+def test_one_holder_whose_loads_fail_stops_no_other_holders_loads(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The drawdown job runs each holder in its own transaction: an error in one holder's
+    books is logged, and every other holder's loads are made."""
+    from ledger.budgets import parties
+    from ledger.loads import runs
+    from tests.support.builders import make_budget, make_person, make_plan
+    from web import scheduler
+
+    with db.write() as session:
+        world = make_world(session)
+        other = parties.create_holder(session, parties.HolderSpec("moor", "Moorland Care", "isf_provider"))
+        budget = make_budget(session, other, make_person(session, "Kim Lee"), world.icb, reference="MOOR-0001")
+        make_plan(session, budget, [(world.icb, 2_600_000, 0)], total_pence=2_600_000)
+        broken, working = world.holder.id, other.id
+
+    def post(session, as_of, *, holder_id, created_by):  # type: ignore[no-untyped-def]
+        if holder_id == broken:
+            raise RuntimeError("something wrong in this holder's books")
+        return runs.post_due_drawdowns(session, as_of, holder_id=holder_id, created_by=created_by)
+
+    monkeypatch.setattr(scheduler, "post_due_drawdowns", post)
+    monkeypatch.setattr(scheduler, "_active_database", db)
+    scheduler.run_due_drawdowns()
+    with db.read() as session:
+        loaded = set(session.scalars(select(Budget.holder_id).join(BudgetPart).join(Drawdown, Drawdown.budget_part_id == BudgetPart.id)))
+    assert loaded == {working}

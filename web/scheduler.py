@@ -65,18 +65,27 @@ arguments, so no connection string (and no password) is ever written into the jo
 
 
 def run_due_drawdowns() -> None:
-    """The drawdown job: post every load due by now, exactly once."""
+    """The drawdown job: post every load due by now, exactly once, each holder in its own
+    transaction, so nothing wrong in one holder's books stops another holder's loads."""
     database = _active_database
     assert database is not None, "the scheduler runs jobs only after SchedulerService.start"
-    with database.write() as session:
-        run = post_due_drawdowns(session, datetime.now(UTC), created_by="scheduler")
-    if run.posted or run.held or run.low_cash:
-        log.info(
-            "drawdowns: %d load(s) posted (%s), %d held, %d budget(s) low on cash",
-            len(run.posted), format_gbp(run.total_pence), len(run.held), len(run.low_cash),
-        )  # fmt: skip
-    for held in run.held:
-        log.warning("drawdown held: %s from %s: %s", held.budget_reference, held.period_starts_on, held.reason)
+    now = datetime.now(UTC)
+    with database.read() as session:
+        holder_ids = [holder.id for holder in list_holders(session)]
+    for holder_id in holder_ids:
+        try:
+            with database.write() as session:
+                run = post_due_drawdowns(session, now, holder_id=holder_id, created_by="scheduler")
+        except Exception:
+            log.exception("drawdowns of holder %d could not be posted; the other holders' go on", holder_id)
+            continue
+        if run.posted or run.held or run.low_cash:
+            log.info(
+                "drawdowns of holder %d: %d load(s) posted (%s), %d held, %d budget(s) low on cash",
+                holder_id, len(run.posted), format_gbp(run.total_pence), len(run.held), len(run.low_cash),
+            )  # fmt: skip
+        for held in run.held:
+            log.warning("drawdown held: %s from %s: %s", held.budget_reference, held.period_starts_on, held.reason)
 
 
 def run_set_asides() -> None:

@@ -9,7 +9,10 @@ load happen exactly once, whoever runs it (the scheduler, cron, the CLI, several
   first one's loads as made);
 - each load's journal entry carries the key ``drawdown:part-<id>:<period start>``, unique per
   book, and each load's ``drawdown`` row is unique per (part, period): even a run that got
-  around the lock could not post a period twice — it would get ``exists`` back.
+  around the lock could not post a period twice — it would get ``exists`` back;
+- a key already taken by an entry saying something else holds that one load (reported with
+  the entry to look at), never the run: every other load of every holder is still made.
+  Entries by hand cannot take the services' keys (``ledger.core.manual_entries``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from ledger.core.entries import NewEntry, NewPosting, PostOutcome
 from ledger.core.journal import lock_book, post_entries
 from ledger.core.periods import closed_quarter_containing, closed_quarters
 from ledger.core.vocabulary import Cadence, EntryKind
-from ledger.errors import Conflict, InvalidInput
+from ledger.errors import InvalidInput
 from ledger.loads.schedule import (
     CADENCE_WEEKS,
     LoadStatus,
@@ -179,11 +182,14 @@ def _post_for_holder(session: Session, book_id: int, inputs: HolderSchedules, ru
     rows = []
     for (part, load), result in zip(pending, results):
         if result.outcome.is_conflict:
-            raise Conflict(
-                f"the load of {part.reference} for the period from {load.period.starts_on} was posted before with other"
-                f" content ({result.outcome}); run `phb-ledger verify` and look at entry {result.entry.id}",
-                code="drawdown_conflict",
-            )
+            # Held, not raised: one entry in the way stops this load alone, never the others.
+            run.held.append(
+                HeldLoad(part.reference, part.terms.part_id, load.period.starts_on, load.period.due_on, load.amount_pence,
+                         f"entry {result.entry.id} already has this load's key ({result.entry.idempotency_key}) with other content"
+                         f" ({result.outcome.value.replace('_', ' ')}): look at it, and reverse it if it is wrong; this period's"
+                         " money goes to the loads still to come")
+            )  # fmt: skip
+            continue
         if result.outcome is PostOutcome.EXISTS:
             continue
         rows.append(

@@ -18,6 +18,7 @@ from ledger.budgets.parties import get_holder
 from ledger.core import accounts as chart
 from ledger.core import journal, periods
 from ledger.core.entries import KEY_LENGTH_MAX, NewEntry, NewPosting, PostResult, Provenance, StoredEntry
+from ledger.core.manual_entries import post_manual_entry, reverse_by_hand
 from ledger.core.vocabulary import EntryKind
 from ledger.errors import Conflict, NotFound
 from ledger.store.tables import Account, ClosedPeriod
@@ -44,7 +45,7 @@ class EntryIn(Schema):
     idempotency_key: str = Field(min_length=1, max_length=KEY_LENGTH_MAX, description="Chosen by the client; a retry sends the same key")
     entry_date: IsoDate
     description: str = Field(min_length=1, max_length=500)
-    kind: EntryKind = EntryKind.MANUAL
+    kind: EntryKind = Field(default=EntryKind.MANUAL, description="manual, transfer or fee: the other kinds are posted by the ledger's own services")
     postings: list[PostingIn] = Field(min_length=2, max_length=1000)
     provenance: ProvenanceIn | None = None
 
@@ -169,7 +170,7 @@ def post_entry(body: EntryIn, request: Request, response: Response) -> EntryOut:
             provenance=provenance,
             created_by="api",
         )
-        result = journal.post_entry(session, entry)
+        result = post_manual_entry(session, entry)
         out = _answer(session, result, response)
     return out
 
@@ -196,7 +197,7 @@ def _visible_accounts(session: Session, request: Request, entry: StoredEntry) ->
 @router.post("/entries/{entry_id}/reverse", status_code=201, response_model=EntryOut, responses=REPLAY)
 def reverse_entry(entry_id: EntryId, body: ReverseIn, request: Request, response: Response) -> EntryOut:
     with database(request).write() as session:
-        result = journal.reverse_entry(
+        result = reverse_by_hand(
             session,
             entry_id,
             entry_date=body.entry_date or today_in_england(),
