@@ -362,15 +362,15 @@ def test_records_named_inside_a_body_are_refused_when_they_are_another_holders(f
     before = snapshot(world.database)
     icb, council, other = world.funder_ids["icb"], world.funder_ids["council"], FACTS["B1"].reference
     attempts = [
-        ("POST", f"{API}/statement-lines/{line}/match", {"actor": "x", "entry_ids": [b.ids["entry_id"]]}),
-        ("POST", f"{API}/statement-lines/{line}/match", {"actor": "x", "payable_ids": [b.ids["payable_id"]]}),
-        ("POST", f"{API}/statement-lines/{line}/split", {"actor": "x", "reason": "r", "parts": [{"amount": "12.34", "category": "activities", "budget_id": b.budget_id}]}),
-        ("POST", f"{API}/holders/{a.holder_id}/payments", {"payable_ids": [b.ids["payable_id"]], "paid_on": "2026-06-10", "bank_reference": "X1", "amount": "30.00", "paid_by": "x"}),
-        ("POST", f"{API}/flags/{a.ids['flag_id']}/explain", {"note": "n", "evidence_ids": [b.ids["evidence_id"]], "actor": "x", "actor_role": "holder"}),
-        ("POST", f"{API}/holders/{a.holder_id}/invoices", {"supplier": "S", "number": "N1", "dated_on": "2026-06-01", "approved_by": "x", "lines": [{"budget": other, "category": "activities", "amount": "10.00"}]}),
+        ("POST", f"{API}/statement-lines/{line}/match", {"entry_ids": [b.ids["entry_id"]]}),
+        ("POST", f"{API}/statement-lines/{line}/match", {"payable_ids": [b.ids["payable_id"]]}),
+        ("POST", f"{API}/statement-lines/{line}/split", {"reason": "r", "parts": [{"amount": "12.34", "category": "activities", "budget_id": b.budget_id}]}),
+        ("POST", f"{API}/holders/{a.holder_id}/payments", {"payable_ids": [b.ids["payable_id"]], "paid_on": "2026-06-10", "bank_reference": "X1", "amount": "30.00"}),
+        ("POST", f"{API}/flags/{a.ids['flag_id']}/explain", {"note": "n", "evidence_ids": [b.ids["evidence_id"]], "actor_role": "holder"}),
+        ("POST", f"{API}/holders/{a.holder_id}/invoices", {"supplier": "S", "number": "N1", "dated_on": "2026-06-01", "lines": [{"budget": other, "category": "activities", "amount": "10.00"}]}),
         ("POST", f"{API}/holders/{a.holder_id}/pools", {"name": "P", "shares": [{"budget": other, "weight": 1}]}),
         ("PUT", f"{API}/pools/{a.ids['pool_id']}/shares", {"shares": [{"budget": other, "weight": 1}]}),
-        ("POST", f"{API}/holders/{a.holder_id}/remittances", {"funder_id": icb, "reference": "R1", "lines": [{"budget": other, "amount": "10.00"}], "created_by": "x"}),
+        ("POST", f"{API}/holders/{a.holder_id}/remittances", {"funder_id": icb, "reference": "R1", "lines": [{"budget": other, "amount": "10.00"}]}),
         ("POST", f"{API}/holders/{a.holder_id}/funder-receipts", {"funder_id": icb, "received_on": "2026-06-01", "amount": "10.00", "reference": "R2", "remittance": [{"budget": other, "amount": "10.00"}]}),
         ("POST", f"{API}/budgets/{a.budget_id}/surplus-decisions", {"action": "reallocate", "amount": "1.00", "reason": "r", "decided_by": "x", "decided_on": "2026-06-01", "plan_version_id": b.ids["version_id"]}),
         ("POST", f"{API}/budgets/{a.budget_id}/plan-versions", {"effective_from": "2026-10-01", "total": "41234.57", "contingency": "1000.00",
@@ -385,7 +385,7 @@ def test_records_named_inside_a_body_are_refused_when_they_are_another_holders(f
         if not 400 <= answer.status_code < 500 or answer.status_code == 403 or shown:
             failures.append(f"{method} {url} naming holder B's: {answer.status_code} {shown or answer.text[:160]}")
     for field, value in (("flag_id", b.ids["flag_id"]), ("statement_line_id", b.ids["line_id"])):
-        answer = api.post(f"{API}/holders/{a.holder_id}/evidence", data={"kind": "receipt", "uploaded_by": "x", field: str(value)},
+        answer = api.post(f"{API}/holders/{a.holder_id}/evidence", data={"kind": "receipt", field: str(value)},
                           files={"file": ("r.pdf", b"%PDF-1.7\n x \n%%EOF", "application/pdf")})  # fmt: skip
         if answer.status_code != 404:
             failures.append(f"evidence on holder B's {field}: {answer.status_code} {answer.text[:160]}")
@@ -399,7 +399,7 @@ def _unmatched_line(world: World, api: Any, target: Any) -> int:
         line = session.scalar(
             select(StatementLineRecord.id).where(StatementLineRecord.account_id == target.ids["account_id"], StatementLineRecord.payee.like("TESCO%"))
         )
-    assert api.post(f"{API}/statement-lines/{line}/unmatch", json={"actor": "x", "reason": "to match again"}).status_code == 200
+    assert api.post(f"{API}/statement-lines/{line}/unmatch", json={"reason": "to match again"}).status_code == 200
     return line  # type: ignore[return-value]
 
 
@@ -597,12 +597,12 @@ def test_a_family_member_of_a_budget_without_a_direct_payment_sends_no_statement
     browser, csrf = sign_in(setting.app, "evangeline@family.test")
     with browser:
         api = {"X-CSRF-Token": csrf}
-        sent = browser.post(f"{API}/accounts/{other.ids['account_id']}/statements", data={"format": "csv:prepaid_card", "imported_by": "x"},
+        sent = browser.post(f"{API}/accounts/{other.ids['account_id']}/statements", data={"format": "csv:prepaid_card"},
                             files={"file": ("card.csv", b"Date,Description,Amount\n05/05/2026,TESCO,-1.00\n", "text/csv")}, headers=api)  # fmt: skip
         assert (sent.status_code, sent.json()["code"]) == (403, "direct_payment_only"), sent.text
-        explained = browser.post(f"{API}/flags/{other.ids['flag_id']}/explain", json={"note": "Swimming", "actor": "x", "actor_role": "family"}, headers=api)
+        explained = browser.post(f"{API}/flags/{other.ids['flag_id']}/explain", json={"note": "Swimming", "actor_role": "family"}, headers=api)
         assert (explained.status_code, explained.json()["code"]) == (403, "direct_payment_only"), explained.text
-        reconsider = browser.post(f"{API}/flags/{other.ids['flag_id']}/reconsider", json={"reason": "Think again", "actor": "x", "actor_role": "family"}, headers=api)
+        reconsider = browser.post(f"{API}/flags/{other.ids['flag_id']}/reconsider", json={"reason": "Think again", "actor_role": "family"}, headers=api)
         assert (reconsider.status_code, reconsider.json()["code"]) == (403, "direct_payment_only"), reconsider.text
         page = browser.post(f"/family/budgets/{other.budget_id}/statements", data={"csrf_token": csrf},
                             files={"file": ("card.csv", b"x", "text/csv")}, follow_redirects=False)  # fmt: skip

@@ -83,11 +83,14 @@ def world(client: TestClient) -> dict[str, Any]:
     return {"icb": icb, "council": council, "holder": holder, "person": person, "budget": budget, "draft": draft}
 
 
+AGREEMENT = "Letter from the ICB's PHB panel, 20 March 2026"
+
+
 def agree(client: TestClient, version_id: int) -> dict[str, Any]:
     return ok(
         client.post(
             f"{API}/plan-versions/{version_id}/agree",
-            json={"agreed_by_name": "Jo Bloggs", "agreed_by_role": "ICB PHB manager", "agreed_at": "2026-03-20T10:00:00Z"},
+            json={"agreed_by_name": "Jo Bloggs", "agreed_by_role": "ICB PHB manager", "agreed_at": "2026-03-20T10:00:00Z", "document": AGREEMENT},
         )
     )
 
@@ -271,7 +274,8 @@ def test_bad_requests_are_clear_and_change_nothing(
         response = client.post(f"{API}/budgets/{budget_id}/plan-versions", json=_not_adding_up(icb, council))
     elif case == "agree_twice":
         response = client.post(
-            f"{API}/plan-versions/{world['draft']['id']}/agree", json={"agreed_by_name": "A", "agreed_by_role": "B"}
+            f"{API}/plan-versions/{world['draft']['id']}/agree",
+            json={"agreed_by_name": "A", "agreed_by_role": "B", "agreed_at": "2026-03-20T10:00:00Z", "document": AGREEMENT},
         )
     else:
         body = plan_body(icb, council)
@@ -356,7 +360,7 @@ def test_the_openapi_document_describes_the_api(client: TestClient) -> None:
 def test_an_agreement_dated_before_the_journal_can_hold_names_agreed_at(client: TestClient, world: dict[str, Any]) -> None:
     response = client.post(
         f"{API}/plan-versions/{world['draft']['id']}/agree",
-        json={"agreed_by_name": "Jo Bloggs", "agreed_by_role": "ICB PHB manager", "agreed_at": "1999-12-31T10:00:00Z"},
+        json={"agreed_by_name": "Jo Bloggs", "agreed_by_role": "ICB PHB manager", "agreed_at": "1999-12-31T10:00:00Z", "document": AGREEMENT},
     )
     assert response.status_code == 422
     assert (response.json()["code"], response.json()["field"]) == ("date_out_of_range", "agreed_at")

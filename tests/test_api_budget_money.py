@@ -19,8 +19,7 @@ def use_body(**overrides: Any) -> dict[str, Any]:
         "agreed_by_role": "ICB PHB manager",
         "agreed_on": "2026-06-01",
         "used_on": "2026-06-02",
-        "to": "card",
-        "recorded_by": "Sam (ISF lead)",
+        "to": "card", 
     }
     body.update(overrides)
     return body
@@ -104,7 +103,7 @@ def test_notional_costs_only_on_a_notional_budget(client: TestClient, world: dic
     agree(client, world["draft"]["id"])
     body = {
         "funder_id": world["icb"]["id"], "category": "agency_support", "amount": "120.00", "on": "2026-05-31",
-        "supplier": "Careway Agency", "reference": "INV-1001", "description": "Home care, May", "recorded_by": "CHC finance",
+        "supplier": "Careway Agency", "reference": "INV-1001", "description": "Home care, May", 
     }  # fmt: skip
     before = fingerprint(db)
     refused = client.post(f"{API}/budgets/{world['budget']['id']}/notional-costs", json=body)

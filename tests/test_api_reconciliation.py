@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.support.auth import ADMIN_SIGNATURE
 from tests.support.card_statements import CardLine, card_csv
 from tests.test_api import API, agree, client, ok, world  # noqa: F401  (fixtures)
 from tests.test_reconcile import APRIL, card_lines
 
-ACTOR = {"actor": "Sam at Sunrise"}
+ACTOR = {}
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def card(client: TestClient, world: dict[str, Any]) -> dict[str, Any]:  # noqa: 
     }  # fmt: skip
     ok(client.post(f"{API}/entries", json=load), 201)
     files = {"file": ("card.csv", card_csv(card_lines()), "text/csv")}
-    ok(client.post(f"{API}/accounts/{card_id}/statements", files=files, data={"imported_by": "Sam", "format": "csv:prepaid_card"}), 201)
+    ok(client.post(f"{API}/accounts/{card_id}/statements", files=files, data={"format": "csv:prepaid_card"}), 201)
     return {"card_id": card_id, **world}
 
 
@@ -78,23 +79,23 @@ def test_a_line_worked_by_hand_keeps_its_history(client: TestClient, card: dict[
     refused = client.post(f"{path}/unmatch", json={**ACTOR, "reason": "late"})
     assert refused.status_code == 409 and refused.json()["code"] == "reconciliation_locked"
     reopened = ok(client.post(f"{API}/accounts/{card['card_id']}/reconciliation/reopen", json={**ACTOR, "reason": "audit"}))
-    assert reopened[0]["reopened_by"] == "Sam at Sunrise"
+    assert reopened[0]["reopened_by"] == ADMIN_SIGNATURE
 
 
 def test_holder_rules_place_the_next_purchases(client: TestClient, card: dict[str, Any]) -> None:  # noqa: F811
     holder = card["holder"]["id"]
     rule = ok(client.post(f"{API}/holders/{holder}/category-rules", json={
-        "match_on": "merchant", "pattern": "TESCO STORES", "category": "activities", "created_by": "Sam"}), 201)  # fmt: skip
+        "match_on": "merchant", "pattern": "TESCO STORES", "category": "activities"}), 201)  # fmt: skip
     assert (rule["rule_id"], rule["version"], rule["pattern"]) == ("holder:rule-1", 1, "tesco stores")
     revised = ok(client.post(f"{API}/holders/{holder}/category-rules/rule-1", json={
-        "match_on": "merchant", "pattern": "TESCO STORES", "category": "equipment", "created_by": "Sam"}), 201)  # fmt: skip
+        "match_on": "merchant", "pattern": "TESCO STORES", "category": "equipment"}), 201)  # fmt: skip
     assert revised["version"] == 2
     assert [r["version"] for r in ok(client.get(f"{API}/holders/{holder}/category-rules", params={"include_retired": True}))] == [1, 2]
     reconcile(client, card["card_id"])
     tesco = next(l for l in ok(client.get(f"{API}/statements/1/lines")) if l["payee"] == "TESCO STORES 3297")
     part = ok(client.get(f"{API}/statement-lines/{tesco['id']}/match"))["parts"][0]
     assert (part["category"], part["rule_id"], part["rule_version"]) == ("equipment", "holder:rule-1", "2")
-    bad = client.post(f"{API}/holders/{holder}/category-rules", json={"match_on": "mcc", "pattern": "54", "category": "activities", "created_by": "S"})
+    bad = client.post(f"{API}/holders/{holder}/category-rules", json={"match_on": "mcc", "pattern": "54", "category": "activities"})
     assert bad.status_code == 422 and bad.json()["code"] == "mcc_invalid"
     shipped = ok(client.get(f"{API}/rules/categories"))
     assert shipped["mcc"] and all(entry["source"] for entry in shipped["mcc"])
@@ -105,11 +106,11 @@ def test_a_funder_edits_its_own_copy_of_the_spend_checks(client: TestClient, car
     mine = copy.deepcopy(shipped)
     mine["mcc"] = [entry for entry in mine["mcc"] if entry.get("mcc") != "7995"]
     icb = card["icb"]["id"]
-    saved = ok(client.post(f"{API}/funders/{icb}/spend-checks", json={"definition": mine, "created_by": "ICB finance", "note": "betting reviewed by hand"}), 201)
+    saved = ok(client.post(f"{API}/funders/{icb}/spend-checks", json={"definition": mine, "note": "betting reviewed by hand"}), 201)
     assert saved["version"] == 1 and saved["based_on"].startswith("shipped:")
     broken = copy.deepcopy(mine)
     broken["mcc"][0]["source"] = ""
-    refused = client.post(f"{API}/funders/{icb}/spend-checks", json={"definition": broken, "created_by": "ICB finance"})
+    refused = client.post(f"{API}/funders/{icb}/spend-checks", json={"definition": broken})
     assert refused.status_code == 422 and refused.json()["field"].startswith("mcc[0]")
     assert ok(client.get(f"{API}/rules/spend-checks")) == shipped  # the default is never edited in place
     reconcile(client, card["card_id"])
@@ -118,7 +119,7 @@ def test_a_funder_edits_its_own_copy_of_the_spend_checks(client: TestClient, car
     betting = [f for f in ok(client.get(f"{API}/flags", params={"code": "EXCLUDED_MCC"})) if "WILLIAM HILL" in f["reason"]]
     assert betting == []
     settings = ok(client.put(f"{API}/funders/{icb}/flag-settings", json={
-        "large_spend": "20.00", "duplicate_window_days": 2, "over_plan_tolerance_percent": "2.5", "updated_by": "ICB"}))  # fmt: skip
+        "large_spend": "20.00", "duplicate_window_days": 2, "over_plan_tolerance_percent": "2.5"}))  # fmt: skip
     assert (settings["large_spend"], settings["over_plan_tolerance_percent"], settings["is_default"]) == ("20.00", "2.50", False)
     ok(client.post(f"{API}/flags/run", json={"holder_id": card["holder"]["id"], "as_of": "2026-05-01"}))
     large = ok(client.get(f"{API}/flags", params={"code": "LARGE_SPEND"}))
@@ -127,7 +128,7 @@ def test_a_funder_edits_its_own_copy_of_the_spend_checks(client: TestClient, car
 
 def test_a_remittance_advice_names_real_budgets_of_the_holder(client: TestClient, card: dict[str, Any]) -> None:  # noqa: F811
     holder = card["holder"]["id"]
-    body = {"funder_id": card["icb"]["id"], "reference": "REM-0042", "lines": [{"budget": "ISF-0001", "amount": "100.00"}], "created_by": "Sam"}
+    body = {"funder_id": card["icb"]["id"], "reference": "REM-0042", "lines": [{"budget": "ISF-0001", "amount": "100.00"}]}
     made = ok(client.post(f"{API}/holders/{holder}/remittances", json=body), 201)
     assert made["total"] == "100.00" and made["receipt_id"] is None
     assert client.post(f"{API}/holders/{holder}/remittances", json=body).json()["code"] == "remittance_exists"
@@ -143,21 +144,21 @@ def test_a_flag_is_explained_challenged_recovered_and_closed_through_the_api(cli
     flag = next(f for f in ok(client.get(f"{API}/flags", params={"code": "EXCLUDED_MCC"})) if "BARGAIN BOOZE" in f["reason"])
     path = f"{API}/flags/{flag['id']}"
     receipt = ok(client.post(f"{API}/holders/{card['holder']['id']}/evidence", files={"file": ("receipt.txt", b"Bargain Booze: 1 bottle", "text/plain")},
-                             data={"kind": "receipt", "uploaded_by": "Sam", "flag_id": str(flag["id"])}), 201)  # fmt: skip
-    explained = ok(client.post(f"{path}/explain", json={"note": "bought for a party", "evidence_ids": [receipt["id"]], "actor": "Sam", "actor_role": "holder"}))
+                             data={"kind": "receipt", "flag_id": str(flag["id"])}), 201)  # fmt: skip
+    explained = ok(client.post(f"{path}/explain", json={"note": "bought for a party", "evidence_ids": [receipt["id"]], "actor_role": "holder"}))
     assert explained["state"] == "explained"
-    assert ok(client.post(f"{path}/challenge", json={"note": "alcohol is excluded", "actor": "ICB auditor"}))["state"] == "challenged"
-    wrong = client.post(f"{path}/accept", json={"note": "fine", "actor": "ICB auditor"})
+    assert ok(client.post(f"{path}/challenge", json={"note": "alcohol is excluded"}))["state"] == "challenged"
+    wrong = client.post(f"{path}/accept", json={"note": "fine"})
     assert wrong.status_code == 409 and wrong.json()["code"] == "flag_transition_not_allowed"
     asked = ok(client.post(f"{path}/request-recovery", json={
         "amount": "15.99", "reasons": "Alcohol may not be bought with a personal health budget.", "repay_by": "2026-06-30",
-        "repayer": "Sunrise Support", "issued_on": "2026-06-01", "actor": "ICB auditor"}))  # fmt: skip
+        "repayer": "Sunrise Support", "issued_on": "2026-06-01"}))  # fmt: skip
     assert asked["state"] == "recovery_requested"
     notice = client.get(f"{API}/repayment-notices/{asked['notices'][0]['id']}")
     assert notice.status_code == 200 and "£15.99" in notice.text and "30 June 2026" in notice.text and "reconsider" in notice.text
-    recovered = ok(client.post(f"{path}/recovered", json={"method": "repayment", "on": "2026-06-20", "into": "card", "actor": "ICB auditor"}))
+    recovered = ok(client.post(f"{path}/recovered", json={"method": "repayment", "on": "2026-06-20", "into": "card"}))
     assert recovered["state"] == "recovered"
-    closed = ok(client.post(f"{path}/close", json={"note": "repaid", "actor": "ICB auditor"}))
+    closed = ok(client.post(f"{path}/close", json={"note": "repaid"}))
     assert closed["state"] == "closed"
     assert [e["action"] for e in closed["events"]] == ["raised", "explained", "challenged", "recovery_requested", "recovered", "closed"]
     body = client.get(f"{API}/evidence/{receipt['id']}")

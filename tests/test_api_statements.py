@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.support.auth import ADMIN_SIGNATURE
 from tests.test_api import API, client, ok, world  # noqa: F401  (fixtures)
 
 DATA = Path(__file__).parent / "data" / "statements"
@@ -27,7 +28,7 @@ def card_id(client: TestClient, world: dict[str, Any]) -> int:  # noqa: F811
 
 
 def upload(client: TestClient, account_id: int, name: str, data: bytes, **form: Any):  # type: ignore[no-untyped-def]  # noqa: F811
-    fields = {"imported_by": "Sam at Sunrise", **{k: str(v).lower() if isinstance(v, bool) else v for k, v in form.items()}}
+    fields = {**{k: str(v).lower() if isinstance(v, bool) else v for k, v in form.items()}}
     return client.post(f"{API}/accounts/{account_id}/statements", files={"file": (name, data, "text/csv")}, data=fields)
 
 
@@ -39,7 +40,7 @@ def test_an_upload_answers_with_the_import_summary(client: TestClient, card_id: 
     assert (summary["period_start"], summary["period_end"]) == ("2023-12-01", "2024-01-15")
     assert summary["closing_balance"] == "2040.59" and summary["balances_stated"] is False
     assert summary["account_in_file"] == "sort code 99-88-74, account 1515152252"
-    assert summary["imported_by"] == "Sam at Sunrise"
+    assert summary["imported_by"] == ADMIN_SIGNATURE
     assert any("running balance" in w for w in summary["warnings"]), "the sample's two direct debits are out of order"
 
 
@@ -118,7 +119,7 @@ def test_a_holder_defines_its_own_layout_and_imports_with_it(client: TestClient,
         "payee_column": "Shop",
         "mcc_column": "Code",
     }
-    made = ok(client.post(f"{API}/holders/{holder_id}/csv-layouts", params={"created_by": "Sam"}, json=definition), 201)
+    made = ok(client.post(f"{API}/holders/{holder_id}/csv-layouts", params={}, json=definition), 201)
     assert (made["name"], made["version"], made["shipped"]) == ("acme_card@1", 1, False)
     listed = ok(client.get(f"{API}/holders/{holder_id}/csv-layouts"))
     assert listed[0]["name"] == "acme_card@1" and {"lloyds", "starling", "prepaid_card"} <= {i["name"] for i in listed}
@@ -128,5 +129,5 @@ def test_a_holder_defines_its_own_layout_and_imports_with_it(client: TestClient,
     lines = ok(client.get(f"{API}/statements/{summary['import_id']}/lines"))
     assert [line["mcc"] for line in lines] == ["7832", "7995"]
 
-    bad = client.post(f"{API}/holders/{holder_id}/csv-layouts", params={"created_by": "Sam"}, json={**definition, "date_column": None})
+    bad = client.post(f"{API}/holders/{holder_id}/csv-layouts", params={}, json={**definition, "date_column": None})
     assert bad.status_code == 422 and bad.json()["code"] == "layout_invalid"

@@ -125,15 +125,20 @@ def quality(
 ) -> None:
     """Record the people's part of a quarterly quality review from a JSON file: outcomes rated,
     what is working and not, actions, who attended, the decision about money left."""
-    from pydantic import ValidationError
+    from pydantic import Field, ValidationError
 
     from ledger.errors import InvalidInput
     from ledger.reviews.quality_reviews import record_quality_review
     from web.api.reports import QualityReviewIn, QualityReviewOut, quality_review_spec
 
+    class QualityReviewFile(QualityReviewIn):
+        """The API's body, and who records it (the API takes that from the signed-in user)."""
+
+        recorded_by: str = Field(min_length=1, max_length=200)
+
     with reporting_errors():
         try:
-            body = QualityReviewIn.model_validate_json(from_file.read_bytes())
+            body = QualityReviewFile.model_validate_json(from_file.read_bytes())
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"])

@@ -37,6 +37,8 @@ class Role(StrEnum):
 
 
 HOLDER_ROLES = (Role.HOLDER_ADMIN, Role.HOLDER_STAFF)
+SIGNATURE_LENGTH_MAX = 200
+"""The width of every ``*_by`` column."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,14 @@ class Principal:
     def of(cls, user: UserAccount) -> Principal:
         assert user.id is not None
         return cls(user.id, user.username, user.display_name, Role(user.role), user.holder_id, user.funder_id)
+
+    @property
+    def signature(self) -> str:
+        """Who did it, as every record keeps it: the name a reviewer recognises and the
+        username no one else has ("Sam Reed (sam@sunrise.test)"), at most 200 characters."""
+        room = SIGNATURE_LENGTH_MAX - len(self.username) - 3
+        name = self.display_name if len(self.display_name) <= room else self.display_name[: max(room - 1, 0)] + "…"
+        return f"{name} ({self.username})"[-SIGNATURE_LENGTH_MAX:]
 
     @property
     def is_admin(self) -> bool:

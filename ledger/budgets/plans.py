@@ -160,11 +160,17 @@ def agree(
     agreed_by_role: str,
     agreed_at: datetime | None = None,
     created_by: str = "system",
+    funder_id: int | None = None,
+    document: str | None = None,
 ) -> SupportPlanVersion:
-    """Agree a draft ("sound, sensible and affordable") and post its allocation."""
+    """Agree a draft ("sound, sensible and affordable") and post its allocation. Agreeing is
+    the funder's decision: ``funder_id`` is whose (default: the lead funder), and it must fund
+    the plan; ``document`` is what shows it (a letter, the panel's minutes), where somebody
+    other than the funder's own user records it; ``created_by`` is who agreed or recorded it."""
     version = get_version(session, version_id)
     _require_draft(version)
     budget = get_budget(session, version.budget_id)
+    deciding_funder = _deciding_funder(session, budget, version, funder_id)
     now = utcnow()
     when = agreed_at or now
     if when > now + timedelta(minutes=5):
@@ -184,6 +190,9 @@ def agree(
     version.agreed_by_name = checks.required_text(agreed_by_name, "agreed_by_name", max_length=200)
     version.agreed_by_role = checks.required_text(agreed_by_role, "agreed_by_role", max_length=200)
     version.agreed_at = when
+    version.agreement_funder_id = deciding_funder
+    version.agreement_document = checks.text(document, "agreement_document", max_length=500, required=False)
+    version.agreement_recorded_by = checks.required_text(created_by, "created_by", max_length=200)
     session.flush()
     post_allocation(
         session,
@@ -195,6 +204,19 @@ def agree(
         created_by=created_by,
     )
     return version
+
+
+def _deciding_funder(session: Session, budget: Budget, version: SupportPlanVersion, funder_id: int | None) -> int:
+    if funder_id is None:
+        return budget.lead_funder_id
+    funding = set(session.scalars(select(FundingLine.funder_id).where(FundingLine.plan_version_id == version.id)))
+    if funder_id not in funding | {budget.lead_funder_id}:
+        raise InvalidInput(
+            f"funder {funder_id} does not fund plan version {version.version} of {budget.reference}: only a funder of the plan agrees it",
+            code="agreement_funder_not_funding",
+            field="agreement_funder_id",
+        )
+    return funder_id
 
 
 def london_date(moment: datetime) -> date:

@@ -55,7 +55,7 @@ def check_manual_kind(kind: str, field: str = "kind") -> None:
     if kind not in MANUAL_KINDS:
         allowed = ", ".join(sorted(MANUAL_KINDS))
         raise InvalidInput(
-            f"an entry posted by hand is {allowed}; {kind!r} entries are posted by the ledger's own services", code="kind_reserved", field=field
+            f"an entry posted by hand is {allowed}; {str(kind)!r} entries are posted by the ledger's own services", code="kind_reserved", field=field
         )
 
 

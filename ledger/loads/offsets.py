@@ -54,6 +54,7 @@ def offset_against_loads(
     decided_by: str,
     decided_on: date,
     part_id: int | None = None,
+    recorded_by: str | None = None,
 ) -> LoadOffset:
     """Withhold ``amount_pence`` from the card loads due from ``starts_on``. Recording the
     same offset again (same part, start, amount and decision day) returns the first."""
@@ -64,6 +65,7 @@ def offset_against_loads(
         raise InvalidInput("amount must be more than £0.00", code="offset_amount_not_positive", field="amount")
     reason = checks.required_text(reason, "reason", max_length=1000)
     decided_by = checks.required_text(decided_by, "decided_by", max_length=200)
+    recorded_by = checks.required_text(recorded_by, "recorded_by", max_length=200) if recorded_by is not None else decided_by
     if not budget.period_start <= starts_on <= budget.period_end:
         raise InvalidInput(
             f"starts_on {starts_on} is outside the plan period {budget.period_start} to {budget.period_end}",
@@ -109,12 +111,13 @@ def offset_against_loads(
         reason=reason,
         decided_by=decided_by,
         decided_on=decided_on,
+        recorded_by=recorded_by,
     )
     session.add(offset)
     session.add(
         SurplusDecision(
             budget_id=budget_id, action="offset", amount_pence=amount_pence, reason=reason,
-            decided_by=decided_by, decided_on=decided_on,
+            decided_by=decided_by, decided_on=decided_on, recorded_by=recorded_by,
         )
     )  # fmt: skip
     session.flush()

@@ -66,12 +66,14 @@ def return_surplus(
     reason: str,
     decided_by: str,
     shares: dict[int | None, int] | None = None,
+    recorded_by: str | None = None,
 ) -> SurplusReturn:
     """Return ``amount_pence`` (default: all of the surplus) to the funders; ``shares``
     names each funder's part (``None`` for the person) instead of pro rata."""
     budget = get_budget(session, budget_id)
     reason = checks.required_text(reason, "reason", max_length=1000)
     decided_by = checks.required_text(decided_by, "decided_by", max_length=200)
+    recorded_by = checks.required_text(recorded_by, "recorded_by", max_length=200) if recorded_by is not None else decided_by
     checks.date_between(on, "on", earliest=ENTRY_DATE_MIN, latest=ENTRY_DATE_MAX)
     if amount_pence is not None:
         _check_amount(amount_pence, "amount")
@@ -100,7 +102,7 @@ def return_surplus(
             idempotency_key=f"budget:{budget.id}:surplus-return:{on.isoformat()}:{amount}",
             postings=(*postings, NewPosting(ids[cash_code], -amount)),
             kind=EntryKind.SURPLUS_RETURN,
-            created_by=decided_by,
+            created_by=recorded_by,
         ),
     )
     if result.outcome is not PostOutcome.CREATED:
@@ -111,7 +113,7 @@ def return_surplus(
         )
     decision = SurplusDecision(
         budget_id=budget.id, action="return", amount_pence=amount, reason=reason, decided_by=decided_by, decided_on=on,
-        entry_id=result.entry.id,
+        entry_id=result.entry.id, recorded_by=recorded_by,
     )  # fmt: skip
     session.add(decision)
     session.flush()
@@ -128,6 +130,7 @@ def record_surplus_decision(
     decided_by: str,
     decided_on: date,
     plan_version_id: int | None = None,
+    recorded_by: str | None = None,
 ) -> SurplusDecision:
     """Record that a surplus is accepted (kept, with a reason) or reallocated by a plan
     revision (``plan_version_id``: the draft or agreed version that spends it). ``return``
@@ -142,10 +145,11 @@ def record_surplus_decision(
         if plan_version_id is not None:
             raise InvalidInput("a return names no plan version", code="plan_version_not_wanted", field="plan_version_id")
         return return_surplus(
-            session, budget.id, amount_pence=amount_pence, on=decided_on, reason=reason, decided_by=decided_by
+            session, budget.id, amount_pence=amount_pence, on=decided_on, reason=reason, decided_by=decided_by, recorded_by=recorded_by
         ).decision
     reason = checks.required_text(reason, "reason", max_length=1000)
     decided_by = checks.required_text(decided_by, "decided_by", max_length=200)
+    recorded_by = checks.required_text(recorded_by, "recorded_by", max_length=200) if recorded_by is not None else decided_by
     checks.date_between(decided_on, "decided_on", earliest=ENTRY_DATE_MIN, latest=ENTRY_DATE_MAX)
     _check_plan_version(session, budget, action, plan_version_id)
     lock_book(session, budget.holder_id)
@@ -160,7 +164,7 @@ def record_surplus_decision(
     _refuse_beyond_surplus(budget, amount_pence, budget_figures(session, budget).surplus_pence)
     decision = SurplusDecision(
         budget_id=budget.id, action=action, amount_pence=amount_pence, reason=reason, decided_by=decided_by,
-        decided_on=decided_on, plan_version_id=plan_version_id,
+        decided_on=decided_on, plan_version_id=plan_version_id, recorded_by=recorded_by,
     )  # fmt: skip
     session.add(decision)
     session.flush()

@@ -212,8 +212,11 @@ def record_review_held(
     return review
 
 
-def request_review(session: Session, budget_id: int, *, asked_by: str, reason: str, asked_on: date, today: date | None = None) -> ReviewRequest:
-    """A family asks for a change or a review between reviews: due within 28 days."""
+def request_review(
+    session: Session, budget_id: int, *, asked_by: str, reason: str, asked_on: date, today: date | None = None, recorded_by: str | None = None
+) -> ReviewRequest:
+    """A family asks for a change or a review between reviews: due within 28 days.
+    ``recorded_by``: the signed-in user who recorded it, where that is not who asked."""
     budget = get_budget(session, budget_id)
     if budget.status == BudgetStatus.CLOSED:
         raise Conflict(f"{budget.reference} is closed: ask for a review of the budget that follows it", code="budget_closed")
@@ -222,7 +225,8 @@ def request_review(session: Session, budget_id: int, *, asked_by: str, reason: s
     if today is not None and asked_on > today:
         raise InvalidInput(f"asked_on {asked_on} is in the future", code="asked_in_future", field="asked_on")
     checks.date_between(asked_on, "asked_on", earliest=budget.period_start - timedelta(days=REQUEST_LEAD_DAYS_MAX), latest=budget.period_end)
-    request = ReviewRequest(budget_id=budget.id, asked_by=asked_by, asked_on=asked_on, reason=reason)
+    recorded_by = checks.required_text(recorded_by, "recorded_by", max_length=200) if recorded_by is not None else asked_by
+    request = ReviewRequest(budget_id=budget.id, asked_by=asked_by, asked_on=asked_on, reason=reason, recorded_by=recorded_by)
     session.add(request)
     session.flush()
     return request

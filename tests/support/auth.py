@@ -8,6 +8,10 @@ from ledger.store.database import Database
 PASSWORD = "correct horse battery staple"
 
 
+ADMIN_SIGNATURE = "Admin (admin@test)"
+"""How every write records the user :func:`token_headers` makes by default."""
+
+
 def token_headers(db: Database, username: str = "admin@test", role: str = "system_admin", *, holder_id: int | None = None,
                   funder_id: int | None = None) -> dict[str, str]:  # fmt: skip
     """A new user of ``role`` and an API token for it, as an Authorization header."""

@@ -21,7 +21,7 @@ from ledger.set_asides.contingency import (
 from ledger.set_asides.top_slice import TopSliceRun, take_due_top_slices, top_slice_schedule
 from ledger.store.tables import Category
 from ledger.store.tables.budget_money import ContingencyUse, NotionalCost
-from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
+from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database, signed_in
 from web.clock import today_in_england
 
 router = APIRouter(tags=["budget money"], responses=ERROR_RESPONSES)
@@ -42,7 +42,6 @@ class ContingencyUseIn(Schema):
     used_on: IsoDate
     to: Literal["card", "spend"] = Field(description="card: onto the prepaid card; spend: straight to a spend category")
     category: str | None = Field(default=None, max_length=40, description="The spend category, when to is spend")
-    recorded_by: str = WHO
     idempotency_key: str | None = Field(
         default=None, max_length=120, description="Optional; without it the decision itself is the key, so a double submit posts once"
     )
@@ -106,7 +105,7 @@ def create_contingency_use(budget_id: RecordId, body: ContingencyUseIn, request:
         recorded: RecordedUse = use_contingency(
             session, budget_id, amount_pence=body.amount, reason=body.reason, agreed_by_name=body.agreed_by_name,
             agreed_by_role=body.agreed_by_role, agreed_on=body.agreed_on, used_on=body.used_on, to=body.to,
-            category_code=body.category, recorded_by=body.recorded_by, idempotency_key=body.idempotency_key,
+            category_code=body.category, recorded_by=signed_in(request), idempotency_key=body.idempotency_key,
             today=today_in_england(),
         )  # fmt: skip
         out = ContingencyUseOut.of(recorded.use, _category_codes(session, {recorded.use.category_id}).get(recorded.use.category_id or 0))
@@ -143,7 +142,7 @@ def ring_fence(budget_id: RecordId, body: RingFenceIn, request: Request) -> Ring
     """Bring what is ring-fenced to the contingency of the plan in force (a revision may raise
     or lower it; lowering releases only what is unused). Safe to call again."""
     with database(request).write() as session:
-        fence = ring_fence_contingency(session, budget_id, on=body.on or today_in_england(), created_by="api")
+        fence = ring_fence_contingency(session, budget_id, on=body.on or today_in_england(), created_by=signed_in(request))
     return RingFenceOut(
         budget=fence.budget_reference,
         plan_version_id=fence.plan_version_id,
@@ -226,7 +225,7 @@ def run_top_slices(body: TopSliceRunIn, request: Request) -> TopSliceRunOut:
             budgets.get_budget(session, body.budget_id)
         today = today_in_england()
         run = take_due_top_slices(
-            session, body.as_of or today, holder_id=body.holder_id, budget_id=body.budget_id, created_by="api", today=today
+            session, body.as_of or today, holder_id=body.holder_id, budget_id=body.budget_id, created_by=signed_in(request), today=today
         )
     return TopSliceRunOut.of(run)
 
@@ -259,7 +258,6 @@ class NotionalCostIn(Schema):
     supplier: str = Field(max_length=200)
     reference: str = Field(max_length=100, description="The supplier's invoice or order number: one cost per reference")
     description: str = Field(max_length=500)
-    recorded_by: str = WHO
 
 
 class NotionalCostOut(BaseModel):
@@ -293,7 +291,7 @@ def create_notional_cost(budget_id: RecordId, body: NotionalCostIn, request: Req
     with database(request).write() as session:
         recorded: RecordedCost = record_notional_cost(
             session, budget_id, funder_id=body.funder_id, category_code=body.category, amount_pence=body.amount, on=body.on,
-            supplier=body.supplier, reference=body.reference, description=body.description, recorded_by=body.recorded_by,
+            supplier=body.supplier, reference=body.reference, description=body.description, recorded_by=signed_in(request),
             today=today_in_england(),
         )  # fmt: skip
         out = NotionalCostOut.of(recorded.cost, _category_codes(session, {recorded.cost.category_id})[recorded.cost.category_id])

@@ -13,7 +13,7 @@ from ledger.errors import InvalidInput
 from ledger.position.closing import close_budget, closure_of
 from ledger.position.surplus import ReturnedShare, record_surplus_decision, return_surplus, returned_shares, surplus_decisions
 from ledger.store.tables.closing import BudgetClosure, SurplusDecision
-from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
+from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database, signed_in
 
 router = APIRouter(tags=["closing"], responses=ERROR_RESPONSES)
 
@@ -24,7 +24,6 @@ WHO = Field(max_length=200, description="Who decided")
 class CloseIn(Schema):
     closed_on: IsoDate
     reason: str = REASON
-    closed_by: str = WHO
 
 
 class ClosureOut(BaseModel):
@@ -89,6 +88,7 @@ class DecisionOut(BaseModel):
     amount: str
     reason: str
     decided_by: str
+    recorded_by: str
     decided_on: date
     plan_version_id: int | None
     entry_id: int | None = Field(description="For a return: the journal entry that returned the money")
@@ -99,7 +99,7 @@ class DecisionOut(BaseModel):
     def of(cls, decision: SurplusDecision, shares: list[ReturnedShare]) -> DecisionOut:
         return cls(
             id=decision.id, budget_id=decision.budget_id, action=decision.action, amount=amount_text(decision.amount_pence),
-            reason=decision.reason, decided_by=decision.decided_by, decided_on=decision.decided_on,
+            reason=decision.reason, decided_by=decision.decided_by, decided_on=decision.decided_on, recorded_by=decision.recorded_by,
             plan_version_id=decision.plan_version_id, entry_id=decision.entry_id,
             shares=[ReturnedShareOut.of(share) for share in shares], recorded_at=decision.recorded_at,
         )  # fmt: skip
@@ -113,7 +113,7 @@ def close(budget_id: RecordId, body: CloseIn, request: Request, response: Respon
     with database(request).write() as session:
         get_budget(session, budget_id)
         existed = closure_of(session, budget_id) is not None
-        closure = close_budget(session, budget_id, closed_on=body.closed_on, reason=body.reason, closed_by=body.closed_by)
+        closure = close_budget(session, budget_id, closed_on=body.closed_on, reason=body.reason, closed_by=signed_in(request))
     if existed:
         response.status_code = 200
     return ClosureOut.of(closure)
@@ -132,7 +132,8 @@ def post_surplus_return(budget_id: RecordId, body: SurplusReturnIn, request: Req
             shares[share.funder_id] = share.amount
     with database(request).write() as session:
         result = return_surplus(
-            session, budget_id, amount_pence=body.amount, on=body.on, reason=body.reason, decided_by=body.decided_by, shares=shares
+            session, budget_id, amount_pence=body.amount, on=body.on, reason=body.reason, decided_by=body.decided_by, shares=shares,
+            recorded_by=signed_in(request),
         )
     if not result.created:
         response.status_code = 200
@@ -146,6 +147,7 @@ def post_surplus_decision(budget_id: RecordId, body: DecisionIn, request: Reques
     with database(request).write() as session:
         decision = record_surplus_decision(
             session, budget_id, action=body.action, amount_pence=body.amount, reason=body.reason, decided_by=body.decided_by,
+            recorded_by=signed_in(request),
             decided_on=body.decided_on, plan_version_id=body.plan_version_id,
         )  # fmt: skip
         shares = returned_shares(session, decision)

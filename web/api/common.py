@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from ledger.core import money
 from ledger.store.database import Database
+from web.auth import principal
 
 AMOUNT_PATTERN = r"^\s*(GBP\s*)?[-+]?£?[-+]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)?(\.[0-9]{1,2})?(\s*GBP)?\s*$"
 AMOUNT_DESCRIPTION = (
@@ -72,6 +73,13 @@ def amount_text(pence: int) -> str:
 
 def database(request: Request) -> Database:
     return request.app.state.database
+
+
+def signed_in(request: Request) -> str:
+    """Who does what the request does: the signed-in user's signature, recorded by every
+    write in its ``*_by`` field. A client never names who did it; where it names somebody
+    else (who decided, who asked, who agreed), that is kept beside this, never instead."""
+    return principal(request).signature
 
 
 RecordId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="A record's id")]

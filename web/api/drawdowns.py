@@ -28,6 +28,7 @@ from web.api.common import (
     amount_text,
     database,
     local_time,
+    signed_in,
 )
 from web.api.parties import HolderOut
 
@@ -130,12 +131,10 @@ class PauseIn(Schema):
     starts_on: IsoDate
     ends_on: IsoDate | None = Field(default=None, description="Last paused day; leave out while the end is not known")
     reason: str = REASON
-    recorded_by: str = WHO
 
 
 class PauseEndIn(Schema):
     ends_on: IsoDate = Field(description="Last paused day: loads resume with the next one due after it")
-    ended_by: str = WHO
 
 
 class PauseOut(BaseModel):
@@ -172,6 +171,7 @@ class OffsetOut(BaseModel):
     left: str
     reason: str
     decided_by: str
+    recorded_by: str
     decided_on: date
 
     @classmethod
@@ -180,7 +180,7 @@ class OffsetOut(BaseModel):
         return cls(
             id=offset.id, budget_id=offset.budget_id, part_id=offset.budget_part_id, starts_on=offset.starts_on,
             amount=amount_text(offset.amount_pence), used=amount_text(view.used_pence), left=amount_text(view.left_pence),
-            reason=offset.reason, decided_by=offset.decided_by, decided_on=offset.decided_on,
+            reason=offset.reason, decided_by=offset.decided_by, decided_on=offset.decided_on, recorded_by=offset.recorded_by,
         )  # fmt: skip
 
 
@@ -201,7 +201,7 @@ def run_due_drawdowns(body: RunIn, request: Request) -> RunOut:
             parties.get_holder(session, body.holder_id)
         if body.budget_id is not None:
             budgets.get_budget(session, body.budget_id)
-        run = post_due_drawdowns(session, as_of, holder_id=body.holder_id, budget_id=body.budget_id, created_by="api")
+        run = post_due_drawdowns(session, as_of, holder_id=body.holder_id, budget_id=body.budget_id, created_by=signed_in(request))
     return RunOut.of(run)
 
 
@@ -234,7 +234,7 @@ def read_schedule(budget_id: RecordId, request: Request) -> list[PartScheduleOut
 def create_pause(budget_id: RecordId, body: PauseIn, request: Request) -> PauseOut:
     """Pause a budget's card loads (a hospital stay). Loads due while paused are not made up."""
     with database(request).write() as session:
-        pause = pause_budget(session, budget_id, starts_on=body.starts_on, ends_on=body.ends_on, reason=body.reason, recorded_by=body.recorded_by)
+        pause = pause_budget(session, budget_id, starts_on=body.starts_on, ends_on=body.ends_on, reason=body.reason, recorded_by=signed_in(request))
     return PauseOut.of(pause)
 
 
@@ -248,7 +248,7 @@ def list_pauses(budget_id: RecordId, request: Request) -> list[PauseOut]:
 @router.post("/pauses/{pause_id}/end", response_model=PauseOut)
 def end_a_pause(pause_id: RecordId, body: PauseEndIn, request: Request) -> PauseOut:
     with database(request).write() as session:
-        pause = end_pause(session, pause_id, ends_on=body.ends_on, ended_by=body.ended_by)
+        pause = end_pause(session, pause_id, ends_on=body.ends_on, ended_by=signed_in(request))
     return PauseOut.of(pause)
 
 
@@ -259,7 +259,7 @@ def create_offset(budget_id: RecordId, body: OffsetIn, request: Request) -> Offs
     with database(request).write() as session:
         offset = offset_against_loads(
             session, budget_id, amount_pence=body.amount, starts_on=body.starts_on, reason=body.reason,
-            decided_by=body.decided_by, decided_on=body.decided_on, part_id=body.part_id,
+            decided_by=body.decided_by, decided_on=body.decided_on, part_id=body.part_id, recorded_by=signed_in(request),
         )  # fmt: skip
         view = next(v for v in offsets_of(session, budget_id) if v.offset.id == offset.id)
     return OffsetOut.of(view)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from ledger.errors import InvalidInput
 from ledger.flags import evidence as evidence_files
 from ledger.flags import recovery, views, workflow
 from ledger.flags.funder_rules import flag_settings, save_spend_checks, set_flag_settings, spend_check_versions
@@ -20,13 +21,15 @@ from ledger.flags.queries import FlagFilter, find_flags
 from ledger.flags.raising import FlagCode, raise_flags
 from ledger.flags.states import FlagState
 from ledger.rules import shipped_spend_checks_text
-from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
+from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database, signed_in
 from web.auth import principal
 
 router = APIRouter(tags=["flags"], responses=ERROR_RESPONSES)
 
 FlagId = Annotated[int, Field(ge=1, le=9_223_372_036_854_775_807)]
 Who = Annotated[str, Field(min_length=1, max_length=200)]
+ROLE = Field(default=None, max_length=20, description="For the system admin only: the part it acts in (holder, funder or family); anyone else acts in their own")
+FUNDER_ROLE = Field(default="funder", max_length=20, description="For the system admin only: the part it acts in (a funder's decision); anyone else acts in their own")
 Note = Annotated[str, Field(min_length=1, max_length=4000)]
 EVIDENCE_BYTES_MAX = evidence_files.EVIDENCE_BYTES_MAX
 
@@ -85,7 +88,6 @@ def list_flags(
 class RunIn(Schema):
     holder_id: Int = Field(ge=1, le=2_147_483_647)
     as_of: IsoDate | None = Field(default=None, description="The day surplus and reviews are judged on (default today)")
-    actor: Who = "api"
 
 
 class RunOut(BaseModel):
@@ -98,7 +100,7 @@ def run_rules(body: RunIn, request: Request) -> RunOut:
     """Run every rule over one holder's budgets and matched lines: one flag per cause, so
     running it again raises nothing new."""
     with database(request).write() as session:
-        result = raise_flags(session, body.holder_id, as_of=body.as_of, actor=body.actor)
+        result = raise_flags(session, body.holder_id, as_of=body.as_of, actor=signed_in(request))
     return RunOut(raised=result.raised, considered=result.considered)
 
 
@@ -117,14 +119,12 @@ def get_flag(flag_id: FlagId, request: Request) -> dict[str, Any]:
 class ExplainIn(Schema):
     note: Note
     evidence_ids: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list, max_length=20)
-    actor: Who
-    actor_role: str = Field(description="holder, or family for a direct payment")
+    actor_role: str | None = ROLE
 
 
 class DecideIn(Schema):
     note: Note
-    actor: Who
-    actor_role: str = "funder"
+    actor_role: str | None = FUNDER_ROLE
 
 
 class ReallocateIn(DecideIn):
@@ -137,53 +137,52 @@ class RecoveryIn(Schema):
     repay_by: IsoDate
     repayer: Who = Field(description="Who repays: the holder, the person or their representative")
     issued_on: IsoDate
-    actor: Who
-    actor_role: str = "funder"
+    actor_role: str | None = FUNDER_ROLE
 
 
 class ReconsiderIn(Schema):
     reason: Note
-    actor: Who
-    actor_role: str
+    actor_role: str | None = ROLE
 
 
 class RecoveredIn(Schema):
     method: str = Field(description="repayment (money paid back: a posting) or offset (against the next card loads)")
     on: IsoDate
     into: str = Field(default="card", description="For a repayment: card or cash")
-    actor: Who
-    actor_role: str = "funder"
+    actor_role: str | None = FUNDER_ROLE
 
 
-def acting(request: Request, actor: str, actor_role: str) -> dict[str, str]:
+def acting(request: Request, actor_role: str | None) -> dict[str, str]:
     """Who takes a step: the signed-in user, in their role's part (a holder's users act as the
     holder, an auditor as the funder, a family member as the family); only the system admin
-    says for whom it acts."""
+    says in which part it acts (``actor_role``), and is recorded as itself all the same."""
     who = principal(request)
     if who.is_admin:
-        return {"actor": actor, "actor_role": actor_role}
+        if not actor_role:
+            raise InvalidInput("say in which part the system admin acts: holder, funder or family", code="field_required", field="actor_role")
+        return {"actor": who.signature, "actor_role": actor_role}
     role = "holder" if who.is_holder else "funder" if who.is_auditor else "family"
-    return {"actor": who.display_name, "actor_role": role}
+    return {"actor": who.signature, "actor_role": role}
 
 
 @router.post("/flags/{flag_id}/explain")
 def explain(flag_id: FlagId, body: ExplainIn, request: Request) -> dict[str, Any]:
     with database(request).write() as session:
-        workflow.explain(session, flag_id, note=body.note, evidence_ids=body.evidence_ids, **acting(request, body.actor, body.actor_role))
+        workflow.explain(session, flag_id, note=body.note, evidence_ids=body.evidence_ids, **acting(request, body.actor_role))
     return get_flag(flag_id, request)
 
 
 @router.post("/flags/{flag_id}/accept")
 def accept(flag_id: FlagId, body: DecideIn, request: Request) -> dict[str, Any]:
     with database(request).write() as session:
-        workflow.accept(session, flag_id, note=body.note, **acting(request, body.actor, body.actor_role))
+        workflow.accept(session, flag_id, note=body.note, **acting(request, body.actor_role))
     return get_flag(flag_id, request)
 
 
 @router.post("/flags/{flag_id}/challenge")
 def challenge(flag_id: FlagId, body: DecideIn, request: Request) -> dict[str, Any]:
     with database(request).write() as session:
-        workflow.challenge(session, flag_id, note=body.note, **acting(request, body.actor, body.actor_role))
+        workflow.challenge(session, flag_id, note=body.note, **acting(request, body.actor_role))
     return get_flag(flag_id, request)
 
 
@@ -192,7 +191,7 @@ def reallocate(flag_id: FlagId, body: ReallocateIn, request: Request) -> dict[st
     """A surplus moved by plan revision."""
     with database(request).write() as session:
         workflow.reallocate(
-            session, flag_id, plan_version_id=body.plan_version_id, note=body.note, **acting(request, body.actor, body.actor_role)
+            session, flag_id, plan_version_id=body.plan_version_id, note=body.note, **acting(request, body.actor_role)
         )
     return get_flag(flag_id, request)
 
@@ -203,7 +202,7 @@ def request_recovery(flag_id: FlagId, body: RecoveryIn, request: Request) -> dic
     with database(request).write() as session:
         recovery.request_recovery(
             session, flag_id, amount_pence=body.amount, reasons=body.reasons, repay_by=body.repay_by, repayer=body.repayer,
-            issued_on=body.issued_on, **acting(request, body.actor, body.actor_role),
+            issued_on=body.issued_on, **acting(request, body.actor_role),
         )  # fmt: skip
     return get_flag(flag_id, request)
 
@@ -212,21 +211,21 @@ def request_recovery(flag_id: FlagId, body: RecoveryIn, request: Request) -> dic
 def reconsider(flag_id: FlagId, body: ReconsiderIn, request: Request) -> dict[str, Any]:
     """The recipient asks for the recovery decision to be reconsidered: the flag reopens."""
     with database(request).write() as session:
-        workflow.ask_reconsideration(session, flag_id, reason=body.reason, **acting(request, body.actor, body.actor_role))
+        workflow.ask_reconsideration(session, flag_id, reason=body.reason, **acting(request, body.actor_role))
     return get_flag(flag_id, request)
 
 
 @router.post("/flags/{flag_id}/recovered")
 def recovered(flag_id: FlagId, body: RecoveredIn, request: Request) -> dict[str, Any]:
     with database(request).write() as session:
-        recovery.record_recovery(session, flag_id, method=body.method, on=body.on, into=body.into, **acting(request, body.actor, body.actor_role))
+        recovery.record_recovery(session, flag_id, method=body.method, on=body.on, into=body.into, **acting(request, body.actor_role))
     return get_flag(flag_id, request)
 
 
 @router.post("/flags/{flag_id}/close")
 def close(flag_id: FlagId, body: DecideIn, request: Request) -> dict[str, Any]:
     with database(request).write() as session:
-        workflow.close(session, flag_id, note=body.note, **acting(request, body.actor, body.actor_role))
+        workflow.close(session, flag_id, note=body.note, **acting(request, body.actor_role))
     return get_flag(flag_id, request)
 
 
@@ -260,7 +259,6 @@ def upload_evidence(
     request: Request,
     file: Annotated[UploadFile, File(description="A receipt, invoice or timesheet (PDF, image, text or spreadsheet), at most 10 MiB")],
     kind: Annotated[str, Form(description="receipt, invoice, timesheet or other")],
-    uploaded_by: Annotated[str, Form(min_length=1, max_length=200)],
     flag_id: Annotated[int | None, Form(ge=1)] = None,
     statement_line_id: Annotated[int | None, Form(ge=1)] = None,
     note: Annotated[str | None, Form(max_length=1000)] = None,
@@ -269,7 +267,7 @@ def upload_evidence(
     with database(request).write() as session:
         evidence = evidence_files.attach_evidence(
             session, holder_id, kind=kind, file_name=(file.filename or "evidence")[:300], content_type=file.content_type or "",
-            content=content, uploaded_by=uploaded_by, flag_id=flag_id, statement_line_id=statement_line_id, note=note,
+            content=content, uploaded_by=signed_in(request), flag_id=flag_id, statement_line_id=statement_line_id, note=note,
         )  # fmt: skip
         return EvidenceOut(**{k: getattr(evidence, k) for k in EvidenceOut.model_fields})
 
@@ -294,7 +292,6 @@ def shipped_spend_checks_document() -> dict[str, Any]:
 
 class SpendChecksIn(Schema):
     definition: dict[str, Any] = Field(description="A whole rule set, in the shipped document's shape")
-    created_by: Who
     note: str | None = Field(default=None, max_length=1000)
 
 
@@ -326,7 +323,7 @@ def save_funder_spend_checks(funder_id: RecordId, body: SpendChecksIn, request: 
     """Save the funder's next version of its spend checks (validated entry by entry)."""
     text = json.dumps(body.definition, ensure_ascii=False, indent=1)
     with database(request).write() as session:
-        row = save_spend_checks(session, funder_id, text, created_by=body.created_by, note=body.note)
+        row = save_spend_checks(session, funder_id, text, created_by=signed_in(request), note=body.note)
         return SpendChecksOut(
             funder_id=row.funder_id, version=row.version, based_on=row.based_on, note=row.note, created_by=row.created_by,
             created_at=row.created_at, definition=body.definition,
@@ -337,7 +334,6 @@ class SettingsIn(Schema):
     large_spend: AmountPence = Field(description="A purchase above this with no receipt is flagged LARGE_SPEND")
     duplicate_window_days: Int = Field(ge=0, le=14)
     over_plan_tolerance_percent: Annotated[str, Field(pattern=r"^[0-9]{1,2}(\.[0-9]{1,2})?$", description="e.g. \"5\" or \"2.5\"")]
-    updated_by: Who
 
 
 class SettingsOut(BaseModel):
@@ -370,6 +366,6 @@ def put_settings(funder_id: RecordId, body: SettingsIn, request: Request) -> Set
     with database(request).write() as session:
         found = set_flag_settings(
             session, funder_id, large_spend_pence=body.large_spend, duplicate_window_days=body.duplicate_window_days,
-            over_plan_tolerance_basis_points=basis_points, updated_by=body.updated_by,
+            over_plan_tolerance_basis_points=basis_points, updated_by=signed_in(request),
         )  # fmt: skip
     return _settings_out(found)

@@ -22,7 +22,7 @@ from ledger.core.manual_entries import post_manual_entry, reverse_by_hand
 from ledger.core.vocabulary import EntryKind
 from ledger.errors import Conflict, NotFound
 from ledger.store.tables import Account, ClosedPeriod
-from web.api.common import ERROR_RESPONSES, AmountPence, EntryId, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
+from web.api.common import ERROR_RESPONSES, AmountPence, EntryId, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database, signed_in
 from web.auth import principal
 from web.clock import today_in_england
 
@@ -58,7 +58,6 @@ class ReverseIn(Schema):
 
 class CloseQuarterIn(Schema):
     quarter: str = Field(max_length=6, examples=["2026Q1"], description="Financial-year quarter: 2026Q1 = April–June 2026")
-    closed_by: str = Field(max_length=200)
     reason: str | None = Field(default=None, max_length=1000)
 
 
@@ -168,7 +167,7 @@ def post_entry(body: EntryIn, request: Request, response: Response) -> EntryOut:
             postings=tuple(NewPosting(ids[p.account], p.amount) for p in body.postings),
             kind=body.kind,
             provenance=provenance,
-            created_by="api",
+            created_by=signed_in(request),
         )
         result = post_manual_entry(session, entry)
         out = _answer(session, result, response)
@@ -202,7 +201,7 @@ def reverse_entry(entry_id: EntryId, body: ReverseIn, request: Request, response
             entry_id,
             entry_date=body.entry_date or today_in_england(),
             idempotency_key=body.idempotency_key,
-            created_by="api",
+            created_by=signed_in(request),
             description=body.description,
         )
         out = _answer(session, result, response)
@@ -214,7 +213,7 @@ def close_quarter(holder_id: RecordId, body: CloseQuarterIn, request: Request) -
     quarter = periods.parse_quarter(body.quarter)
     with database(request).write() as session:
         closed = periods.close_quarter(
-            session, holder_id, quarter, closed_by=body.closed_by, reason=body.reason, today=today_in_england()
+            session, holder_id, quarter, closed_by=signed_in(request), reason=body.reason, today=today_in_england()
         )
         out = ClosedQuarterOut.of(closed)
     return out

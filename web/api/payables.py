@@ -22,7 +22,7 @@ from ledger.money_out.payable_views import PayableView, payables_of
 from ledger.money_out.payables import ApprovalResult, PaymentResult, approve_invoice, approve_wages, cancel_payable, pay_payables
 from ledger.money_out.payroll_runs import PayrollRunResult, approve_and_pay, import_payroll_run
 from ledger.money_out.pools import PoolView, approve_pooled_cost, change_shares, create_pool, get_pool, pools_of
-from web.api.common import ERROR_RESPONSES, AmountPence, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
+from web.api.common import ERROR_RESPONSES, AmountPence, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database, signed_in
 from web.clock import today_in_england
 
 router = APIRouter(tags=["payables"], responses=ERROR_RESPONSES)
@@ -54,7 +54,6 @@ class InvoiceIn(Schema):
     )
     dated_on: IsoDate = Field(description="The invoice's date; transition costs may come before the plan period")
     description: str | None = Field(default=None, max_length=500)
-    approved_by: str = WHO
     lines: list[LineIn] = Field(min_length=1, max_length=500, description="One line per budget and category")
 
 
@@ -63,7 +62,6 @@ class PaymentIn(Schema):
     paid_on: IsoDate
     bank_reference: str = Field(min_length=1, max_length=100, description="As it appears on the bank statement")
     amount: AmountPence = Field(description="What left the bank: must be the payables' total")
-    paid_by: str = WHO
 
 
 class PayNowIn(Schema):
@@ -72,7 +70,6 @@ class PayNowIn(Schema):
     paid_on: IsoDate | None = Field(default=None, description="Defaults to the pay date")
     bank_reference: str = Field(min_length=1, max_length=100)
     amount: AmountPence = Field(description="What left the bank: must be the file's total")
-    paid_by: str | None = Field(default=None, max_length=200, description="Defaults to approved_by")
 
 
 class PayrollRunIn(Schema):
@@ -85,13 +82,11 @@ class PayrollRunIn(Schema):
     )
     pay_date: IsoDate
     reference: str = Field(min_length=1, max_length=100, description="The payroll run's reference, unique per holder")
-    approved_by: str = WHO
     payment: PayNowIn | None = Field(default=None, description="Also record the bank payment, in the same transaction")
 
 
 class CancelIn(Schema):
     cancelled_on: IsoDate | None = Field(default=None, description="Defaults to today (in England)")
-    cancelled_by: str = WHO
 
 
 class ShareIn(Schema):
@@ -117,7 +112,6 @@ class PooledCostIn(Schema):
     amount: AmountPence = Field(description="The whole cost, split over the pool's budgets by their shares")
     category: str = Field(min_length=1, max_length=40)
     description: str | None = Field(default=None, max_length=500)
-    approved_by: str = WHO
 
 
 # --- responses ------------------------------------------------------------------------------
@@ -264,7 +258,7 @@ def approve_an_invoice(holder_id: RecordId, body: InvoiceIn, request: Request, r
     with database(request).write() as session:
         result = approve_invoice(
             session, holder_id, supplier=body.supplier, number=body.number, dated_on=body.dated_on, lines=_lines(body),
-            approved_by=body.approved_by, description=body.description,
+            approved_by=signed_in(request), description=body.description,
         )  # fmt: skip
     return _approval_out(result, response)
 
@@ -275,7 +269,7 @@ def approve_some_wages(holder_id: RecordId, body: InvoiceIn, request: Request, r
     with database(request).write() as session:
         result = approve_wages(
             session, holder_id, supplier=body.supplier, number=body.number, dated_on=body.dated_on, lines=_lines(body),
-            approved_by=body.approved_by, description=body.description,
+            approved_by=signed_in(request), description=body.description,
         )  # fmt: skip
     return _approval_out(result, response)
 
@@ -296,14 +290,14 @@ def import_a_payroll_run(holder_id: RecordId, body: PayrollRunIn, request: Reque
         parties.get_holder(session, holder_id)
         if body.payment is None:
             run = import_payroll_run(
-                session, holder_id, data, body.file_name, pay_date=body.pay_date, reference=body.reference, approved_by=body.approved_by
+                session, holder_id, data, body.file_name, pay_date=body.pay_date, reference=body.reference, approved_by=signed_in(request)
             )
         else:
             pay = body.payment
             run = approve_and_pay(
                 session, holder_id, data, body.file_name, pay_date=body.pay_date, reference=body.reference,
-                approved_by=body.approved_by, bank_reference=pay.bank_reference, amount_pence=pay.amount,
-                paid_on=pay.paid_on, paid_by=pay.paid_by,
+                approved_by=signed_in(request), bank_reference=pay.bank_reference, amount_pence=pay.amount,
+                paid_on=pay.paid_on, paid_by=signed_in(request),
             )  # fmt: skip
     _created(response, run.created)
     return PayrollRunOut.of(run)
@@ -316,7 +310,7 @@ def pay(holder_id: RecordId, body: PaymentIn, request: Request, response: Respon
     with database(request).write() as session:
         payment = pay_payables(
             session, holder_id, body.payable_ids, paid_on=body.paid_on, bank_reference=body.bank_reference,
-            amount_pence=body.amount, paid_by=body.paid_by,
+            amount_pence=body.amount, paid_by=signed_in(request),
         )  # fmt: skip
     _created(response, payment.created)
     return PaymentOut.of(payment)
@@ -326,7 +320,7 @@ def pay(holder_id: RecordId, body: PaymentIn, request: Request, response: Respon
 def cancel(payable_id: RecordId, body: CancelIn, request: Request) -> PayableOut:
     """Cancel an approved payable not yet paid: its approval entry is reversed."""
     with database(request).write() as session:
-        view = cancel_payable(session, payable_id, cancelled_on=body.cancelled_on or today_in_england(), cancelled_by=body.cancelled_by)
+        view = cancel_payable(session, payable_id, cancelled_on=body.cancelled_on or today_in_england(), cancelled_by=signed_in(request))
     return PayableOut.of(view)
 
 
@@ -383,6 +377,6 @@ def approve_a_pooled_cost(pool_id: RecordId, body: PooledCostIn, request: Reques
     with database(request).write() as session:
         result = approve_pooled_cost(
             session, pool_id, supplier=body.supplier, number=body.number, dated_on=body.dated_on, amount_pence=body.amount,
-            category_code=body.category, description=body.description, approved_by=body.approved_by,
+            category_code=body.category, description=body.description, approved_by=signed_in(request),
         )  # fmt: skip
     return _approval_out(result, response)

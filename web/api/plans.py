@@ -13,9 +13,12 @@ from sqlalchemy import select
 
 from ledger.budgets import budget as budgets
 from ledger.budgets import plans
+from ledger.budgets.parties import get_funder
 from ledger.core.vocabulary import Holding, ManagementOption, PlanLineKind
+from ledger.errors import InvalidInput
 from ledger.store.tables import Category, SupportPlanVersion
 from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, IsoTimestamp, RecordId, Schema, UtcTimestamp, amount_text, database
+from web.auth import principal
 
 router = APIRouter(tags=["plans"], responses=ERROR_RESPONSES)
 
@@ -128,9 +131,17 @@ class PlanVersionIn(Schema):
 
 
 class AgreeIn(Schema):
-    agreed_by_name: str = Field(max_length=200)
-    agreed_by_role: str = Field(max_length=200, examples=["ICB personal health budget manager"])
-    agreed_at: IsoTimestamp | None = Field(default=None, description="Defaults to now; without a zone it is taken as UTC")
+    """Agreeing a plan is the funder's decision. A funder's user agrees it as itself (the
+    fields below are then optional); a holder's admin records an agreement the funder made,
+    and then names who agreed, when, and the document that shows it."""
+
+    agreed_by_name: str | None = Field(default=None, max_length=200, description="The funder's person who agreed it")
+    agreed_by_role: str | None = Field(default=None, max_length=200, examples=["ICB personal health budget manager"])
+    agreed_at: IsoTimestamp | None = Field(default=None, description="When it was agreed (required when recorded for the funder); default now")
+    agreement_funder_id: Int | None = Field(default=None, ge=1, le=2_147_483_647, description="Whose decision it was (a funder of the plan); default the lead funder")
+    document: str | None = Field(
+        default=None, max_length=500, description="What shows the funder agreed (a letter, the panel's minutes); required when recorded for the funder"
+    )
 
 
 class FundingLineOut(BaseModel):
@@ -186,6 +197,9 @@ class PlanVersionOut(BaseModel):
     agreed_by_name: str | None
     agreed_by_role: str | None
     agreed_at: UtcTimestamp | None
+    agreement_funder_id: int | None
+    agreement_document: str | None
+    agreement_recorded_by: str | None
 
 
 def _hundredths_text(value: int | None) -> str | None:
@@ -247,6 +261,9 @@ def version_out(session, version: SupportPlanVersion) -> PlanVersionOut:  # type
         agreed_by_name=version.agreed_by_name,
         agreed_by_role=version.agreed_by_role,
         agreed_at=version.agreed_at,
+        agreement_funder_id=version.agreement_funder_id,
+        agreement_document=version.agreement_document,
+        agreement_recorded_by=version.agreement_recorded_by,
     )
 
 
@@ -279,18 +296,31 @@ def replace_draft(version_id: RecordId, body: PlanVersionIn, request: Request) -
 
 @router.post("/plan-versions/{version_id}/agree", response_model=PlanVersionOut)
 def agree(version_id: RecordId, body: AgreeIn, request: Request) -> PlanVersionOut:
+    """Agree a draft: its allocation is posted and card loads follow it. A funder's user
+    agrees it; a holder's admin records the funder's agreement (who, when, the document);
+    a holder's staff cannot (403)."""
+    who = principal(request)
     agreed_at = body.agreed_at
     if agreed_at is not None and agreed_at.tzinfo is not None:
         agreed_at = agreed_at.astimezone(UTC).replace(tzinfo=None)
     with database(request).write() as session:
+        if who.is_auditor:
+            funder = get_funder(session, who.funder_id)  # type: ignore[arg-type]
+            if body.agreement_funder_id not in (None, funder.id):
+                raise InvalidInput("a funder's user agrees for its own funder", code="agreement_funder_not_yours", field="agreement_funder_id")
+            name, role, funder_id = who.display_name, body.agreed_by_role or f"for {funder.name}", funder.id
+        else:
+            for field in ("agreed_by_name", "agreed_by_role", "agreed_at", "document"):
+                if not getattr(body, field):
+                    raise InvalidInput(
+                        f"{field} is required: recording a funder's agreement names who agreed, their role, when, and the document that shows it",
+                        code="field_required", field=field,
+                    )  # fmt: skip
+            name, role, funder_id = body.agreed_by_name, body.agreed_by_role, body.agreement_funder_id
         version = plans.agree(
-            session,
-            version_id,
-            agreed_by_name=body.agreed_by_name,
-            agreed_by_role=body.agreed_by_role,
-            agreed_at=agreed_at,
-            created_by="api",
-        )
+            session, version_id, agreed_by_name=name, agreed_by_role=role, agreed_at=agreed_at,  # type: ignore[arg-type]
+            created_by=who.signature, funder_id=funder_id, document=body.document,
+        )  # fmt: skip
         out = version_out(session, version)
     return out
 

@@ -16,7 +16,7 @@ from ledger.loads.schedule import due_at
 from ledger.position.figures import MoneyFigures, SurplusState, budget_position, holder_positions, set_surplus_thresholds, tenths_text
 from ledger.position.transition import placement_comparison, transition_position
 from ledger.store.tables.closing import SurplusThreshold
-from web.api.common import ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
+from web.api.common import ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database, signed_in
 from web.auth import principal
 
 router = APIRouter(tags=["position"], responses=ERROR_RESPONSES)
@@ -173,7 +173,6 @@ class TransitionOut(BaseModel):
 class ThresholdsIn(Schema):
     warn_weeks_tenths: Int = TENTHS
     act_weeks_tenths: Int = TENTHS
-    updated_by: str = Field(max_length=200, description="Who set them")
 
 
 class FunderThresholdsOut(BaseModel):
@@ -254,6 +253,6 @@ def put_thresholds(funder_id: RecordId, body: ThresholdsIn, request: Request) ->
     """Set the funder's weeks-held thresholds (default: warn above 4 weeks, act above 8)."""
     with database(request).write() as session:
         row = set_surplus_thresholds(
-            session, funder_id, warn_weeks_tenths=body.warn_weeks_tenths, act_weeks_tenths=body.act_weeks_tenths, updated_by=body.updated_by
+            session, funder_id, warn_weeks_tenths=body.warn_weeks_tenths, act_weeks_tenths=body.act_weeks_tenths, updated_by=signed_in(request)
         )
     return FunderThresholdsOut.of(row)

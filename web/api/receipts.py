@@ -19,7 +19,7 @@ from ledger.money_in.contributions import contributions_of, record_contribution
 from ledger.money_in.expected_payments import ExpectedPaymentView, PaymentFrequency, expected_payments, schedule_expected_payments
 from ledger.money_in.funder_receipts import attribute_unallocated, funder_receipts, record_funder_receipt
 from ledger.money_in.receipt_views import AttributionView, ContributionView, ReceiptView, Recorded, ShareView
-from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, amount_text, database
+from web.api.common import ERROR_RESPONSES, AmountPence, Int, IsoDate, RecordId, Schema, amount_text, database, signed_in
 from web.auth import principal
 
 router = APIRouter(tags=["receipts"], responses=ERROR_RESPONSES)
@@ -190,7 +190,7 @@ def schedule(budget_id: RecordId, body: ScheduleIn, request: Request, response: 
     from that day not yet received are replaced, so the schedule sums to the allocation."""
     with database(request).write() as session:
         result = schedule_expected_payments(
-            session, budget_id, body.funder_id, frequency=body.frequency, first_due_on=body.first_due_on, created_by="api"
+            session, budget_id, body.funder_id, frequency=body.frequency, first_due_on=body.first_due_on, created_by=signed_in(request)
         )
     response.status_code = 201 if result.created or result.replaced else 200
     return ScheduleOut(created=result.created, replaced=result.replaced, instalments=[ExpectedPaymentOut.of(v) for v in result.instalments])
@@ -236,7 +236,7 @@ def receive(holder_id: RecordId, body: FunderReceiptIn, request: Request, respon
     with database(request).write() as session:
         recorded = record_funder_receipt(
             session, holder_id, body.funder_id, received_on=body.received_on, amount_pence=body.amount, reference=body.reference,
-            remittance=remittance, created_by="api",
+            remittance=remittance, created_by=signed_in(request),
         )  # fmt: skip
     _status(response, recorded)
     assert isinstance(recorded.receipt, ReceiptView)
@@ -256,7 +256,7 @@ def attribute(holder_id: RecordId, body: AttributionIn, request: Request, respon
     with database(request).write() as session:
         recorded = attribute_unallocated(
             session, holder_id, budget_id=body.budget_id, funder_id=body.funder_id, amount_pence=body.amount, on=body.on,
-            reason=body.reason, created_by="api",
+            reason=body.reason, created_by=signed_in(request),
         )  # fmt: skip
     _status(response, recorded)
     assert isinstance(recorded.receipt, AttributionView)
@@ -271,7 +271,7 @@ def contribute(budget_id: RecordId, body: ContributionIn, request: Request, resp
     """A client contribution the person paid. Refused when the agreed plan has none."""
     with database(request).write() as session:
         recorded = record_contribution(
-            session, budget_id, received_on=body.received_on, amount_pence=body.amount, reference=body.reference, created_by="api"
+            session, budget_id, received_on=body.received_on, amount_pence=body.amount, reference=body.reference, created_by=signed_in(request)
         )
     _status(response, recorded)
     assert isinstance(recorded.receipt, ContributionView)

@@ -33,7 +33,7 @@ from ledger.store.tables.reconciliation import (
     RemittanceAdvice,
 )
 from ledger.store.tables.statements import StatementLineRecord
-from web.api.common import ERROR_RESPONSES, AmountPence, Bool, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
+from web.api.common import ERROR_RESPONSES, AmountPence, Bool, Int, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database, signed_in
 
 router = APIRouter(tags=["reconciliation"], responses=ERROR_RESPONSES)
 
@@ -43,7 +43,6 @@ Why = Annotated[str, Field(min_length=1, max_length=1000)]
 
 
 class ReconcileIn(Schema):
-    actor: Who = Field(description="Who runs it")
     load_window_days: Int = Field(default=3, ge=0, le=31, description="How far a card load's date may be from its drawdown's")
     match_window_days: Int = Field(default=5, ge=0, le=31, description="How far any other line's date may be from its entry's")
 
@@ -73,7 +72,7 @@ def reconcile(account_id: RecordId, body: ReconcileIn, request: Request) -> Reco
     raise the flags they call for. Running it again changes nothing."""
     with database(request).write() as session:
         options = ReconcileOptions(body.load_window_days, body.match_window_days)
-        result = reconcile_accounts(session, [account_id], actor=body.actor, options=options).as_dict()
+        result = reconcile_accounts(session, [account_id], actor=signed_in(request), options=options).as_dict()
     return ReconcileOut(**result)  # type: ignore[arg-type]
 
 
@@ -120,12 +119,10 @@ def reconciliation_status(
 
 class LockIn(Schema):
     through_on: IsoDate
-    actor: Who
     reason: str | None = Field(default=None, max_length=1000)
 
 
 class ReopenIn(Schema):
-    actor: Who
     reason: Why
 
 
@@ -149,7 +146,7 @@ class LockOut(BaseModel):
 def lock(account_id: RecordId, body: LockIn, request: Request) -> LockOut:
     """Lock the account's reconciliation up to a day it is reconciled through."""
     with database(request).write() as session:
-        found = lock_reconciled(session, account_id, body.through_on, actor=body.actor, reason=body.reason)
+        found = lock_reconciled(session, account_id, body.through_on, actor=signed_in(request), reason=body.reason)
         return LockOut.of(found)
 
 
@@ -157,7 +154,7 @@ def lock(account_id: RecordId, body: LockIn, request: Request) -> LockOut:
 def reopen(account_id: RecordId, body: ReopenIn, request: Request) -> list[LockOut]:
     """Reopen a locked reconciliation (an audit): recorded on the lock and in the trail."""
     with database(request).write() as session:
-        return [LockOut.of(found) for found in reopen_reconciled(session, account_id, actor=body.actor, reason=body.reason)]
+        return [LockOut.of(found) for found in reopen_reconciled(session, account_id, actor=signed_in(request), reason=body.reason)]
 
 
 @router.get("/accounts/{account_id}/reconciliation/locks", response_model=list[LockOut])
@@ -293,7 +290,6 @@ class ReceivablesIn(Schema):
 
 
 class MatchIn(Schema):
-    actor: Who
     entry_ids: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list, max_length=1000, description="Entries already in the ledger")
     payable_ids: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list, max_length=1000, description="Approved payables the line paid")
     receivables: ReceivablesIn | None = Field(default=None, description="A funder's payment: the budgets and amounts it is for")
@@ -309,7 +305,7 @@ def match(line_id: LineId, body: MatchIn, request: Request) -> MatchOut:
         receivables = ReceivablesProposal(body.receivables.funder_id, tuple((s.budget_id, s.amount) for s in body.receivables.shares))
     with database(request).write() as session:
         match_line(
-            session, line_id, actor=body.actor, entry_ids=body.entry_ids, payable_ids=body.payable_ids, receivables=receivables,
+            session, line_id, actor=signed_in(request), entry_ids=body.entry_ids, payable_ids=body.payable_ids, receivables=receivables,
             category=body.category, note=body.note,
         )  # fmt: skip
     with database(request).read() as session:
@@ -317,7 +313,6 @@ def match(line_id: LineId, body: MatchIn, request: Request) -> MatchOut:
 
 
 class UnmatchIn(Schema):
-    actor: Who
     reason: Why
 
 
@@ -325,7 +320,7 @@ class UnmatchIn(Schema):
 def unmatch(line_id: LineId, body: UnmatchIn, request: Request) -> MatchOut:
     """Undo a line's match; what reconciliation posted for it is reversed."""
     with database(request).write() as session:
-        unmatch_line(session, line_id, actor=body.actor, reason=body.reason)
+        unmatch_line(session, line_id, actor=signed_in(request), reason=body.reason)
     with database(request).read() as session:
         return _match_out(session, line_id)
 
@@ -338,7 +333,6 @@ class SplitPartIn(Schema):
 
 
 class SplitIn(Schema):
-    actor: Who
     reason: Why
     parts: list[SplitPartIn] = Field(min_length=1, max_length=20)
 
@@ -348,13 +342,12 @@ def split(line_id: LineId, body: SplitIn, request: Request) -> MatchOut:
     """Post a line as several parts: categories, or budgets of the client bank account."""
     parts = [SplitPart(p.amount, p.category, p.budget_id, p.fee) for p in body.parts]
     with database(request).write() as session:
-        split_line(session, line_id, parts, actor=body.actor, reason=body.reason)
+        split_line(session, line_id, parts, actor=signed_in(request), reason=body.reason)
     with database(request).read() as session:
         return _match_out(session, line_id)
 
 
 class RecategoriseIn(Schema):
-    actor: Who
     reason: Why
     category: str = Field(min_length=1, max_length=40)
     part_id: Int | None = Field(default=None, ge=1, description="Needed when the line was split")
@@ -364,7 +357,7 @@ class RecategoriseIn(Schema):
 def recategorise_line(line_id: LineId, body: RecategoriseIn, request: Request) -> MatchOut:
     """Move a spend to another category (twice alike for a merchant teaches a rule)."""
     with database(request).write() as session:
-        recategorise(session, line_id, body.category, actor=body.actor, reason=body.reason, part_id=body.part_id)
+        recategorise(session, line_id, body.category, actor=signed_in(request), reason=body.reason, part_id=body.part_id)
     with database(request).read() as session:
         return _match_out(session, line_id)
 
@@ -376,7 +369,6 @@ class CategoryRuleIn(Schema):
     match_on: str = Field(description="merchant (a merchant-name pattern) or mcc (four digits)")
     pattern: str = Field(min_length=1, max_length=200)
     category: str = Field(min_length=1, max_length=40)
-    created_by: Who
 
 
 class CategoryRuleOut(BaseModel):
@@ -414,7 +406,7 @@ def list_rules(holder_id: RecordId, request: Request, include_retired: bool = Fa
 @router.post("/holders/{holder_id}/category-rules", response_model=CategoryRuleOut, status_code=201)
 def create_rule(holder_id: RecordId, body: CategoryRuleIn, request: Request) -> CategoryRuleOut:
     with database(request).write() as session:
-        rule = define_rule(session, holder_id, match_on=body.match_on, pattern=body.pattern, category=body.category, created_by=body.created_by)
+        rule = define_rule(session, holder_id, match_on=body.match_on, pattern=body.pattern, category=body.category, created_by=signed_in(request))
         return _rule_out(session, rule)
 
 
@@ -423,19 +415,19 @@ def revise_rule(holder_id: RecordId, rule_key: Annotated[str, Field(max_length=8
     """The rule's next version (the one before is retired, and stays on record)."""
     with database(request).write() as session:
         rule = define_rule(
-            session, holder_id, match_on=body.match_on, pattern=body.pattern, category=body.category, created_by=body.created_by, rule_key=rule_key
+            session, holder_id, match_on=body.match_on, pattern=body.pattern, category=body.category, created_by=signed_in(request), rule_key=rule_key
         )
         return _rule_out(session, rule)
 
 
 class RetireIn(Schema):
-    retired_by: Who
+    """Nothing to give: who retires the rule is the signed-in user."""
 
 
 @router.post("/holders/{holder_id}/category-rules/{rule_key}/retire", response_model=CategoryRuleOut)
 def retire(holder_id: RecordId, rule_key: Annotated[str, Field(max_length=80)], body: RetireIn, request: Request) -> CategoryRuleOut:
     with database(request).write() as session:
-        return _rule_out(session, retire_rule(session, holder_id, rule_key, retired_by=body.retired_by))
+        return _rule_out(session, retire_rule(session, holder_id, rule_key, retired_by=signed_in(request)))
 
 
 @router.get("/rules/categories")
@@ -454,7 +446,6 @@ class RemittanceIn(Schema):
     funder_id: Int = Field(ge=1, le=2_147_483_647)
     reference: str = Field(min_length=1, max_length=140, description="The reference the bank line will carry")
     lines: list[RemittanceLineIn] = Field(min_length=1, max_length=1000)
-    created_by: Who
 
 
 class RemittanceOut(BaseModel):
@@ -505,7 +496,7 @@ def create_remittance(holder_id: RecordId, body: RemittanceIn, request: Request)
             raise Conflict(f"remittance {reference!r} from this funder is recorded already (id {taken})", code="remittance_exists", field="reference")
         advice = RemittanceAdvice(
             holder_id=holder_id, funder_id=body.funder_id, reference=reference, total_pence=sum(l.amount for l in body.lines),
-            lines=json.dumps([[l.budget, l.amount] for l in body.lines]), created_by=body.created_by,
+            lines=json.dumps([[l.budget, l.amount] for l in body.lines]), created_by=signed_in(request),
         )  # fmt: skip
         session.add(advice)
         session.flush()

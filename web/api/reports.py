@@ -34,7 +34,7 @@ from reports.catalogue import REPORTS, ReportKind, report_kind
 from reports.generate import generate, kept_version, make_document, render_kept
 from reports.params import ReportParams, parse_period
 from reports.render import DOCUMENT_FORMATS, MEDIA_TYPES, Format, render
-from web.api.common import ERROR_RESPONSES, AmountPence, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database
+from web.api.common import ERROR_RESPONSES, AmountPence, IsoDate, RecordId, Schema, UtcTimestamp, amount_text, database, signed_in
 from web.auth import principal
 from web.clock import ENGLAND, today_in_england
 
@@ -88,7 +88,6 @@ class KeepIn(Schema):
     month: str | None = Field(default=None, max_length=7, description="2026-10")
     from_date: IsoDate | None = Field(default=None, alias="from")
     to_date: IsoDate | None = Field(default=None, alias="to")
-    generated_by: str = Field(max_length=200, description="Who asked for it")
 
 
 def _params(request: Request, kind: ReportKind, budget_id: int | None, holder_id: int | None, funder_id: int | None, quarter: str | None,
@@ -171,7 +170,7 @@ def keep_report(body: KeepIn, request: Request, name: str = ReportName) -> Docum
     params = _params(request, kind, body.budget_id, body.holder_id, body.funder_id, body.quarter, body.month, body.from_date, body.to_date)
     kind.check(params)
     with database(request).write() as session:
-        row = generate(session, kind.name, params, now=datetime.now(ENGLAND), trigger=Trigger.ON_DEMAND, generated_by=body.generated_by)
+        row = generate(session, kind.name, params, now=datetime.now(ENGLAND), trigger=Trigger.ON_DEMAND, generated_by=signed_in(request))
     return DocumentOut.of(row)
 
 
@@ -249,7 +248,6 @@ class AttendeeIn(Schema):
 
 class QualityReviewIn(Schema):
     held_on: IsoDate
-    recorded_by: str = Field(max_length=200)
     attendees: list[AttendeeIn] = Field(max_length=50)
     outcomes: list[OutcomeIn] = Field(default_factory=list, max_length=50)
     working: str = Field(default="", max_length=4000)
@@ -301,7 +299,7 @@ def record_review(body: QualityReviewIn, budget_id: RecordId, request: Request, 
     makes a new revision; actions left open by the last review are carried."""
     spec = quality_review_spec(body)
     with database(request).write() as session:
-        view = record_quality_review(session, budget_id, quarter, spec, recorded_by=body.recorded_by, today=today_in_england())
+        view = record_quality_review(session, budget_id, quarter, spec, recorded_by=signed_in(request), today=today_in_england())
     return QualityReviewOut.of(view)
 
 

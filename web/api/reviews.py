@@ -25,7 +25,7 @@ from ledger.reviews.plan_reviews import (
     set_review_interval,
 )
 from ledger.store.tables.reviews import BudgetReview, ReviewInterval, ReviewRequest
-from web.api.common import ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, database
+from web.api.common import ERROR_RESPONSES, Int, IsoDate, RecordId, Schema, UtcTimestamp, database, signed_in
 from web.auth import principal
 from web.clock import today_in_england
 
@@ -60,7 +60,6 @@ class ReviewDueOut(BaseModel):
 class HeldIn(Schema):
     kind: ReviewKind
     held_on: IsoDate
-    recorded_by: str = Field(max_length=200, description="Who records it")
     note: str | None = Field(default=None, max_length=1000, description="A short note; the full quarterly record comes later")
     due_on: IsoDate | None = Field(
         default=None, description="Which due review this answers (a quarterly review: its quarter's due date); default the oldest outstanding"
@@ -88,7 +87,10 @@ class HeldOut(BaseModel):
 
 
 class RequestIn(Schema):
-    asked_by: str = Field(max_length=200, description="Who asked: the person, a representative")
+    asked_by: str | None = Field(
+        default=None, max_length=200,
+        description="Who asked (the person, a representative), where the signed-in user records it for them; default the signed-in user",
+    )  # fmt: skip
     reason: str = Field(max_length=1000, description="What they asked for, in their words")
     asked_on: IsoDate | None = Field(default=None, description="Default today")
 
@@ -97,6 +99,7 @@ class RequestOut(BaseModel):
     id: int
     budget_id: int
     asked_by: str
+    recorded_by: str
     asked_on: date
     reason: str
     answered_review_id: int | None
@@ -122,7 +125,6 @@ class IntervalIn(Schema):
     significant_change_basis_points: Int = Field(
         default=1000, ge=1, le=10_000, description="A revision moving the total by this much is significant (1000 = 10%)"
     )
-    updated_by: str = Field(max_length=200)
 
 
 class IntervalOut(BaseModel):
@@ -189,7 +191,7 @@ def record_held(budget_id: RecordId, body: HeldIn, request: Request) -> HeldOut:
     requests."""
     with database(request).write() as session:
         review = record_review_held(
-            session, budget_id, kind=body.kind, held_on=body.held_on, recorded_by=body.recorded_by, note=body.note,
+            session, budget_id, kind=body.kind, held_on=body.held_on, recorded_by=signed_in(request), note=body.note,
             due_on=body.due_on, today=today_in_england(),
         )  # fmt: skip
         requests = review_requests(session, budget_id)
@@ -201,7 +203,11 @@ def ask_for_review(budget_id: RecordId, body: RequestIn, request: Request) -> Re
     """A family asks for a change or a review between reviews: due within 28 days."""
     today = today_in_england()
     with database(request).write() as session:
-        made = request_review(session, budget_id, asked_by=body.asked_by, reason=body.reason, asked_on=body.asked_on or today, today=today)
+        who = principal(request)
+        made = request_review(
+            session, budget_id, asked_by=body.asked_by or who.display_name, reason=body.reason, asked_on=body.asked_on or today, today=today,
+            recorded_by=who.signature,
+        )  # fmt: skip
     return RequestOut.of(made)
 
 
@@ -226,6 +232,6 @@ def replace_interval(body: IntervalIn, request: Request, funder_kind: str = Fund
         interval = set_review_interval(
             session, funder_kind, first_after_months=body.first_after_months, then_every_months=body.then_every_months,
             significant_change_days=body.significant_change_days,
-            significant_change_basis_points=body.significant_change_basis_points, updated_by=body.updated_by,
+            significant_change_basis_points=body.significant_change_basis_points, updated_by=signed_in(request),
         )  # fmt: skip
     return IntervalOut.of(interval)

@@ -19,7 +19,7 @@ from ledger.errors import InvalidInput
 from ledger.statements.layouts import define_layout, layouts_of
 from ledger.statements.storing import ImportResult, imports_of, lines_of_import, statement_account, statement_import
 from ledger.store.tables.statements import CsvLayoutDefinition, StatementLineRecord
-from web.api.common import ERROR_RESPONSES, RecordId, UtcTimestamp, amount_text, database
+from web.api.common import ERROR_RESPONSES, RecordId, UtcTimestamp, amount_text, database, signed_in
 from web.statement_import import DryRunDone, StatementRejected, import_as_json, import_statement
 
 router = APIRouter(tags=["statements"], responses=ERROR_RESPONSES)
@@ -102,7 +102,6 @@ def upload_statement(
     account_id: RecordId,
     request: Request,
     file: Annotated[UploadFile, File(description=f"The statement file, at most {STATEMENT_BYTES_MAX // (1024 * 1024)} MiB")],
-    imported_by: Annotated[str, Form(min_length=1, max_length=200, description="Who imports it")],
     format: Annotated[
         str, Form(max_length=100, description="auto (from the content), ofx, qif, csv, csv:LAYOUT, camt053 or mt940")
     ] = "auto",
@@ -113,7 +112,7 @@ def upload_statement(
     try:
         with database(request).write() as session:
             result = import_statement(
-                session, account_id=account_id, data=data, file_name=file_name, format=format, imported_by=imported_by
+                session, account_id=account_id, data=data, file_name=file_name, format=format, imported_by=signed_in(request)
             )
             if dry_run:
                 raise DryRunDone(result)
@@ -169,11 +168,11 @@ def define_csv_layout(
     holder_id: RecordId,
     request: Request,
     definition: dict[str, Any],
-    created_by: Annotated[str, Query(min_length=1, max_length=200, description="Who defines it")],
 ) -> CsvLayoutOut:
     """Define (or redefine: the next version) a CSV layout for the holder's own bank or card
     provider. The definition has the same keys as the shipped layouts (see the list)."""
     try:
+        created_by = signed_in(request)
         layout = layout_from_dict(definition, source=f"defined by {created_by} through the API")
     except ImportRejected as error:
         raise StatementRejected(error) from None

@@ -76,7 +76,7 @@ def ask(request: Request, budget_id: int, reason: str = Form(default="", max_len
     today = today_in_england()
     with _database(request).write() as session:
         require_budget(session, who, budget_id)
-        request_review(session, budget_id, asked_by=who.display_name, reason=text, asked_on=today, today=today)
+        request_review(session, budget_id, asked_by=who.display_name, reason=text, asked_on=today, today=today, recorded_by=who.signature)
     return RedirectResponse(f"/family/budgets/{budget_id}/asked", status_code=303)
 
 
@@ -133,7 +133,7 @@ def _store_statement(request: Request, who: Principal, budget_id: int, account_i
         if len(data) > STATEMENT_BYTES_MAX:
             raise InvalidInput(f"{file_name} is larger than {STATEMENT_BYTES_MAX // (1024 * 1024)} MB: send it to your support organisation", code="file_too_large", field="file")
         with _database(request).write() as session:
-            result = import_statement(session, account_id=account_id, data=data, file_name=file_name, imported_by=who.display_name)
+            result = import_statement(session, account_id=account_id, data=data, file_name=file_name, imported_by=who.signature)
     except LedgerError as refused:
         return page(request, "family/statements.html", title="Send a statement", budget_id=budget_id, accounts=accounts,
                     errors=[("file", refused.message)], result=None, status_code=422)  # fmt: skip
@@ -188,9 +188,9 @@ def _explain(request: Request, who: Principal, budget_id: int, flag_id: int, not
                 if len(content) > EVIDENCE_BYTES_MAX:
                     raise InvalidInput("The receipt is larger than 10 MB: take a smaller photo", code="file_too_large", field="evidence")
                 stored = attach_evidence(session, view.holder_id, kind=kind, file_name=file_name, content_type=content_type,
-                                         content=content, uploaded_by=who.display_name, flag_id=flag_id)  # fmt: skip
+                                         content=content, uploaded_by=who.signature, flag_id=flag_id)  # fmt: skip
                 evidence_ids.append(stored.id)
-            workflow.explain(session, flag_id, note=note.strip(), evidence_ids=evidence_ids, actor=who.display_name, actor_role="family")
+            workflow.explain(session, flag_id, note=note.strip(), evidence_ids=evidence_ids, actor=who.signature, actor_role="family")
     except LedgerError as refused:
         with _database(request).read() as session:
             view = _flag_of_budget(session, who, budget_id, flag_id)

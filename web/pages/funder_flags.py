@@ -185,7 +185,7 @@ def _decide(request: Request, who: Principal, flag_id: int, opened: str, form: d
 
 
 def _acting(who: Principal) -> dict[str, str]:
-    return {"actor": who.display_name, "actor_role": ActorRole.FUNDER}
+    return {"actor": who.signature, "actor_role": ActorRole.FUNDER}
 
 
 @router.post("/funder/flags/{flag_id}/accept")

@@ -125,10 +125,10 @@ def explain(
             if content and file is not None:
                 evidence = attach_evidence(
                     session, holder_of(who), kind=kind, file_name=(file.filename or "evidence")[:300], content_type=file.content_type or "",
-                    content=content, uploaded_by=who.display_name, flag_id=flag_id,
+                    content=content, uploaded_by=who.signature, flag_id=flag_id,
                 )  # fmt: skip
                 evidence_ids.append(evidence.id)
-            workflow.explain(session, flag_id, note=note, evidence_ids=evidence_ids, actor=who.display_name, actor_role="holder")
+            workflow.explain(session, flag_id, note=note, evidence_ids=evidence_ids, actor=who.signature, actor_role="holder")
     except NotFound:
         raise
     except LedgerError as refused:

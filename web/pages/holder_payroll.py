@@ -87,11 +87,11 @@ def _store_payroll(request: Request, who: Principal, values: dict[str, str], fil
             if paying:
                 assert amount is not None
                 run = approve_and_pay(
-                    session, holder_id, data, file_name[:500], pay_date=pay_date, reference=values["reference"], approved_by=who.display_name,
+                    session, holder_id, data, file_name[:500], pay_date=pay_date, reference=values["reference"], approved_by=who.signature,
                     bank_reference=values["bank_reference"], amount_pence=amount,
                 )  # fmt: skip
             else:
-                run = import_payroll_run(session, holder_id, data, file_name[:500], pay_date=pay_date, reference=values["reference"], approved_by=who.display_name)
+                run = import_payroll_run(session, holder_id, data, file_name[:500], pay_date=pay_date, reference=values["reference"], approved_by=who.signature)
     except (InvalidInput, Conflict) as refused:
         problems = list(refused.details.get("problems", []))[:PROBLEMS_SHOWN]
         field = {"reference": "reference", "amount": "amount"}.get(refused.field or "", "file")

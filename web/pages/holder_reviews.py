@@ -158,10 +158,10 @@ def record_review(request: Request, budget_id: int = BudgetId, quarter: str = Qu
         return _review_page(request, who, budget_id, quarter, values=values, errors=errors, status_code=422)
     try:
         with database(request).write() as session:
-            record_quality_review(session, budget_id, period.label, spec, recorded_by=who.display_name, today=today)
+            record_quality_review(session, budget_id, period.label, spec, recorded_by=who.signature, today=today)
             params = ReportParams(budget_id=budget_id, period=quarter_period(period))
             if kept_version(session, REPORT, params) is not None:
-                generate(session, REPORT, params, now=datetime.now(ENGLAND), trigger=Trigger.ON_DEMAND, generated_by=who.display_name)
+                generate(session, REPORT, params, now=datetime.now(ENGLAND), trigger=Trigger.ON_DEMAND, generated_by=who.signature)
     except NotFound:
         raise
     except LedgerError as refused:

@@ -131,7 +131,7 @@ def upload_statement(
     try:
         with database(request).write() as session:
             result = import_statement(
-                session, account_id=account_id, data=data, file_name=(file.filename or "statement")[:500], format=format, imported_by=who.display_name
+                session, account_id=account_id, data=data, file_name=(file.filename or "statement")[:500], format=format, imported_by=who.signature
             )
     except NotFound:
         raise

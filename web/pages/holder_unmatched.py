@@ -128,7 +128,7 @@ def match(
                 chosen["category"] = category
             else:
                 raise InvalidInput("Choose a spend category for the line" if kind == "category" else "Choose what the line is", code="match_target_missing")
-            match_line(session, line_id, actor=who.display_name, note="matched on the unmatched page", **chosen)
+            match_line(session, line_id, actor=who.signature, note="matched on the unmatched page", **chosen)
     except NotFound:
         raise
     except LedgerError as refused:
@@ -141,7 +141,7 @@ def match(
 def reconcile(request: Request, account_id: int = Path(ge=1, le=2_147_483_647), who: Principal = Depends(HOLDER_PAGES)) -> Response:
     with database(request).write() as session:
         statement_account_of(session, who, account_id)
-        result = reconcile_accounts(session, [account_id], actor=who.display_name)
+        result = reconcile_accounts(session, [account_id], actor=who.signature)
     counts = f"{len(result.matched_line_ids)}-{result.unmatched}-{result.flags_raised}"
     return RedirectResponse(f"/holder/unmatched?account={account_id}&reconciled={counts}", status_code=303)
 

@@ -61,6 +61,8 @@ class SurplusDecision(SQLModel, table=True):
     reason: str = Field(max_length=1000)
     decided_by: str = Field(max_length=200)
     decided_on: date
+    recorded_by: str = Field(max_length=200)
+    """The signed-in user who recorded the decision (``decided_by`` is whose it was)."""
     plan_version_id: int | None = Field(default=None, foreign_key="support_plan_version.id")
     """For ``reallocate``: the plan revision (draft or agreed) that spends the money."""
     entry_id: int | None = Field(default=None, sa_column=Column(BigId, ForeignKey("journal_entry.id"), nullable=True, unique=True))

@@ -28,6 +28,8 @@ class LoadOffset(SQLModel, table=True):
     amount_pence: int = Field(sa_type=Pence)
     reason: str = Field(max_length=1000)
     decided_by: str = Field(max_length=200)
+    recorded_by: str = Field(max_length=200)
+    """The signed-in user who recorded the decision (``decided_by`` is whose it was)."""
     decided_on: date
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
 

@@ -51,6 +51,12 @@ class SupportPlanVersion(SQLModel, table=True):
     agreed_by_name: str | None = Field(default=None, max_length=200)
     agreed_by_role: str | None = Field(default=None, max_length=200)
     agreed_at: datetime | None = Field(default=None, sa_type=Timestamp)
+    agreement_funder_id: int | None = Field(default=None, foreign_key="funder.id")
+    """The funder whose decision the agreement was."""
+    agreement_document: str | None = Field(default=None, max_length=500)
+    """What shows the funder agreed, where a holder's admin recorded it (a letter, minutes)."""
+    agreement_recorded_by: str | None = Field(default=None, max_length=200)
+    """The signed-in user who agreed it (a funder's) or recorded the funder's agreement."""
 
 
 class FundingLine(SQLModel, table=True):

@@ -84,6 +84,8 @@ class ReviewRequest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     budget_id: int = Field(foreign_key="budget.id", index=True)
     asked_by: str = Field(max_length=200)
+    recorded_by: str = Field(max_length=200)
+    """The signed-in user who recorded the request (``asked_by`` is who asked)."""
     asked_on: date
     reason: str = Field(max_length=1000)
     answered_review_id: int | None = Field(default=None, foreign_key="budget_review.id")
