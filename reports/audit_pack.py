@@ -221,9 +221,11 @@ def _journal_tables(pack: Pack) -> tuple[Table, Table]:
             "; ".join(posting_words(l.account, l.amount_pence) for l in entry_lines), sum(l.amount_pence for l in entry_lines if l.amount_pence > 0),
         ))  # fmt: skip
         statements = "; ".join(f"{name} line {number}" for name, number in pack.on_statements.get(line.entry_id, ()))
+        cut = line.cut  # its key and file may name other budgets' money, like its description
         provenance.append((
-            str(line.entry_id), line.idempotency_key, line.entry_hash[:HASH_SHOWN],
-            f"{line.source_file} line {line.source_line}" if line.source_file else None, statements or None,
+            str(line.entry_id), "(not shown: the entry is partly other budgets' or funders')" if cut else line.idempotency_key,
+            line.entry_hash[:HASH_SHOWN], None if cut else f"{line.source_file} line {line.source_line}" if line.source_file else None,
+            statements or None,
         ))  # fmt: skip
     journal = table(
         "journal", "Every entry on these budgets in the period", JOURNAL_COLUMNS, rows, totals_row=totals_of(JOURNAL_COLUMNS, rows) if rows else None,
@@ -329,7 +331,7 @@ def _unreconciled_tables(pack: Pack) -> tuple[Table, Table]:
         "unmatched_entries", "Entries no statement line stands for yet",
         (Column("account", "Statement of"), Column("date", "Date", D), Column("entry", "Entry"), Column("kind", "Kind"),
          Column("description", "Description"), Column("amount", "Amount for these budgets", M), Column("budgets", "Budgets")),
-        [(o.account, o.candidate.entry_date, str(o.candidate.entry_id), o.candidate.kind, o.candidate.description, o.share_pence, ", ".join(o.budgets))
+        [(o.account, o.candidate.entry_date, str(o.candidate.entry_id), o.candidate.kind, o.description, o.share_pence, ", ".join(o.budgets))
          for o in pack.open_entries],
         totals=True, empty_text="Every entry the statements cover is matched.",
         note="Entries on the money a statement shows, dated within the days its lines cover and by the period's end.",

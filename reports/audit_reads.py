@@ -10,14 +10,15 @@ postings is one query for the journal and one for the statements behind it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from ledger.core.vocabulary import AccountKind
+from ledger.access.entries import AccountFacts, cut_description, shown_account
+from ledger.core.vocabulary import AccountKind, AccountType
 from ledger.reconcile.ledger_side import Candidate, Scope, StatementKind, unmatched_candidates
 from ledger.store.tables import Account, Budget, Funder, Holder, JournalEntry, Posting
 from ledger.store.tables.closing import BudgetClosure
@@ -114,25 +115,39 @@ class TrialLine:
         return self.opening_signed + self.debits - self.credits
 
 
+OTHERS_CODE = "others"
+OTHERS_NAME = "Other funders' and the person's own accounts, together"
+
+
 def trial_balance(session: Session, scope: AuditScope) -> list[TrialLine]:
-    """Every account of the budgets, by budget then account code, from one pass over postings."""
+    """Every account of the budgets, by budget then account code, from one pass over postings.
+    Another funder's own accounts of a jointly funded budget (and the person's contribution)
+    are not this funder's to read one by one: they are one line per budget, so the trial
+    balance still balances."""
     posting = Posting.__table__.c
     inside = posting.entry_date >= scope.first
     opening = func.coalesce(func.sum(case((posting.entry_date < scope.first, posting.amount_pence), else_=0)), 0)
     debits = func.coalesce(func.sum(case((and_(inside, posting.amount_pence > 0), posting.amount_pence), else_=0)), 0)
     credits = func.coalesce(func.sum(case((and_(inside, posting.amount_pence < 0), -posting.amount_pence), else_=0)), 0)
     rows = session.execute(
-        select(Account.id, Budget.reference, Account.code, Account.name, Account.type, opening, debits, credits, func.count(posting.entry_id))
+        select(Account.id, Budget.reference, Account.code, Account.name, Account.type, opening, debits, credits, func.count(posting.entry_id),
+               Account.budget_id, Account.funder_id, Account.is_person_contribution)
         .join(Budget, Budget.id == Account.budget_id)
         .outerjoin(Posting, and_(posting.account_id == Account.id, posting.entry_date <= scope.last))
         .where(Account.budget_id.in_(scope.budget_ids))
-        .group_by(Account.id, Budget.reference, Account.code, Account.name, Account.type)
+        .group_by(Account.id, Budget.reference, Account.code, Account.name, Account.type, Account.budget_id, Account.funder_id,
+                  Account.is_person_contribution)
         .order_by(Budget.reference, Account.code)
-    )
-    return [
-        TrialLine(reference, account_id, code, name, kind, int(o), int(d), int(c), int(n))
-        for account_id, reference, code, name, kind, o, d, c, n in rows
-    ]
+    )  # fmt: skip
+    lines, others = [], {}
+    for account_id, reference, code, name, kind, o, d, c, n, budget_id, funder_id, contribution in rows:
+        if shown_account(AccountFacts(budget_id, funder_id, bool(contribution)), visible={budget_id}, auditor_of=scope.funder_id):
+            lines.append(TrialLine(reference, account_id, code, name, kind, int(o), int(d), int(c), int(n)))
+            continue
+        was = others.get(reference, (0, 0, 0, 0))
+        others[reference] = (was[0] + int(o), was[1] + int(d), was[2] + int(c), was[3] + int(n))
+    lines += [TrialLine(reference, 0, f"{reference}:{OTHERS_CODE}", OTHERS_NAME, AccountType.ASSET, *sums) for reference, sums in others.items()]
+    return sorted(lines, key=lambda line: (line.budget, line.code))
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +166,15 @@ class JournalLine:
     line_no: int
     account: str
     amount_pence: int
+    cut: bool = False
+    """The entry has parts the funder does not read: its description is cut, its key and file not shown."""
 
 
 def journal(session: Session, scope: AuditScope) -> list[JournalLine]:
-    """The window's postings on the budgets' accounts with their entries, in date and chain order."""
+    """The window's postings on the budgets' accounts the funder reads (not another funder's
+    own, nor the person's contribution) with their entries, in date and chain order. An entry
+    with parts the funder does not read is described by what it is and whose part this is
+    (``ledger.access.entries``), not by words that may name other budgets' money."""
     entry, posting = JournalEntry.__table__.c, Posting.__table__.c
     rows = session.execute(
         select(
@@ -165,10 +185,39 @@ def journal(session: Session, scope: AuditScope) -> list[JournalLine]:
         .join(Account, Account.id == posting.account_id)
         .join(JournalEntry.__table__, entry.id == posting.entry_id)
         .join(Holder, Holder.id == entry.book_id)
-        .where(Account.budget_id.in_(scope.budget_ids), posting.entry_date.between(scope.first, scope.last))
+        .where(Account.budget_id.in_(scope.budget_ids), posting.entry_date.between(scope.first, scope.last), _read_by_funder(scope))
         .order_by(entry.entry_date, Holder.code, entry.seq, posting.line_no)
     )  # fmt: skip
-    return [JournalLine(*row) for row in rows]
+    lines = [JournalLine(*row) for row in rows]
+    cut = entries_with_unread_parts(session, scope, {line.entry_id for line in lines})
+    if not cut:
+        return lines
+    budgets: dict[int, set[str]] = {}
+    for line in lines:
+        budgets.setdefault(line.entry_id, set()).add(line.account.split(":", 1)[0])
+    return [
+        replace(line, description=cut_description(line.kind, sorted(budgets[line.entry_id])), cut=True) if line.entry_id in cut else line
+        for line in lines
+    ]
+
+
+def _read_by_funder(scope: AuditScope) -> ColumnElement[bool]:
+    """An account the funder reads: one of its budgets' shared accounts, or its own."""
+    return and_(or_(Account.funder_id.is_(None), Account.funder_id == scope.funder_id), Account.is_person_contribution.is_(False))
+
+
+def entries_with_unread_parts(session: Session, scope: AuditScope, entry_ids: set[int]) -> set[int]:
+    """Of ``entry_ids``, those with a posting on an account the funder does not read: another
+    budget's, another funder's own, the person's contribution, or the holder's."""
+    found: set[int] = set()
+    ids = sorted(entry_ids)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        unread = or_(Account.budget_id.is_(None), Account.budget_id.not_in(scope.budget_ids), ~_read_by_funder(scope))
+        found |= set(session.scalars(
+            select(Posting.entry_id).join(Account, Account.id == Posting.account_id).where(Posting.entry_id.in_(chunk), unread).distinct()
+        ))  # fmt: skip
+    return found
 
 
 def statement_lines_of_entries(session: Session, scope: AuditScope) -> dict[int, list[tuple[str, int]]]:
@@ -251,6 +300,8 @@ class OpenEntry:
     share_pence: int
     """The part of its bank amount that belongs to the funder's budgets."""
     budgets: tuple[str, ...]
+    description: str
+    """The entry's own words, or (where it has parts the funder does not read) what it is and whose part this is."""
 
 
 def statement_account_ids(scope: AuditScope) -> Select:
@@ -302,9 +353,11 @@ def unmatched_entries(session: Session, scope: AuditScope, accounts: list[Accoun
                 continue
             ours = [(b, p) for b, p in candidate.by_budget if b in budget_refs]
             if ours:
-                found.append(OpenEntry(codes[account_id], candidate, sum(p for _, p in ours), tuple(budget_refs[b] for b, _ in ours)))
+                found.append(OpenEntry(codes[account_id], candidate, sum(p for _, p in ours), tuple(budget_refs[b] for b, _ in ours),
+                                       candidate.description))  # fmt: skip
     found.sort(key=lambda o: (o.candidate.entry_date, o.account, o.candidate.entry_id))
-    return found
+    cut = entries_with_unread_parts(session, scope, {o.candidate.entry_id for o in found})
+    return [replace(o, description=cut_description(o.candidate.kind, sorted(o.budgets))) if o.candidate.entry_id in cut else o for o in found]
 
 
 def _scopes(session: Session, accounts: list[Account]) -> list[Scope]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,10 +32,15 @@ from httpx2 import Response
 from sqlalchemy import select
 
 from ledger.access.users import UserSpec, create_user, link_family
+from ledger.core.periods import parse_quarter
+from ledger.money_in.funder_receipts import record_funder_receipt
 from ledger.position.figures import budget_position
 from ledger.store.database import Database
-from ledger.store.tables import metadata
+from ledger.store.tables import Account, JournalEntry, metadata
 from ledger.store.tables.statements import StatementLineRecord
+from reports.catalogue import report_kind
+from reports.params import ReportParams, quarter_period
+from reports.render import render
 from tests.conftest import BACKENDS
 from tests.support.route_table import (
     ADMIN_A,
@@ -48,6 +54,7 @@ from tests.support.route_table import (
     FAMILY_WRITES,
     FORM_RECORDS,
     ICB_AUDITOR,
+    NOW,
     PASSWORD,
     READ_ROLES,
     ROLE_KIND,
@@ -498,7 +505,7 @@ def test_an_auditor_gets_403_on_every_write_but_its_decisions_on_a_flag(setting:
                 continue
             answer = send(setting, role, endpoint, url)
             if endpoint.area == "api" and endpoint.api_path in AUDITOR_WRITES:
-                if answer.status_code != 422:  # past the gate, refused for the empty body: nothing changes
+                if answer.status_code not in (409, 422):  # past the gate, refused for the empty body or the record's state: nothing changes
                     failures.append(f"{role} {endpoint.method} {url}: {answer.status_code} {answer.text[:160]}")
                 continue
             wanted = 403 if endpoint.area == "api" else 404  # another kind of user's pages are not there for an auditor
@@ -611,6 +618,44 @@ def test_a_family_member_of_a_budget_without_a_direct_payment_sends_no_statement
         asked = browser.post(f"{API}/budgets/{other.budget_id}/review-requests", json={}, headers=api)
         assert asked.status_code == 422, asked.text  # past the gate: asking for a review is any family's
     assert snapshot(world.database) == before
+
+
+def test_an_auditor_reads_of_an_entry_only_its_budgets_and_its_own_share_descriptions_included(setting: Setting) -> None:
+    """The ICB pays for A1 and A2 in one bank line; the council funds A1 with the ICB. The
+    council's auditor reads the entry as A1's part, in the API, on its pages and in its audit
+    pack: A1's cash, not the ICB's receivable, nor A2's money, nor a description naming A2."""
+    world = setting.world
+    a1 = world.targets["A1"]
+    with world.database.write() as session:
+        receipt = record_funder_receipt(
+            session, a1.holder_id, world.funder_ids["icb"], received_on=date(2026, 7, 1), amount_pence=61_717, reference="ICB BACS 7001",
+            remittance=[(FACTS["A1"].reference, 12_345), (FACTS["A2"].reference, 49_372)], created_by="test",
+        ).receipt  # fmt: skip
+        cash = session.scalar(select(Account.id).where(Account.code == f"{FACTS['A1'].reference}:cash"))
+    assert FACTS["A2"].reference in receipt_description(world, receipt.entry_id)  # the service's words name both budgets
+    hidden = (FACTS["A2"].reference, "493.72", "receivable:icb", "617.17", "ICB BACS 7001")
+    client, headers = setting.clients.for_api(COUNCIL_AUDITOR)
+    entry = client.get(f"{API}/entries/{receipt.entry_id}", headers=headers)
+    assert entry.status_code == 200
+    assert [p["account"] for p in entry.json()["postings"]] == [f"{FACTS['A1'].reference}:cash"]
+    journal = client.get(f"{API}/budgets/{a1.budget_id}/journal", headers=headers)
+    pages = [setting.clients.browser[COUNCIL_AUDITOR].get(url) for url in (f"/funder/entries/{receipt.entry_id}",
+             f"/funder/budgets/{a1.budget_id}/accounts/{cash}")]  # fmt: skip
+    with world.database.read() as session:
+        params = ReportParams(funder_id=world.funder_ids["council"], period=quarter_period(parse_quarter("2026Q2")))
+        pack = render(report_kind("audit-pack").build(session, params, now=NOW), "csv").content.decode()
+    for answer in (entry, journal, *pages):
+        assert answer.status_code == 200, answer.text[:200]
+        assert not [text for text in hidden if text in answer.text], (answer.url, [text for text in hidden if text in answer.text])
+    assert "123.45" in pack and not [text for text in hidden if text in pack], [text for text in hidden if text in pack]
+    icb, icb_headers = setting.clients.for_api(ICB_AUDITOR)
+    whole = icb.get(f"{API}/entries/{receipt.entry_id}", headers=icb_headers).json()
+    assert FACTS["A2"].reference in whole["description"] and len(whole["postings"]) == 4  # the ICB funds both, and it is its own money
+
+
+def receipt_description(world: World, entry_id: int) -> str:
+    with world.database.read() as session:
+        return session.scalar(select(JournalEntry.description).where(JournalEntry.id == entry_id)) or ""
 
 
 # --- last: changes that are let through change the world ------------------------------------------------

@@ -199,6 +199,18 @@ class EntryKind(StrEnum):
     REVERSAL = "reversal"
 
 
+ENTRY_KIND_WORDS: dict[str, str] = {
+    "manual": "Manual entry", "allocation": "Allocation", "funder_payment": "Funder payment", "contribution_received": "Contribution received",
+    "notional_cost": "Notional cost", "top_slice": "Top-slice", "contingency_ring_fence": "Contingency set aside",
+    "contingency_use": "Contingency used", "contingency_return": "Contingency returned", "top_slice_return": "Top-slice returned",
+    "card_unload": "Card unloaded", "transition_spend": "Transition cost", "surplus_offset": "Surplus offset", "money_identified": "Money identified",
+    "drawdown": "Card load", "card_purchase": "Card purchase", "card_refund": "Card refund", "bank_spend": "Bank payment",
+    "recategorisation": "Re-categorised", "recovery": "Repayment", "payable_approved": "Wages or invoice approved",
+    "payable_paid": "Wages or invoice paid", "fee": "Fee", "surplus_return": "Surplus returned", "transfer": "Transfer", "reversal": "Reversal",
+}  # fmt: skip
+"""What each kind of entry is, in a few plain words (pages, and descriptions cut for a reader)."""
+
+
 STANDARD_CATEGORIES: tuple[tuple[str, str, str], ...] = (
     # (code, name, plain words for families)
     ("staff_pay", "Staff pay and personal assistants", "Paying your support workers"),

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from ledger.access.entries import cut_entries
 from ledger.budgets import budget as budgets
 from ledger.budgets import parties
 from ledger.core import accounts as chart
@@ -171,9 +172,10 @@ def budget_journal(
         budgets.get_budget(session, budget_id)
         page = history.budget_history(session, budget_id, date_from=date_from, date_to=date_to, before=cursor, limit=limit)
         codes = account_codes(session, page.entries)
+        cuts = cut_entries(session, principal(request), page.entries)
     return HistoryOut(
         budget_id=budget_id,
-        entries=[entry_out(e, codes, only_accounts=page.account_ids) for e in page.entries],
+        entries=[entry_out(e, codes, only_accounts=page.account_ids, cut=cuts[e.id]) for e in page.entries],
         next_before=f"{page.next_before[0].isoformat()}:{page.next_before[1]}" if page.next_before else None,
     )
 

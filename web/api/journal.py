@@ -11,9 +11,8 @@ from datetime import date
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from ledger.access import visibility as access
+from ledger.access.entries import EntryCut, cut_entries
 from ledger.budgets.parties import get_holder
 from ledger.core import accounts as chart
 from ledger.core import journal, periods
@@ -102,19 +101,23 @@ class ClosedQuarterOut(BaseModel):
         return cls.model_validate(period, from_attributes=True)
 
 
-def entry_out(entry: StoredEntry, codes: dict[int, str], *, only_accounts: set[int] | None = None) -> EntryOut:
-    shown = [p for p in entry.postings if only_accounts is None or p.account_id in only_accounts]
+def entry_out(entry: StoredEntry, codes: dict[int, str], *, only_accounts: set[int] | None = None, cut: EntryCut | None = None) -> EntryOut:
+    """The entry as its reader sees it: ``cut`` for its postings and description (see
+    ``ledger.access.entries``), ``only_accounts`` to keep to one budget's accounts."""
+    postings = cut.postings if cut is not None else entry.postings
+    shown = [p for p in postings if only_accounts is None or p.account_id in only_accounts]
     return EntryOut(
         id=entry.id,
         holder_id=entry.book_id,
         seq=entry.seq,
         entry_date=entry.entry_date,
         kind=entry.kind,
-        description=entry.description,
-        idempotency_key=entry.idempotency_key,
+        description=cut.description if cut is not None else entry.description,
+        # a key and a file name may carry the words of other budgets' money, like the description
+        idempotency_key="" if cut is not None and cut.hidden else entry.idempotency_key,
         reverses_entry_id=entry.reverses_entry_id,
-        source_file=entry.provenance.source_file,
-        source_line=entry.provenance.source_line,
+        source_file=None if cut is not None and cut.hidden else entry.provenance.source_file,
+        source_line=None if cut is not None and cut.hidden else entry.provenance.source_line,
         source_format=entry.provenance.source_format,
         importer=entry.provenance.importer,
         created_at=entry.created_at,
@@ -178,19 +181,10 @@ def post_entry(body: EntryIn, request: Request, response: Response) -> EntryOut:
 def get_entry(entry_id: EntryId, request: Request) -> EntryOut:
     with database(request).read() as session:
         entry = journal.load_entry(session, entry_id)
-        return entry_out(entry, account_codes(session, [entry]), only_accounts=_visible_accounts(session, request, entry))
-
-
-def _visible_accounts(session: Session, request: Request, entry: StoredEntry) -> set[int] | None:
-    """Outside the holder, an entry shows only its postings to budgets one may see (a payroll
-    run over twelve budgets shows an auditor its own budgets' lines)."""
-    who = principal(request)
-    if who.is_admin or (who.is_holder and who.holder_id == entry.book_id):
-        return None
-    scope = access.visible_budget_ids(who)
-    accounts = select(Account.id).where(Account.id.in_([p.account_id for p in entry.postings]))
-    accounts = accounts.where(Account.budget_id.in_(scope)) if scope is not None else accounts
-    return set(session.scalars(accounts))
+        # Outside the holder, only its postings to budgets one may see, and a description that
+        # tells of nothing else (a payroll run over twelve budgets shows an auditor its own lines).
+        cut = cut_entries(session, principal(request), [entry])[entry.id]
+        return entry_out(entry, account_codes(session, [entry]), cut=cut)
 
 
 @router.post("/entries/{entry_id}/reverse", status_code=201, response_model=EntryOut, responses=REPLAY)

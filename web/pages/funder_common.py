@@ -19,8 +19,10 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.access.entries import AccountFacts, shown_account
 from ledger.access.visibility import Principal, funded_budget_ids
 from ledger.core.money import AmountError, parse_amount, to_pence
+from ledger.core.vocabulary import ENTRY_KIND_WORDS
 from ledger.errors import InvalidInput, NotFound
 from ledger.store.database import Database
 from ledger.store.tables import Account, Funder
@@ -54,15 +56,7 @@ ACTION_WORDS = {
     "recovery_requested": "Repayment required", "reconsideration_asked": "Asked to reconsider", "recovered": "Recovered",
     "closed": "Closed", "closed_by_system": "Closed (cause went away)",
 }  # fmt: skip
-KIND_WORDS = {
-    "manual": "Manual entry", "allocation": "Allocation", "funder_payment": "Funder payment", "contribution_received": "Contribution received",
-    "notional_cost": "Notional cost", "top_slice": "Top-slice", "contingency_ring_fence": "Contingency set aside",
-    "contingency_use": "Contingency used", "contingency_return": "Contingency returned", "top_slice_return": "Top-slice returned",
-    "card_unload": "Card unloaded", "transition_spend": "Transition cost", "surplus_offset": "Surplus offset", "money_identified": "Money identified",
-    "drawdown": "Card load", "card_purchase": "Card purchase", "card_refund": "Card refund", "bank_spend": "Bank payment",
-    "recategorisation": "Re-categorised", "recovery": "Repayment", "payable_approved": "Wages or invoice approved",
-    "payable_paid": "Wages or invoice paid", "fee": "Fee", "surplus_return": "Surplus returned", "transfer": "Transfer", "reversal": "Reversal",
-}  # fmt: skip
+KIND_WORDS = ENTRY_KIND_WORDS
 REVIEW_WORDS = {"plan": "Plan review", "quarterly_quality": "Quarterly quality review", "significant_change": "Review after a significant change",
                 "requested": "Review asked for"}  # fmt: skip
 
@@ -85,12 +79,11 @@ def funded_ids(session: Session, who: Principal) -> set[int]:
 
 
 def account_is_shown(account: Account, funder_id: int, funded: set[int] | None = None) -> bool:
-    """A funded budget's shared account, or this funder's own (see the module's docstring)."""
+    """A funded budget's shared account, or this funder's own (``ledger.access.entries`` decides)."""
     if account.budget_id is None or (funded is not None and account.budget_id not in funded):
         return False
-    if account.is_person_contribution:
-        return False
-    return account.funder_id is None or account.funder_id == funder_id
+    facts = AccountFacts(account.budget_id, account.funder_id, bool(account.is_person_contribution))
+    return shown_account(facts, visible={account.budget_id}, auditor_of=funder_id)
 
 
 def require_shown_account(session: Session, who: Principal, budget_id: int, account_id: int) -> Account:

@@ -9,6 +9,7 @@ gives this funder's share of the balance."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from urllib.parse import urlencode
 
@@ -16,17 +17,19 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from ledger.access.entries import cut_entries
 from ledger.access.resources import require_visible
 from ledger.access.visibility import Principal, require_budget
 from ledger.budgets.budget import get_budget
 from ledger.core.balances import funder_shares
 from ledger.core.journal import load_entry
+from ledger.core.journal_rows import load_entries
 from ledger.errors import InvalidInput, NotFound
 from ledger.store.tables import Account, Budget, JournalEntry
 from ledger.store.tables.flags import Flag
 from web.pages.access import FUNDER_PAGES
-from web.pages.funder_common import BIG_ID_MAX, ID_MAX, PAGE_SIZE, account_is_shown, database, funded_ids, iso_date, require_shown_account, words
-from web.pages.funder_reads import account_page, statement_lines_of
+from web.pages.funder_common import BIG_ID_MAX, ID_MAX, PAGE_SIZE, database, funded_ids, iso_date, require_shown_account, words
+from web.pages.funder_reads import AccountPage, account_page, statement_lines_of
 from web.pages.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -61,6 +64,7 @@ def account_entries(
         account = require_shown_account(session, who, budget_id, account_id)
         budget = get_budget(session, budget_id)
         found = account_page(session, account, starts_on=starts_on, ends_on=ends_on, before=cursor, limit=PAGE_SIZE)
+        found = _with_descriptions_cut(session, who, found)
         funded = funded_ids(session, who)
         lines = statement_lines_of(session, [line.entry_id for line in found.lines], funded)
         share = _share_of_account(session, budget_id, account, who.funder_id)  # type: ignore[arg-type]
@@ -71,6 +75,14 @@ def account_entries(
         next_href=f"?{urlencode({**query, 'before': f'{found.next_before[0].isoformat()}.{found.next_before[1]}'})}" if found.next_before else None,
         **words(),
     )  # fmt: skip
+
+
+def _with_descriptions_cut(session, who: Principal, found: AccountPage) -> AccountPage:  # type: ignore[no-untyped-def]
+    """Each line's description as the auditor may read it (an entry over other budgets or
+    funders tells only what it is and which of its budgets it is the part of)."""
+    entries = load_entries(session, [line.entry_id for line in found.lines])
+    cuts = cut_entries(session, who, list(entries.values()))
+    return replace(found, lines=[replace(line, description=cuts[line.entry_id].description) for line in found.lines])
 
 
 def _share_of_account(session, budget_id: int, account: Account, funder_id: int) -> tuple[int, int] | None:  # type: ignore[no-untyped-def]
@@ -93,7 +105,8 @@ def entry_page(request: Request, entry_id: int = Path(ge=1, le=BIG_ID_MAX), who:
         entry = load_entry(session, entry_id)
         funded = funded_ids(session, who)
         accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_({p.account_id for p in entry.postings})))}
-        shown = [p for p in entry.postings if account_is_shown(accounts[p.account_id], who.funder_id or 0, funded)]
+        cut = cut_entries(session, who, [entry])[entry.id]
+        shown = list(cut.postings)
         if not shown:
             raise NotFound(f"there is no journal entry {entry_id}", code="entry_not_found")
         references = dict(session.execute(select(Budget.id, Budget.reference).where(Budget.id.in_({accounts[p.account_id].budget_id for p in shown}))).all())
@@ -103,7 +116,7 @@ def entry_page(request: Request, entry_id: int = Path(ge=1, le=BIG_ID_MAX), who:
         reverses_shown = entry.reverses_entry_id is not None and _is_shown(session, who, entry.reverses_entry_id)
         reversal_shown = reversed_by is not None and _is_shown(session, who, reversed_by)
     return page(
-        request, "funder/entry.html", title=f"Entry {entry_id}", entry=entry, postings=shown, hidden=len(entry.postings) - len(shown),
+        request, "funder/entry.html", title=f"Entry {entry_id}", entry=entry, description=cut.description, postings=shown, hidden=cut.hidden,
         accounts=accounts, references=references, lines=lines, flags=flags, reversed_by=reversed_by if reversal_shown else None,
         reverses=entry.reverses_entry_id if reverses_shown else None, **words(),
     )  # fmt: skip
