@@ -97,6 +97,12 @@ def test_holder_rules_place_the_next_purchases(client: TestClient, card: dict[st
     assert (part["category"], part["rule_id"], part["rule_version"]) == ("equipment", "holder:rule-1", "2")
     bad = client.post(f"{API}/holders/{holder}/category-rules", json={"match_on": "mcc", "pattern": "54", "category": "activities"})
     assert bad.status_code == 422 and bad.json()["code"] == "mcc_invalid"
+    retired = ok(client.post(f"{API}/holders/{holder}/category-rules/rule-1/retire", json={}))
+    assert retired["retired_at"] and retired["retired_by"]
+    again = client.post(f"{API}/holders/{holder}/category-rules/rule-1/retire", json={})
+    assert (again.status_code, again.json()["code"]) == (409, "rule_already_retired")
+    unknown = client.post(f"{API}/holders/{holder}/category-rules/rule-9/retire", json={})
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "rule_not_found")
     shipped = ok(client.get(f"{API}/rules/categories"))
     assert shipped["mcc"] and all(entry["source"] for entry in shipped["mcc"])
 

@@ -326,7 +326,7 @@ def test_the_auditor_challenges_then_accepts_an_explanation(db: Database, small:
     with db.read() as session:
         events = list(session.scalars(select(FlagEvent).where(FlagEvent.flag_id == flag_id).order_by(FlagEvent.id)))
     assert [e.action for e in events][-4:] == ["explained", "challenged", "explained", "accepted"]
-    assert events[-1].actor == "Plymouth City Council auditor" and events[-1].actor_role == "funder" and events[-1].note == "Soft drinks only: fine"
+    assert events[-1].actor == "Plymouth City Council auditor (council.auditor@test.example)" and events[-1].actor_role == "funder" and events[-1].note == "Soft drinks only: fine"
     again = client.post(f"/funder/flags/{flag_id}/accept", data={"note": "Another note", "csrf_token": csrf_of(accepted.text)})
     assert again.status_code == 409 and "There is a problem" in again.text and "someone acted on it" in again.text
 
@@ -372,7 +372,7 @@ def test_requiring_repayment_writes_the_notice_and_the_money_is_recorded_back(db
     assert "Betting is excluded from every personal health budget." in notice and "ask NHS Devon ICB to reconsider" in notice
     with db.read() as session:
         stored = session.scalars(select(RepaymentNotice).where(RepaymentNotice.flag_id == flag_id)).one()
-        assert (stored.amount_pence, stored.repay_by, stored.issued_on, stored.issued_by) == (2_000, date(2027, 1, 31), TODAY, "NHS Devon ICB auditor")
+        assert (stored.amount_pence, stored.repay_by, stored.issued_on, stored.issued_by) == (2_000, date(2027, 1, 31), TODAY, "NHS Devon ICB auditor (icb.auditor@test.example)")
     page = client.get(f"/funder/flags/{flag_id}")
     assert "Record the money recovered" in page.text
     missing = client.post(f"/funder/flags/{flag_id}/recovered", data={"csrf_token": csrf_of(page.text)})

@@ -244,7 +244,7 @@ def test_a_flag_is_explained_with_a_receipt(small: Small) -> None:
     assert "Explain this flag" not in words and "the funder's decision" in words
     with small.db.read() as session:
         view = flag_view(session, flag.id)
-    assert view.state == "explained" and (view.events[-1].actor, view.events[-1].actor_role) == ("Sam at Sunrise", "holder")
+    assert view.state == "explained" and (view.events[-1].actor, view.events[-1].actor_role) == ("Sam at Sunrise (sam@sunrise.example)", "holder")
     evidence = view.evidence[0]
     download = client.get(f"/holder/evidence/{evidence.id}")
     assert download.status_code == 200 and download.content == receipt
@@ -294,7 +294,7 @@ def test_a_quality_review_is_recorded_through_the_form_and_read_in_its_document(
     assert "The review is recorded" in client.get(sent.headers["location"]).text
     with small.db.read() as session:
         view = quality_review_of(session, budget, "2026Q1")
-    assert view is not None and view.review.recorded_by == "Sam at Sunrise" and view.review.money_decision == "keep"
+    assert view is not None and view.review.recorded_by == "Sam at Sunrise (sam@sunrise.example)" and view.review.money_decision == "keep"
     assert [o.rating for o in view.outcomes] == ["achieved", "partly"] and [a.name for a in view.attendees] == ["Alex Smith", "Jo Smith"]
     document = client.get(f"{path}/document.html")
     assert document.status_code == 200 and "Swimming on Tuesdays with Kim" in html.unescape(document.text) and "Jo Smith" in document.text

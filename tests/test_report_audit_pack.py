@@ -142,11 +142,20 @@ def _day(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def raw_trial(session: Session, budget_refs: set[str], first: date, last: date) -> dict[str, tuple[int, int, int, str]]:
-    """Account code → (opening signed, debits, credits, type) from every posting row."""
+def _funders_own(funder: int | None, contribution: bool, reader: int) -> bool:
+    """An auditor reads the budget's shared accounts and its own funder's, never another
+    funder's nor the person's contribution."""
+    return not contribution and funder in (None, reader)
+
+
+def raw_trial(session: Session, budget_refs: set[str], first: date, last: date, reader: int) -> dict[str, tuple[int, int, int, str]]:
+    """Account code → (opening signed, debits, credits, type) from every posting row; the
+    accounts the ``reader`` funder does not read are one '<budget>:others' asset line."""
     accounts = {
-        aid: (code, kind)
-        for aid, code, kind, ref in session.execute(text("SELECT a.id, a.code, a.type, b.reference FROM account a JOIN budget b ON b.id = a.budget_id")).all()
+        aid: (code, kind) if _funders_own(funder, bool(contribution), reader) else (f"{ref}:others", "asset")
+        for aid, code, kind, ref, funder, contribution in session.execute(text(
+            "SELECT a.id, a.code, a.type, b.reference, a.funder_id, a.is_person_contribution FROM account a JOIN budget b ON b.id = a.budget_id"
+        )).all()  # fmt: skip
         if ref in budget_refs
     }
     sums: dict[str, list[int]] = {code: [0, 0, 0] for code, _ in accounts.values()}
@@ -185,11 +194,15 @@ def check_trial_balance(document: Document, raw: dict[str, tuple[int, int, int, 
     return debits
 
 
-def raw_entries(session: Session, budget_refs: set[str], first: date, last: date) -> set[int]:
+def raw_entries(session: Session, budget_refs: set[str], first: date, last: date, reader: int) -> set[int]:
     rows = session.execute(text(
-        "SELECT p.entry_id, p.entry_date, b.reference FROM posting p JOIN account a ON a.id = p.account_id JOIN budget b ON b.id = a.budget_id"
+        "SELECT p.entry_id, p.entry_date, b.reference, a.funder_id, a.is_person_contribution FROM posting p "
+        "JOIN account a ON a.id = p.account_id JOIN budget b ON b.id = a.budget_id"
     )).all()  # fmt: skip
-    return {entry_id for entry_id, day, ref in rows if ref in budget_refs and first <= _day(day) <= last}
+    return {
+        entry_id for entry_id, day, ref, funder, contribution in rows
+        if ref in budget_refs and first <= _day(day) <= last and _funders_own(funder, bool(contribution), reader)
+    }  # fmt: skip
 
 
 def provenance_of(document: Document) -> dict[int, tuple[str | None, str | None]]:
@@ -204,8 +217,8 @@ def test_the_trial_balance_journal_and_provenance_agree_with_the_raw_rows(db: Da
     aw = audit_world(db)
     with db.read() as session:
         document = build(session, params(aw.icb_id, quarter=Q1), now=NOW)
-        raw = raw_trial(session, {"ISF-0001"}, date(2026, 4, 1), date(2026, 6, 30))
-        entries = raw_entries(session, {"ISF-0001"}, date(2026, 4, 1), date(2026, 6, 30))
+        raw = raw_trial(session, {"ISF-0001"}, date(2026, 4, 1), date(2026, 6, 30), aw.icb_id)
+        entries = raw_entries(session, {"ISF-0001"}, date(2026, 4, 1), date(2026, 6, 30), aw.icb_id)
         tesco_entry, tesco_file, tesco_line, source_file, source_line = session.execute(text(
             "SELECT e.id, i.file_name, l.line_no, e.source_file, e.source_line FROM journal_entry e "
             "JOIN reconciliation_match_part p ON p.active_entry_id = e.id JOIN reconciliation_match m ON m.id = p.match_id "
@@ -320,7 +333,7 @@ def test_a_month_and_a_dates_period_and_the_catalogue(db: Database) -> None:
     with db.read() as session:
         april = report_kind("audit-pack").build(session, params(aw.icb_id, month="2026-04"), now=NOW)
         may = build(session, params(aw.icb_id, starts_on=date(2026, 5, 1), ends_on=date(2026, 5, 31)), now=NOW)  # type: ignore[arg-type]
-        raw = raw_trial(session, {"ISF-0001"}, date(2026, 5, 1), date(2026, 5, 31))
+        raw = raw_trial(session, {"ISF-0001"}, date(2026, 5, 1), date(2026, 5, 31), aw.icb_id)
     assert april.period == "2026-04" and len(april.table("journal").rows) > 0
     assert check_trial_balance(may, raw) == 0 and may.table("journal").rows == ()
     assert may.table("trial_balance").totals is not None
@@ -388,8 +401,8 @@ def test_the_demo_pack_for_a_month_agrees_with_the_raw_rows(demo_database: Datab
         document = build(session, params(devon, month="2026-07"), now=NOW)  # type: ignore[arg-type]
         took = time.perf_counter() - started
         references = set(document.table("budgets").values("budget"))
-        raw = raw_trial(session, references, first, last)  # type: ignore[arg-type]
-        entries = raw_entries(session, references, first, last)  # type: ignore[arg-type]
+        raw = raw_trial(session, references, first, last, devon)  # type: ignore[arg-type]
+        entries = raw_entries(session, references, first, last, devon)  # type: ignore[arg-type]
         purchase, file_name, line_no = session.execute(text(
             "SELECT e.id, i.file_name, l.line_no FROM journal_entry e JOIN reconciliation_match_part p ON p.active_entry_id = e.id "
             "JOIN reconciliation_match m ON m.id = p.match_id AND m.active_line_id IS NOT NULL "

@@ -278,7 +278,7 @@ def test_two_thousand_five_hundred_budgets_in_a_handful_of_queries(db: Database,
         )  # fmt: skip
         session.execute(
             insert(ReviewRequest),
-            [{"budget_id": b, "asked_by": "Sam", "asked_on": date(2026, 9, 20), "reason": "More hours", "recorded_at": now} for b in ids[::5]],
+            [{"budget_id": b, "asked_by": "Sam", "asked_on": date(2026, 9, 20), "reason": "More hours", "recorded_at": now, "recorded_by": "Sam (sam@test)"} for b in ids[::5]],
         )  # fmt: skip
     statements: list[str] = []
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from ledger.budgets.budget import category_by_code
 from ledger.budgets.parties import get_holder
 from ledger.core import checks
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.reconcile.categorise import UNCATEGORISED, MatchOn, RuleOrigin
 from ledger.rules import merchant_key
 from ledger.store.tables.base import utcnow
@@ -65,7 +65,10 @@ def retire_rule(session: Session, holder_id: int, rule_key: str, *, retired_by: 
         select(CategoryRule).where(CategoryRule.holder_id == holder_id, CategoryRule.rule_key == rule_key, CategoryRule.retired_at.is_(None))
     ).first()
     if current is None:
-        raise NotFound(f"holder {holder_id} has no standing rule {rule_key!r}", code="rule_not_found")
+        known = session.scalar(select(func.count()).select_from(CategoryRule).where(CategoryRule.holder_id == holder_id, CategoryRule.rule_key == rule_key))
+        if known:
+            raise Conflict(f"holder {holder_id}'s rule {rule_key!r} is already retired", code="rule_already_retired")
+        raise NotFound(f"holder {holder_id} has no rule {rule_key!r}", code="rule_not_found")
     current.retired_at, current.retired_by = utcnow(), author
     session.flush()
     return current
