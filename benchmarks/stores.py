@@ -17,13 +17,16 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from sqlalchemy.engine import make_url
 
 from ledger.store import migrate
 from ledger.store.database import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS, Database
+from ledger.store.roles import ensure_application_login
 
 OUT_DIR = Path(__file__).parent / "out"
 POSTGRES_ADMIN_URL_ENV = "PHB_BENCH_POSTGRES_URL"
 POSTGRES_ADMIN_URL_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+BENCH_LOGIN = "phb_ledger_bench_login"
 
 
 # --- SQLite -------------------------------------------------------------------------------
@@ -88,12 +91,23 @@ class PostgresScratch:
         self.admin_url = admin_url or postgres_admin_url()
         self.prefix = f"phb_bench_{os.getpid()}"
         self.created: list[str] = []
+        self._login_ready = False
 
     def libpq_url(self, name: str) -> str:
         return _with_database(self.admin_url, name)
 
-    def sqlalchemy_url(self, name: str) -> str:
+    def owner_sqlalchemy_url(self, name: str) -> str:
         return self.libpq_url(name).replace("postgresql://", "postgresql+psycopg://", 1)
+
+    def sqlalchemy_url(self, name: str) -> str:
+        """The service's login to ``name``, as in production: a member of the application
+        role that is not a superuser and owns nothing (the admin URL's user owns the tables)."""
+        if not self._login_ready:
+            with psycopg.connect(self.admin_url, autocommit=True) as connection:
+                ensure_application_login(connection, BENCH_LOGIN)
+            self._login_ready = True
+        owner = make_url(self.owner_sqlalchemy_url(name))
+        return owner.set(username=BENCH_LOGIN, password=None).render_as_string(hide_password=False)
 
     def create(self, suffix: str, *, template: str | None = None) -> str:
         """A new database (a copy of ``template`` when given); returns its name."""
@@ -109,7 +123,7 @@ class PostgresScratch:
 
     def create_migrated(self, suffix: str) -> str:
         name = self.create(suffix)
-        database = Database(self.sqlalchemy_url(name))
+        database = Database(self.sqlalchemy_url(name), owner_url=self.owner_sqlalchemy_url(name))
         try:
             migrate.upgrade(database)
         finally:

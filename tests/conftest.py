@@ -59,7 +59,7 @@ def db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
     else:
         postgres: PostgresTestDatabase = request.getfixturevalue("postgres_database")
         postgres.empty()
-        database = Database(postgres.url)
+        database = postgres.database()
     try:
         yield database
     finally:
@@ -71,7 +71,7 @@ def pg(request: pytest.FixtureRequest) -> Iterator[Database]:
     """PostgreSQL only, for what only PostgreSQL does (triggers, grants, row locks)."""
     postgres: PostgresTestDatabase = request.getfixturevalue("postgres_database")
     postgres.empty()
-    database = Database(postgres.url)
+    database = postgres.database()
     try:
         yield database
     finally:

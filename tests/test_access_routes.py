@@ -99,7 +99,7 @@ def setting(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     else:
         postgres = request.getfixturevalue("postgres_database")
         postgres.empty()
-        database = Database(postgres.url)
+        database = postgres.database()
     world = build_world(database)
     app = create_app(database, migrate_on_start=False)
     try:

@@ -234,7 +234,7 @@ class FreshPostgres(FreshDatabases):
 
     def __init__(self, postgres: PostgresTestDatabase) -> None:
         self.postgres = postgres
-        self.database = Database(postgres.url)
+        self.database = postgres.database()
 
     def open(self) -> tuple[Database, WorldFacts, LedgerModel]:
         self.postgres.empty()

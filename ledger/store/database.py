@@ -12,9 +12,13 @@ the busy timeout, which is how "database is locked" errors happen under concurre
 Statements' parameters are never logged, nor shown in an error's message (``hide_parameters``):
 they carry people's names.
 
-PostgreSQL: psycopg 3. Runtime sessions ``SET ROLE`` to the application role, which the
-migrations grant INSERT but no UPDATE or DELETE on journal rows; migrations run as the
-connecting user (the owner).
+PostgreSQL: psycopg 3. Three roles (README, "PostgreSQL roles"): the owner, which owns the
+tables and runs the migrations (``owner_url``, ``$PHB_LEDGER_OWNER_DATABASE_URL``); the
+application role ``phb_ledger_app`` (no login), which the migrations grant INSERT but no
+UPDATE or DELETE on journal rows and evidence; and the service's login, a member of the
+application role that is not a superuser and owns nothing. Runtime sessions ``SET ROLE`` to
+the application role, and a login that is a superuser or owns the database or its tables is
+refused: a superuser can step out of any role, an owner can change its own tables' grants.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from ledger.errors import LedgerError
 
 DEFAULT_SQLITE_PATH = Path("var") / "phb-ledger.db"
 DATABASE_URL_ENV = "PHB_LEDGER_DATABASE_URL"
+OWNER_URL_ENV = "PHB_LEDGER_OWNER_DATABASE_URL"
 APP_ROLE_ENV = "PHB_LEDGER_APP_ROLE"
 APP_ROLE_DEFAULT = "phb_ledger_app"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -65,8 +70,13 @@ def resolve_url(url: str | None = None) -> str:
 class Database:
     """Engines and sessions for one database URL."""
 
-    def __init__(self, url: str | None = None, *, app_role: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, owner_url: str | None = None, app_role: str | None = None) -> None:
+        """``url``: the service's login. ``owner_url``: the owner's, for migrations — by default
+        ``$PHB_LEDGER_OWNER_DATABASE_URL`` when ``url`` comes from the environment too, else ``url``
+        (on SQLite, and for ``phb-ledger db upgrade --db OWNER_URL``)."""
         self.url = resolve_url(url)
+        from_environment = os.environ.get(OWNER_URL_ENV) if url is None and os.environ.get(DATABASE_URL_ENV) else None
+        self.owner_url = resolve_url(owner_url or from_environment or self.url)
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         if self.dialect not in ("sqlite", "postgresql"):
@@ -88,21 +98,24 @@ class Database:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
 
     def _create_engine(self, *, runtime: bool) -> Engine:
+        url = self.url if runtime else self.owner_url
         if self.is_sqlite:
             engine = create_engine(
-                self.url,
+                url,
                 hide_parameters=True,
                 connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             )
             _configure_sqlite(engine)
             return engine
-        engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
-        if runtime and self.app_role:
-            _act_as_app_role(engine, self.app_role)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+        if runtime:
+            _refuse_powerful_login(engine)
+            if self.app_role:
+                _act_as_app_role(engine, self.app_role)
         return engine
 
     def migration_engine(self) -> Engine:
-        """An engine that connects as the owner (no ``SET ROLE``): for migrations only."""
+        """An engine that connects as the owner (``owner_url``, no ``SET ROLE``): for migrations only."""
         return self._create_engine(runtime=False)
 
     @contextmanager
@@ -144,6 +157,34 @@ def _configure_sqlite(engine: Engine) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         assert mode in ("DEFERRED", "IMMEDIATE"), mode
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+POWERFUL_LOGIN_SQL = """
+SELECT r.rolsuper,
+       EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = current_database() AND d.datdba = r.oid)
+       OR EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname = 'public' AND c.relowner = r.oid)
+  FROM pg_roles r WHERE r.rolname = session_user
+"""
+
+
+def _refuse_powerful_login(engine: Engine) -> None:
+    """The service's login must not be a superuser nor own the database or its tables."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(POWERFUL_LOGIN_SQL)
+            superuser, owner = cursor.fetchone() or (False, False)
+            login = dbapi_connection.info.user
+        dbapi_connection.rollback()
+        if superuser or owner:
+            what = "a superuser" if superuser else "the owner of the database or its tables"
+            raise DatabaseConfigError(
+                f"the service connects to PostgreSQL as {login!r}, {what}: give it a login that is neither,"
+                f" a member of {APP_ROLE_DEFAULT!r}, and run migrations as the owner"
+                f" ({OWNER_URL_ENV}, or 'phb-ledger db upgrade --db OWNER_URL'); README, PostgreSQL roles"
+            )
 
 
 def _act_as_app_role(engine: Engine, role: str) -> None:

@@ -1,5 +1,7 @@
 """Bringing a database's schema up to date (the app does this on start; so does
-``phb-ledger db upgrade``)."""
+``phb-ledger db upgrade``), as the owner. A database already at the head is left alone, so
+the service's own login — which may create nothing — starts on a database the owner has
+upgraded, and is told to ask the owner when it has not."""
 
 from __future__ import annotations
 
@@ -9,8 +11,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import ProgrammingError
 
-from ledger.store.database import Database
+from ledger.store.database import OWNER_URL_ENV, Database, DatabaseConfigError
+
+INSUFFICIENT_PRIVILEGE = "42501"
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -24,12 +29,23 @@ def alembic_config(database: Database) -> Config:
 
 def upgrade(database: Database, revision: str = "head") -> None:
     """Apply every migration up to ``revision``, as the owner, in one transaction."""
+    config = alembic_config(database)
     engine = database.migration_engine()
+    current = None
     try:
         with engine.begin() as connection:
-            config = alembic_config(database)
+            current = MigrationContext.configure(connection).get_current_revision()
+            if revision == "head" and current == ScriptDirectory.from_config(config).get_current_head():
+                return
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+    except ProgrammingError as error:
+        if getattr(error.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+            raise
+        raise DatabaseConfigError(
+            f"the database is at revision {current or 'none'} and needs upgrading, which its owner does:"
+            f" set {OWNER_URL_ENV}, or run 'phb-ledger db upgrade --db OWNER_URL'"
+        ) from None
     finally:
         engine.dispose()
 

@@ -21,8 +21,8 @@ from sqlalchemy.engine import make_url
 
 from ledger.core.vocabulary import SEEDED_CATEGORIES
 from ledger.store import migrate
-from ledger.store.database import APP_ROLE_DEFAULT as APP_ROLE
 from ledger.store.database import Database
+from ledger.store.roles import ensure_application_login
 from ledger.store.tables import metadata
 
 REVIEW_INTERVAL_SEED = importlib.import_module("ledger.store.migrations.versions.0007_reviews").SEED
@@ -45,6 +45,10 @@ def _libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+def _sqlalchemy(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
 def postgres_unavailable_reason() -> str | None:
     try:
         with psycopg.connect(admin_url(), connect_timeout=3) as connection:
@@ -63,31 +67,30 @@ def require_postgres() -> None:
     pytest.skip(reason)
 
 
-def _create_application_role(connection: psycopg.Connection) -> None:
-    """Make the cluster-wide application role before migrating. The migration makes it too,
-    if it is missing; but parallel test workers migrating their own databases at once on a
-    fresh server would both try, and one would fail on the other's row."""
-    try:
-        connection.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(APP_ROLE)))
-    except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
-        pass
+TEST_LOGIN = "phb_ledger_test_login"
+"""The service's login in the tests, as in production: a member of the application role,
+not a superuser, owning nothing (the server's administrator from the test URL owns the
+tables and runs the migrations)."""
 
 
 class PostgresTestDatabase:
-    """One database for the test session: created and migrated once, emptied per test."""
+    """One database for the test session: created and migrated once, emptied per test.
+    ``url`` is the service's login, ``owner_url`` the owner's."""
 
     def __init__(self) -> None:
         self.name = f"phb_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        base = make_url(admin_url())
-        self.url = base.set(database=self.name).render_as_string(hide_password=False).replace(
-            "postgresql://", "postgresql+psycopg://", 1
-        )
+        owner = make_url(admin_url()).set(database=self.name)
+        self.owner_url = _sqlalchemy(owner.render_as_string(hide_password=False))
+        self.url = _sqlalchemy(owner.set(username=TEST_LOGIN, password=None).render_as_string(hide_password=False))
         with psycopg.connect(admin_url(), autocommit=True) as connection:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
-            _create_application_role(connection)
-        database = Database(self.url)
+            ensure_application_login(connection, TEST_LOGIN)
+        database = self.database()
         migrate.upgrade(database)
         database.dispose()
+
+    def database(self) -> Database:
+        return Database(self.url, owner_url=self.owner_url)
 
     def empty(self) -> None:
         """Empty every table, restart every sequence and put the seeded rows back.
@@ -97,7 +100,7 @@ class PostgresTestDatabase:
         new files for every table, and the suite empties the database several hundred times.
         """
         tables = [table.name for table in reversed(metadata.sorted_tables) if table.name not in _TABLES_KEPT]
-        with psycopg.connect(_libpq(self.url), autocommit=True) as connection, connection.transaction():
+        with psycopg.connect(_libpq(self.owner_url), autocommit=True) as connection, connection.transaction():
             connection.execute("SET LOCAL session_replication_role = replica")
             for table in tables:
                 connection.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
@@ -123,7 +126,7 @@ class PostgresTestDatabase:
 
     def owner_connection(self) -> psycopg.Connection:
         """A connection as the owner (not the application role): for tests that tamper."""
-        return psycopg.connect(_libpq(self.url), autocommit=True)
+        return psycopg.connect(_libpq(self.owner_url), autocommit=True)
 
 
 class SqliteTemplate:
