@@ -27,6 +27,19 @@ EXISTING_TOKENS_LIVE = timedelta(days=90)
 SUBJECT_KEY = "fk_access_record_subject_user_id_user_account"
 
 
+def _sqlite_append_only(on: bool) -> None:
+    """SQLite keeps the access record append-only by triggers (0012): lifted while its rows
+    are given their actor and the table is copied (a copy loses its triggers), then made again."""
+    for change in ("update", "delete"):
+        if on:
+            op.execute(
+                f"CREATE TRIGGER access_record_no_{change} BEFORE {change.upper()} ON access_record "
+                f"BEGIN SELECT RAISE(ABORT, 'access_record is append-only: a row cannot be {change}d'); END"
+            )
+        else:
+            op.execute(f"DROP TRIGGER IF EXISTS access_record_no_{change}")
+
+
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     op.add_column("user_account", sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -40,6 +53,8 @@ def upgrade() -> None:
     op.add_column("api_token", sa.Column("revoked_by", sa.String(length=200), nullable=True))
 
     op.add_column("access_record", sa.Column("actor", sa.String(length=200), nullable=True))
+    if sqlite:
+        _sqlite_append_only(False)
     op.execute(
         "UPDATE access_record SET actor = (SELECT user_account.display_name || ' (' || user_account.username || ')'"
         " FROM user_account WHERE user_account.id = access_record.user_id)"
@@ -63,10 +78,14 @@ def upgrade() -> None:
         batch.alter_column("actor", existing_type=sa.String(length=200), nullable=False)
         batch.alter_column("user_id", existing_type=sa.Integer(), nullable=True)
         batch.create_index("ix_access_record_subject_user_id", ["subject_user_id"])
+    _sqlite_append_only(True)
 
 
 def downgrade() -> None:
+    """Changes made at the command line (no user) cannot be kept in the older table: they go."""
     sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        _sqlite_append_only(False)
     op.execute("DELETE FROM access_record WHERE user_id IS NULL")
     if sqlite:
         with op.batch_alter_table("access_record") as batch:
@@ -78,6 +97,7 @@ def downgrade() -> None:
         with op.batch_alter_table("api_token") as batch:
             batch.drop_column("revoked_by")
             batch.drop_column("expires_at")
+        _sqlite_append_only(True)
     else:
         op.drop_index("ix_access_record_subject_user_id", table_name="access_record")
         op.drop_constraint(SUBJECT_KEY, "access_record", type_="foreignkey")
