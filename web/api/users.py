@@ -12,11 +12,17 @@ from ledger.access import lifecycle
 from ledger.access.log import Actor
 from ledger.access.users import PASSWORD_LENGTH_MAX, TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX, get_user, list_users
 from ledger.store.tables.access import UserAccount
-from web.api.common import ERROR_RESPONSES, Int, RecordId, Schema, UtcTimestamp, database
+from web.api.common import ERROR_RESPONSES, ErrorOut, Int, RecordId, Schema, UtcTimestamp, database
 from web.auth import Signed, principal
 from web.password_change import change_password
 
-router = APIRouter(tags=["sign-ins"], responses=ERROR_RESPONSES)
+SIGN_IN_RESPONSES: dict[int | str, dict] = {
+    **ERROR_RESPONSES,
+    401: {"model": ErrorOut, "description": "Not signed in: no credentials, a deactivated user's, or a token expired or revoked"},
+    403: {"model": ErrorOut, "description": "Not this role's to do, or a one-time password to change first"},
+    429: {"model": ErrorOut, "description": "Too many wrong passwords: try again later"},
+}
+router = APIRouter(tags=["sign-ins"], responses=SIGN_IN_RESPONSES)
 
 
 class UserOut(BaseModel):
