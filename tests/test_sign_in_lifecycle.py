@@ -14,10 +14,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
+import psycopg
 import pytest
+from alembic import command
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from psycopg import sql
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from ledger.access import lifecycle
@@ -25,9 +29,11 @@ from ledger.access.log import Actor
 from ledger.access.users import TOKEN_DAYS_DEFAULT, UserSpec, create_user, issue_api_token, touch_token
 from ledger.budgets import parties
 from ledger.errors import Conflict, InvalidInput
+from ledger.store import migrate
 from ledger.store.database import Database
 from ledger.store.tables.access import AccessRecord, ApiToken, SignInFailure, UserAccount, UserSession
 from ledger.store.tables.base import utcnow
+from tests.support.databases import admin_url, require_postgres
 from tests.support.route_table import sign_in
 from web.app import create_app
 from web.cli import app as cli
@@ -141,6 +147,9 @@ def test_nobody_deactivates_themselves_and_only_the_system_admin_deactivates(peo
     staff_api = people.api_as(people.staff_token)
     refused = staff_api.post(f"{API}/users/{people.admin_id}/deactivate", json={"reason": "mutiny"})
     assert (refused.status_code, _code(refused)) == (403, "forbidden")
+    assert [u["username"] for u in staff_api.get(f"{API}/users").json()] == ["sam@sunrise.test"]  # only themselves
+    assert staff_api.get(f"{API}/users/{people.admin_id}").status_code == 404
+    assert len(people.admin_api.get(f"{API}/users").json()) == 2
     with people.database.write() as session:
         with pytest.raises(Conflict) as last:
             lifecycle.deactivate_user(session, people.admin_id, by=Actor.command_line("test"), reason="the only admin")
@@ -333,6 +342,54 @@ def test_the_command_line_deactivates_reactivates_resets_and_revokes(people: Peo
         "user_deactivated", "user_reactivated", "api_token_issued", "api_token_revoked", "one_time_password_set",
     ]
     assert all(r.user_id is None and r.role == "command_line" and r.actor.startswith("phb-ledger users (run by ") for r in records)
+
+
+# --- the migration -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def unmigrated(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
+    """An empty database no migration has run on."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'old.db'}")
+        yield database
+        database.dispose()
+        return
+    require_postgres()
+    name = f"phb_lifecycle_{tmp_path.name[-20:].replace('-', '_').lower()}"
+    with psycopg.connect(admin_url(), autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    database = Database(admin_url().rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}")
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with psycopg.connect(admin_url(), autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_the_migration_gives_old_tokens_90_days_and_old_records_their_actor_and_keeps_the_record_append_only(unmigrated: Database) -> None:
+    migrate.upgrade(unmigrated, "0014")
+    with unmigrated.write() as session:
+        session.execute(text("INSERT INTO user_account (username, display_name, role, password_hash, active, created_at, created_by)"
+                             " VALUES ('sam@sunrise.test', 'Sam Reed', 'system_admin', 'x', true, '2026-01-01', 'test')"))  # fmt: skip
+        session.execute(text("INSERT INTO api_token (token_sha256, user_id, name, created_at) VALUES ('abc', 1, 'old', '2026-01-01')"))
+        session.execute(text("INSERT INTO access_record (user_id, role, action, reason, at) VALUES (1, 'system_admin', 'x', 'y', '2026-01-01')"))
+    migrate.upgrade(unmigrated)
+    with unmigrated.read() as session:
+        expires = session.scalar(select(ApiToken.expires_at))
+        record = session.scalars(select(AccessRecord)).one()
+    assert expires is not None and abs(expires - (utcnow() + timedelta(days=90))) < timedelta(minutes=5)
+    assert (record.actor, record.subject_user_id) == ("Sam Reed (sam@sunrise.test)", None)
+    with unmigrated.write() as session:
+        lifecycle.revoke_token(session, 1, by=Actor.command_line("test"))  # a row without a user
+    if unmigrated.dialect == "sqlite":  # (PostgreSQL: the application role may not update it, as before)
+        with pytest.raises(DBAPIError, match="append-only"), unmigrated.write() as session:
+            session.execute(text("UPDATE access_record SET reason = 'changed'"))
+    command.downgrade(migrate.alembic_config(unmigrated), "0014")
+    migrate.upgrade(unmigrated)
+    assert migrate.current_revision(unmigrated) == "0016"
 
 
 def _field(html: str, name: str) -> str:
