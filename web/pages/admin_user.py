@@ -50,19 +50,17 @@ def user(request: Request, user_id: int, who: Principal = Depends(ADMIN_PAGES)) 
     return user_page(request, user_id, who)
 
 
-def _change(request: Request, user_id: int, who: Principal, field: str, change) -> Response:  # type: ignore[no-untyped-def]
-    """Make ``change`` in a transaction of its own; back to the user's page, or the page again with the refusal."""
+def _change(request: Request, user_id: int, who: Principal, anchor: str, change) -> Response:  # type: ignore[no-untyped-def]
+    """Make ``change`` in a transaction of its own; back to the user's page, or the page again
+    with the refusal, linked to the form that was sent (``anchor``)."""
     try:
         with request.app.state.database.write() as session:
             change(session)
     except LedgerError as refused:
         if refused.status_code == 404:
             raise
-        return user_page(request, user_id, who, errors=[(refused.field if refused.field in FIELDS else field, refused.message)], status_code=refused.status_code)
+        return user_page(request, user_id, who, errors=[(anchor, refused.message)], status_code=refused.status_code)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
-
-
-FIELDS = frozenset({"reason", "password", "name", "expires_in_days"})
 
 
 @router.post("/admin/users/{user_id}/deactivate")
@@ -89,5 +87,5 @@ def one_time_password(
 def revoke(request: Request, token_id: int, reason: str = Form(default="", max_length=300), who: Principal = Depends(ADMIN_PAGES)) -> Response:
     with request.app.state.database.read() as session:
         owner = lifecycle.get_token(session, token_id).user_id
-    return _change(request, owner, who, "reason",
+    return _change(request, owner, who, "tokens",
                    lambda session: lifecycle.revoke_token(session, token_id, by=Actor.of(who), reason=reason or None))  # fmt: skip
