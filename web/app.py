@@ -35,6 +35,7 @@ from web.api import (
     reports,
     reviews,
     statements,
+    users,
 )
 from web.auth import api_guard
 from web.errors import install_error_handlers
@@ -122,7 +123,7 @@ def create_app(
             openapi=f"{API_PREFIX}/openapi.json",
         )
 
-    for module in (parties, budgets, plans, journal, balances, drawdowns, receipts, payables, budget_money, position, closing, reviews, statements, reconciliation, flags, reports, family):
+    for module in (parties, budgets, plans, journal, balances, drawdowns, receipts, payables, budget_money, position, closing, reviews, statements, reconciliation, flags, reports, family, users):
         api.include_router(module.router)
     app.include_router(api)
     if NHSUK_DIST.is_dir():

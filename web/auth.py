@@ -14,6 +14,10 @@ HttpOnly, SameSite=Lax), a machine client by ``Authorization: Bearer <API token>
    may see (``ledger.access.visibility``) → else the very 404 a record that does not exist gets;
 5. a family member's change on a route for direct payments only must name records of a
    budget with a direct payment → else 403 ``direct_payment_only``.
+
+A deactivated user's credentials, and a revoked or expired token, sign nobody in (401); a
+user whose password is an admin-set one-time one may only change it (403
+``password_change_required``).
 """
 
 from __future__ import annotations
@@ -53,6 +57,11 @@ class Forbidden(LedgerError):
     default_code = "forbidden"
 
 
+class PasswordChangeRequired(LedgerError):
+    status_code = 403
+    default_code = "password_change_required"
+
+
 class CsrfFailed(LedgerError):
     status_code = 403
     default_code = "csrf_failed"
@@ -64,6 +73,7 @@ class Signed:
     by_cookie: bool
     csrf_token: str | None = None
     session_token: str | None = None
+    must_change_password: bool = False
 
 
 def read_signed(database: Database, authorization: str | None, cookie: str | None) -> Signed | None:
@@ -76,14 +86,15 @@ def read_signed(database: Database, authorization: str | None, cookie: str | Non
             if found_token is None:
                 return None
             token_row, user = found_token
-            signed = Signed(Principal.of(user), by_cookie=False)
+            signed = Signed(Principal.of(user), by_cookie=False, must_change_password=user.must_change_password)
             touch = (touch_token, token_row.id) if needs_touch(token_row) else None
         elif cookie:
             found = session_user(session, cookie)
             if found is None:
                 return None
             row, user = found
-            signed = Signed(Principal.of(user), by_cookie=True, csrf_token=row.csrf_token, session_token=cookie)
+            signed = Signed(Principal.of(user), by_cookie=True, csrf_token=row.csrf_token, session_token=cookie,
+                            must_change_password=user.must_change_password)  # fmt: skip
             touch = (touch_session, row.id) if needs_touch(row) else None
         else:
             return None
@@ -143,6 +154,8 @@ async def api_guard(request: Request) -> None:
         raise SignInRequired("sign in first: send a session cookie or an API token (Authorization: Bearer …)")
     if method in UNSAFE_METHODS and signed.by_cookie:
         await _check_csrf(request, signed)
+    if signed.must_change_password and not policy.open_before_password_change:
+        raise PasswordChangeRequired(f"choose your own password first: POST {API_PREFIX}/account/password with the one-time password you were given")
     who = signed.principal
     if who.is_family and not policy.family:
         raise NotFound(f"there is nothing at {request.url.path} for a family member's sign-in", code="not_found")

@@ -4,18 +4,29 @@ database, holders' and funders' users, family links and API tokens.
     phb-ledger users add admin@example.org --name "Service admin" --role system_admin
     phb-ledger users add sam@provider.example --name "Sam Reed" --role holder_admin --holder tamar-valley-isf
     phb-ledger users link carol@example.org ISF-0002 [--as-person]
-    phb-ledger users token finance-system@icb.example --name "ICB finance system"
+    phb-ledger users token finance-system@icb.example --name "ICB finance system" [--expires-in-days 90]
+    phb-ledger users deactivate sam@provider.example --reason "Left on 30 November"
+    phb-ledger users reactivate sam@provider.example --reason "Returned from leave"
+    phb-ledger users tokens finance-system@icb.example
+    phb-ledger users revoke-token 12 [--reason "Key seen in a log"]
+    phb-ledger users one-time-password sam@provider.example      (asks for the password)
+
+What is done here is recorded in the access record as done by ``phb-ledger users`` and the
+operating-system account that ran it (the command line has no signed-in user).
 """
 
 from __future__ import annotations
 
+import getpass
 from typing import Annotated
 
 import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from ledger.access.users import UserSpec, create_user, issue_api_token, link_family, list_users
+from ledger.access import lifecycle
+from ledger.access.log import Actor
+from ledger.access.users import TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX, UserSpec, create_user, link_family, list_users
 from ledger.budgets.budget import budget_by_reference
 from ledger.budgets.parties import funder_by_code, holder_by_code
 from ledger.errors import InvalidInput, NotFound
@@ -29,6 +40,15 @@ CREATED_BY = "phb-ledger users"
 
 def register(app: typer.Typer) -> None:
     app.add_typer(users_app, name="users")
+
+
+def operator() -> Actor:
+    """Who ran the command, as the access record keeps it."""
+    try:
+        account = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        account = "unknown account"
+    return Actor.command_line(f"{CREATED_BY} (run by {account})")
 
 
 def _user(session, username: str) -> UserAccount:  # type: ignore[no-untyped-def]
@@ -100,6 +120,7 @@ def link(
 def token(
     username: Annotated[str, typer.Argument(help="The user the client acts as")],
     name: Annotated[str, typer.Option("--name", help="What the client is")],
+    expires_in_days: Annotated[int, typer.Option("--expires-in-days", help=f"Days it lasts (at most {TOKEN_DAYS_MAX})")] = TOKEN_DAYS_DEFAULT,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -107,12 +128,102 @@ def token(
     with reporting_errors():
         database = open_database(db)
         with database.write() as session:
-            value, row = issue_api_token(session, _user(session, username).id, name=name)  # type: ignore[arg-type]
-            answer = {"id": row.id, "name": row.name, "token": value}
+            value, view = lifecycle.issue_token(session, _user(session, username).id, name=name, expires_in_days=expires_in_days, by=operator())  # type: ignore[arg-type]
+            answer = {"id": view.id, "name": view.name, "token": value, "expires_at": view.expires_at.isoformat()}
     if as_json:
         print_json(answer)
     else:
-        stdout.print(f"Token for {name} (shown once): {value}", highlight=False)
+        stdout.print(f"Token {answer['id']} for {name}, expires {view.expires_at:%Y-%m-%d} (shown once): {value}", highlight=False)
+
+
+ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why: kept in the access record")]
+
+
+@users_app.command("deactivate")
+def deactivate(username: Annotated[str, typer.Argument(help="The leaver's username")], reason: ReasonOption = None, db: DbOption = None,
+               as_json: JsonOption = False) -> None:  # fmt: skip
+    """Deactivate a user: no more sign-ins; every session and API token of theirs stops now."""
+    with reporting_errors():
+        database = open_database(db)
+        with database.write() as session:
+            user = lifecycle.deactivate_user(session, _user(session, username).id, by=operator(), reason=reason or "deactivated at the command line")  # type: ignore[arg-type]
+            answer = {"id": user.id, "username": user.username, "active": user.active}
+    if as_json:
+        print_json(answer)
+    else:
+        stdout.print(f"Deactivated {answer['username']}: their sessions and API tokens have stopped.", highlight=False)
+
+
+@users_app.command("reactivate")
+def reactivate(username: Annotated[str, typer.Argument(help="A deactivated user's username")], reason: ReasonOption = None, db: DbOption = None,
+               as_json: JsonOption = False) -> None:  # fmt: skip
+    """Let a deactivated user sign in again (old sessions and tokens stay dead)."""
+    with reporting_errors():
+        database = open_database(db)
+        with database.write() as session:
+            user = lifecycle.reactivate_user(session, _user(session, username).id, by=operator(), reason=reason or "reactivated at the command line")  # type: ignore[arg-type]
+            answer = {"id": user.id, "username": user.username, "active": user.active}
+    if as_json:
+        print_json(answer)
+    else:
+        stdout.print(f"Reactivated {answer['username']}: they sign in again with their password.", highlight=False)
+
+
+@users_app.command("tokens")
+def tokens(username: Annotated[str, typer.Argument(help="Whose tokens")], db: DbOption = None, as_json: JsonOption = False) -> None:
+    """A user's API tokens, newest first, with their last use, expiry and state."""
+    with reporting_errors():
+        database = open_database(db)
+        with database.read() as session:
+            views = lifecycle.user_tokens(session, _user(session, username).id)  # type: ignore[arg-type]
+    rows = [{"id": v.id, "name": v.name, "created_at": v.created_at.isoformat(), "last_used_at": v.last_used_at.isoformat() if v.last_used_at else None,
+             "expires_at": v.expires_at.isoformat(), "state": v.state, "revoked_by": v.revoked_by} for v in views]  # fmt: skip
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("Id", "Name", "Issued", "Last used", "Expires", "State")
+    for r in rows:
+        table.add_row(str(r["id"]), r["name"], r["created_at"][:16], (r["last_used_at"] or "never")[:16], r["expires_at"][:10], r["state"])
+    stdout.print(table)
+
+
+@users_app.command("revoke-token")
+def revoke_token(
+    token_id: Annotated[int, typer.Argument(help="The token's id (from `users tokens`)")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why: kept in the access record")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke an API token: it stops working now."""
+    with reporting_errors():
+        database = open_database(db)
+        with database.write() as session:
+            view = lifecycle.revoke_token(session, token_id, by=operator(), reason=reason)
+            answer = {"id": view.id, "name": view.name, "state": view.state}
+    if as_json:
+        print_json(answer)
+    else:
+        stdout.print(f"Revoked token {answer['id']} ({answer['name']}).", highlight=False)
+
+
+@users_app.command("one-time-password")
+def one_time_password(
+    username: Annotated[str, typer.Argument(help="Whose password to reset")],
+    password: Annotated[str, typer.Option("--password", prompt="One-time password", hide_input=True, confirmation_prompt=True,
+                                          help="Asked for (never give it on the command line: it would stay in the shell's history)")] = "",  # fmt: skip
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set a one-time password: their sessions end, and at their next sign-in they must choose their own."""
+    with reporting_errors():
+        database = open_database(db)
+        with database.write() as session:
+            user = lifecycle.set_one_time_password(session, _user(session, username).id, password=password, by=operator())  # type: ignore[arg-type]
+            answer = {"id": user.id, "username": user.username, "must_change_password": user.must_change_password}
+    if as_json:
+        print_json(answer)
+    else:
+        stdout.print(f"{answer['username']} signs in with the one-time password and must then choose their own.", highlight=False)
 
 
 @users_app.command("list")
@@ -126,7 +237,7 @@ def list_all(db: DbOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(users)
         return
-    table = Table("Username", "Name", "Role", "Holder", "Funder")
+    table = Table("Username", "Name", "Role", "Holder", "Funder", "Status")
     for u in users:
-        table.add_row(u["username"], u["name"], u["role"], str(u["holder_id"] or ""), str(u["funder_id"] or ""))
+        table.add_row(u["username"], u["name"], u["role"], str(u["holder_id"] or ""), str(u["funder_id"] or ""), "active" if u["active"] else "deactivated")
     stdout.print(table)

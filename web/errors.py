@@ -19,9 +19,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.errors import LedgerError
-from web.pages.access import SignInFirst, sign_in_address
+from web.pages.access import ChangePasswordFirst, SignInFirst, sign_in_address
 
 log = logging.getLogger("phb_ledger.web")
+CHANGE_PASSWORD_PAGE = "/account/password"
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -47,6 +48,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(SignInFirst, _sign_in_first)
+    app.add_exception_handler(ChangePasswordFirst, _change_password_first)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -73,6 +75,10 @@ def _error_page(request: Request, status: int, message: str, headers: dict[str, 
 async def _sign_in_first(request: Request, error: Exception) -> Response:
     assert isinstance(error, SignInFirst)
     return RedirectResponse(sign_in_address(error.next_path), status_code=303)
+
+
+async def _change_password_first(request: Request, error: Exception) -> Response:
+    return RedirectResponse(CHANGE_PASSWORD_PAGE, status_code=303)
 
 
 async def _ledger_error(request: Request, error: Exception) -> Response:

@@ -16,7 +16,12 @@ The rules the table writes down:
 - a funder's auditor otherwise makes only its decisions on a flag: accepting or challenging
   an explanation, requiring repayment and recording it recovered;
 - a family member asks for a change or a review of their own budget, and — only where that
-  budget has a direct payment — sends its statements and explains its flags.
+  budget has a direct payment — sends its statements and explains its flags;
+- the system admin alone deactivates, reactivates and resets a user's sign-in (a holder's
+  admin asks them: one place decides who may sign in, and nobody can lock out a user of
+  another holder or a funder); every signed-in user changes their own password and revokes
+  their own API tokens (whose token it is, ``ledger.access.resources`` checks), a family
+  member on their account page (their sign-in reaches no more of the API than their balance).
 """
 
 from __future__ import annotations
@@ -65,7 +70,9 @@ OWN_FAMILY_PAGE = _writers(family=FamilyWrites.OWN_BUDGET)
 PAYING_FAMILY_PAGE = _writers(family=FamilyWrites.DIRECT_PAYMENT)
 ADMIN_PAGES = _writers(_R.SYSTEM_ADMIN)
 ANYONE = _writers(*Role)
-"""Signing in and out."""
+"""Signing in and out, and one's own account page."""
+OWN_SIGN_IN = _writers(_R.SYSTEM_ADMIN, _R.HOLDER_ADMIN, _R.HOLDER_STAFF, _R.FUNDER_AUDITOR)
+"""One's own password and tokens through the API (a family member uses the account page)."""
 
 _A = PREFIX
 WRITES: dict[tuple[str, str], Writers] = {
@@ -147,6 +154,13 @@ WRITES: dict[tuple[str, str], Writers] = {
     ("POST", f"{_A}/holders/{{holder_id}}/evidence"): HOLDERS,
     ("POST", f"{_A}/funders/{{funder_id}}/spend-checks"): SYSTEM_ADMIN,
     ("PUT", f"{_A}/funders/{{funder_id}}/flag-settings"): SYSTEM_ADMIN,
+    # sign-ins
+    ("POST", f"{_A}/users/{{user_id}}/deactivate"): SYSTEM_ADMIN,
+    ("POST", f"{_A}/users/{{user_id}}/reactivate"): SYSTEM_ADMIN,
+    ("POST", f"{_A}/users/{{user_id}}/one-time-password"): SYSTEM_ADMIN,
+    ("POST", f"{_A}/users/{{user_id}}/tokens"): SYSTEM_ADMIN,
+    ("POST", f"{_A}/tokens/{{token_id}}/revoke"): OWN_SIGN_IN,
+    ("POST", f"{_A}/account/password"): OWN_SIGN_IN,
     # pages
     ("POST", "/sign-in"): ANYONE,
     ("POST", "/sign-out"): ANYONE,
@@ -166,6 +180,12 @@ WRITES: dict[tuple[str, str], Writers] = {
     ("POST", "/admin/users"): ADMIN_PAGES,
     ("POST", "/admin/users/{user_id}/links"): ADMIN_PAGES,
     ("POST", "/admin/users/{user_id}/tokens"): ADMIN_PAGES,
+    ("POST", "/admin/users/{user_id}/deactivate"): ADMIN_PAGES,
+    ("POST", "/admin/users/{user_id}/reactivate"): ADMIN_PAGES,
+    ("POST", "/admin/users/{user_id}/one-time-password"): ADMIN_PAGES,
+    ("POST", "/admin/tokens/{token_id}/revoke"): ADMIN_PAGES,
+    ("POST", "/account/password"): ANYONE,
+    ("POST", "/account/tokens/{token_id}/revoke"): ANYONE,
 }
 """Every route that changes something, by its method and path as the app declares it."""
 
@@ -175,6 +195,12 @@ FAMILY_READS = frozenset({f"{_A}/family/budgets", f"{_A}/family/budgets/{{budget
 """What a family member's sign-in reads in the API: their balance (and what the service is)."""
 PUBLIC = frozenset({f"{_A}/"})
 """Open without signing in: what the service is and where its document is."""
+OPEN_BEFORE_PASSWORD_CHANGE = frozenset({
+    ("GET", f"{_A}/account"), ("POST", f"{_A}/account/password"), ("GET", "/account/password"), ("POST", "/account/password"),
+    ("POST", "/sign-out"),
+})  # fmt: skip
+"""All a user whose password is an admin-set one-time one may do: see who they are, choose
+their own password, sign out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +209,7 @@ class RoutePolicy:
     family: bool
     """Whether a family member may use the route at all (else 404)."""
     public: bool = False
+    open_before_password_change: bool = False
 
 
 def writers_of(method: str, path: str) -> Writers:
@@ -192,7 +219,8 @@ def writers_of(method: str, path: str) -> Writers:
 
 def policy_for(method: str, path: str) -> RoutePolicy:
     method = method.upper()
+    first = (method if method != "HEAD" else "GET", path) in OPEN_BEFORE_PASSWORD_CHANGE
     if method in ("GET", "HEAD", "OPTIONS"):
-        return RoutePolicy(NOBODY, family=path in FAMILY_READS, public=path in PUBLIC)
+        return RoutePolicy(NOBODY, family=path in FAMILY_READS, public=path in PUBLIC, open_before_password_change=first)
     writers = writers_of(method, path)
-    return RoutePolicy(writers, family=writers.family is not FamilyWrites.NO)
+    return RoutePolicy(writers, family=writers.family is not FamilyWrites.NO, open_before_password_change=first)

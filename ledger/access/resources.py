@@ -3,7 +3,8 @@ is in, and the budgets it belongs to (none for a holder-wide record such as the 
 account or a payroll run's payment). ``ledger.access.visibility`` decides from that who may see it.
 
 A holder's admin and staff see every record of their holder. Anyone else sees a record only
-through a budget they may see; a holder-wide record is the holder's alone.
+through a budget they may see; a holder-wide record is the holder's alone. A user's sign-in
+and API tokens are their own (and the system admin's).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from ledger.access.visibility import Principal, can_see_budget, can_see_holder, can_see_person
 from ledger.errors import NotFound
 from ledger.store.tables import Account, Budget, BudgetPause, JournalEntry, Posting, SupportPlanVersion
+from ledger.store.tables.access import ApiToken, UserAccount
 from ledger.store.tables.flags import Evidence, Flag, RepaymentNotice
 from ledger.store.tables.payables import Payable, PayableLine, Pool
 from ledger.store.tables.report_documents import ReportDocument
@@ -29,6 +31,8 @@ class Owner:
     budget_ids: frozenset[int] = frozenset()
     funder_id: int | None = None
     person_id: int | None = None
+    user_id: int | None = None
+    """A sign-in's own record (the user, their tokens): theirs and the system admin's."""
 
 
 def _budget(session: Session, budget_id: int | None) -> Owner | None:
@@ -116,6 +120,15 @@ def _document(session: Session, document_id: int) -> Owner | None:
     return Owner(row.holder_id, funder_id=row.funder_id)
 
 
+def _user(session: Session, user_id: int) -> Owner | None:
+    return Owner(None, user_id=user_id) if session.get(UserAccount, user_id) is not None else None
+
+
+def _api_token(session: Session, token_id: int) -> Owner | None:
+    user_id = session.scalar(select(ApiToken.user_id).where(ApiToken.id == token_id))
+    return Owner(None, user_id=user_id) if user_id is not None else None
+
+
 RESOLVERS: dict[str, tuple[str, str, Callable[[Session, object], Owner | None]]] = {
     "account_id": ("account", "account_not_found", _account),  # type: ignore[dict-item]
     "code": ("account", "account_not_found", _account_code),  # type: ignore[dict-item]
@@ -130,6 +143,8 @@ RESOLVERS: dict[str, tuple[str, str, Callable[[Session, object], Owner | None]]]
     "notice_id": ("repayment notice", "notice_not_found", _notice),  # type: ignore[dict-item]
     "evidence_id": ("evidence", "evidence_not_found", _evidence),  # type: ignore[dict-item]
     "document_id": ("document", "document_not_found", _document),  # type: ignore[dict-item]
+    "user_id": ("user", "user_not_found", _user),  # type: ignore[dict-item]
+    "token_id": ("API token", "token_not_found", _api_token),  # type: ignore[dict-item]
 }
 """Each path parameter naming a record: what it is called, and how to find whose it is."""
 
@@ -137,6 +152,8 @@ RESOLVERS: dict[str, tuple[str, str, Callable[[Session, object], Owner | None]]]
 def can_see(session: Session, principal: Principal, owner: Owner) -> bool:
     if principal.is_admin:
         return True
+    if owner.user_id is not None:
+        return owner.user_id == principal.user_id
     if principal.is_holder and owner.holder_id is not None:
         return owner.holder_id == principal.holder_id
     if owner.budget_ids:

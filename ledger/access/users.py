@@ -37,6 +37,9 @@ ARGON2_PARALLELISM = 1
 PASSWORD_LENGTH_MIN = 12
 PASSWORD_LENGTH_MAX = 200
 SESSION_HOURS = 8
+TOKEN_DAYS_DEFAULT = 90
+TOKEN_DAYS_MAX = 366
+"""An API token lives 90 days unless asked for longer, and never more than a year."""
 THROTTLE_FAILURES = 10
 THROTTLE_WINDOW = timedelta(minutes=15)
 YOUNG_PERSON_AGE = 16
@@ -54,6 +57,14 @@ class TooManyAttempts(LedgerError):
 class SignInRefused(LedgerError):
     status_code = 401
     default_code = "sign_in_refused"
+
+
+class TokenRefused(LedgerError):
+    """An API token that was good once: expired (``token_expired``) or revoked (``token_revoked``).
+    Saying which tells nothing to anyone but the holder of the secret."""
+
+    status_code = 401
+    default_code = "token_refused"
 
 
 def new_secret() -> str:
@@ -192,6 +203,10 @@ def record_failure(session: Session, username: str, address: str, *, now: dateti
     session.flush()
 
 
+def password_matches(user: UserAccount, password: str) -> bool:
+    return _password_matches(user.password_hash, password)
+
+
 def _password_matches(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
@@ -255,31 +270,44 @@ def csrf_matches(expected: str, given: str | None) -> bool:
 # --- API tokens ------------------------------------------------------------------------------
 
 
-def issue_api_token(session: Session, user_id: int, *, name: str) -> tuple[str, ApiToken]:
+def issue_api_token(
+    session: Session, user_id: int, *, name: str, expires_in_days: int = TOKEN_DAYS_DEFAULT, now: datetime | None = None
+) -> tuple[str, ApiToken]:
     """A new token for a machine client acting as ``user_id``; its value is shown once."""
     user = get_user(session, user_id)
     if user.role == "family":
         raise InvalidInput("family members sign in in a browser; API tokens are for machine clients", code="token_not_for_family", field="user_id")
+    if not user.active:
+        raise Conflict(f"{user.username} is deactivated: reactivate them before issuing a token", code="user_deactivated", field="user_id")
+    days = checks.whole_number(expires_in_days, "expires_in_days", minimum=1, maximum=TOKEN_DAYS_MAX)
+    moment = now or utcnow()
     token = "phb_" + new_secret()
-    row = ApiToken(token_sha256=digest(token), user_id=user.id, name=checks.required_text(name, "name", max_length=120))
+    row = ApiToken(
+        token_sha256=digest(token), user_id=user.id, name=checks.required_text(name, "name", max_length=120), created_at=moment,
+        expires_at=moment + timedelta(days=days),
+    )  # fmt: skip
     session.add(row)
     session.flush()
     return token, row
 
 
-def token_user(session: Session, token: str) -> tuple[ApiToken, UserAccount] | None:
-    """The token and the user it acts as; None if unknown or revoked. Reads only:
-    :func:`touch_token` records its use when ``needs_touch``."""
+def token_user(session: Session, token: str, *, now: datetime | None = None) -> tuple[ApiToken, UserAccount] | None:
+    """The token and the user it acts as; None if unknown or its user is deactivated; a
+    :class:`TokenRefused` if it expired or was revoked. Reads only: :func:`touch_token`
+    records its use when ``needs_touch``."""
     found = session.execute(
         select(ApiToken, UserAccount).join(UserAccount, UserAccount.id == ApiToken.user_id)
-        .where(ApiToken.token_sha256 == digest(token), ApiToken.revoked_at.is_(None), UserAccount.active.is_(True))
+        .where(ApiToken.token_sha256 == digest(token), UserAccount.active.is_(True))
     ).first()  # fmt: skip
-    return (found[0], found[1]) if found is not None else None
+    if found is None:
+        return None
+    row, user = found[0], found[1]
+    if row.revoked_at is not None:
+        raise TokenRefused(f"this API token was revoked on {row.revoked_at:%Y-%m-%d}: ask for a new one", code="token_revoked")
+    if row.expires_at <= (now or utcnow()):
+        raise TokenRefused(f"this API token expired on {row.expires_at:%Y-%m-%d}: ask for a new one", code="token_expired")
+    return row, user
 
 
 def touch_token(session: Session, token_id: int, *, now: datetime | None = None) -> None:
     session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now or utcnow()))
-
-
-def revoke_api_token(session: Session, token_id: int) -> None:
-    session.execute(update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))

@@ -154,6 +154,9 @@ class World:
     user_ids: dict[str, int]
     tokens: dict[str, str]
     council_document_id: int
+    spare_token_id: int
+    """The system admin's token that no client sends: the one addresses naming a token name
+    (revoking it stops no test's client)."""
 
     def names(self) -> list[str]:
         """Every person's, representative's, contact's and user's name in the world."""
@@ -191,7 +194,8 @@ def build_world(database: Database) -> World:
         ).id  # fmt: skip
         user_ids = _make_users(session, holder_ids, funder_ids, targets)  # type: ignore[arg-type]
         tokens = {role: issue_api_token(session, user_ids[role], name="access tests")[0] for role in ROLES if role != FAMILY}
-    return World(database, holder_ids, funder_ids, targets, user_ids, tokens, council_doc)  # type: ignore[arg-type]
+        spare = issue_api_token(session, user_ids[SYSTEM_ADMIN], name="access tests: spare")[1].id
+    return World(database, holder_ids, funder_ids, targets, user_ids, tokens, council_doc, spare)  # type: ignore[arg-type]
 
 
 def _stock_budget(session: Session, facts: BudgetFacts, holder_ids: dict[str, int], funder_ids: dict[str, int]) -> Target:
@@ -308,7 +312,7 @@ def _make_users(session: Session, holder_ids: dict[str, int], funder_ids: dict[s
 # --- the route table ---------------------------------------------------------------------------
 
 API = "/api/v1"
-AREAS = {"/api/": "api", "/holder": "holder", "/funder": "funder", "/family": "family", "/admin": "admin"}
+AREAS = {"/api/": "api", "/holder": "holder", "/funder": "funder", "/family": "family", "/admin": "admin", "/account": "account"}
 SESSION_PATHS = frozenset({"/", "/sign-in", "/sign-out"})
 PUBLIC_PATHS = frozenset({f"{API}/openapi.json", f"{API}/docs", "/docs/oauth2-redirect"})
 """The OpenAPI document and its viewer: open to anyone, naming no record."""
@@ -322,7 +326,9 @@ BUDGET_RECORDS = frozenset({
 HOLDER_RECORDS = frozenset({"holder_id", "pool_id"})
 """Holder-wide records: only the holder's own users (and the system admin) see them."""
 FUNDER_RECORDS = frozenset({"funder_id"})
-USER_RECORDS = frozenset({"user_id"})
+USER_RECORDS = frozenset({"user_id", "token_id"})
+"""A sign-in and its tokens: its user's own and the system admin's (the world's addresses name
+the family member's user and the system admin's spare token, so only the system admin sees them)."""
 FREE = {"quarter": QUARTER, "name": "quarterly-review", "funder_kind": "icb", "format": "html", "report": "monitoring-return"}
 """Path parameters that name no record of their own: a fixed value that exists."""
 PATH_PARAMETERS = BUDGET_RECORDS | HOLDER_RECORDS | FUNDER_RECORDS | USER_RECORDS | frozenset(FREE) | {"rule_key"}
@@ -456,6 +462,10 @@ SYSTEM_ADMIN_WRITES = frozenset({
     "/funders/{funder_id}/flag-settings", "/drawdowns/run", "/top-slices/run", "/flags/{flag_id}/reallocate", "/flags/{flag_id}/close",
 })  # fmt: skip
 """Set-up, funders' settings, the all-holder jobs and the ends of a flag's life: the system admin's alone."""
+SYSTEM_ADMIN_WRITES |= {"/users/{user_id}/deactivate", "/users/{user_id}/reactivate", "/users/{user_id}/one-time-password", "/users/{user_id}/tokens"}
+"""And who may sign in: deactivating, reactivating, one-time passwords, issuing tokens."""
+OWN_SIGN_IN_WRITES = frozenset({"/account/password", "/tokens/{token_id}/revoke"})
+"""One's own password and tokens: every user's but a family member's (whose account page does it)."""
 HOLDER_ADMIN_WRITES = frozenset({"/holders/{holder_id}/closed-quarters", "/holders/{holder_id}/load-time", "/budgets/{budget_id}/close"})
 """What a holder's admin does and its staff may not."""
 PLAN_AGREEMENT = "/plan-versions/{version_id}/agree"
@@ -470,7 +480,7 @@ ROLE_KIND = {ADMIN_A: "holder_admin", STAFF_A: "holder_staff", ADMIN_B: "holder_
 def may_write(kind: str, endpoint: Endpoint) -> bool:
     """Whether a user of ``kind`` (a role's name) may make the change ``endpoint`` makes, on a
     record they may see (a family member: on a budget with a direct payment)."""
-    if endpoint.area in ("session", "public"):
+    if endpoint.area in ("session", "public", "account"):
         return True
     if endpoint.area != "api":
         return kind in {"holder": ("holder_admin", "holder_staff"), "funder": ("funder_auditor",), "family": ("family",),
@@ -478,6 +488,8 @@ def may_write(kind: str, endpoint: Endpoint) -> bool:
     path = endpoint.api_path
     if kind == "system_admin":
         return True
+    if path in OWN_SIGN_IN_WRITES:
+        return kind != "family"
     if kind == "family":
         return path in FAMILY_WRITES
     if kind == "funder_auditor":
@@ -487,7 +499,8 @@ def may_write(kind: str, endpoint: Endpoint) -> bool:
     if path in HOLDER_ADMIN_WRITES or path == PLAN_AGREEMENT:
         return kind == "holder_admin"
     return kind in ("holder_admin", "holder_staff")
-PAGE_AREAS = {"holder": {ADMIN_A, STAFF_A, ADMIN_B}, "funder": {ICB_AUDITOR, COUNCIL_AUDITOR}, "family": {FAMILY}, "admin": {SYSTEM_ADMIN}}
+PAGE_AREAS = {"holder": {ADMIN_A, STAFF_A, ADMIN_B}, "funder": {ICB_AUDITOR, COUNCIL_AUDITOR}, "family": {FAMILY}, "admin": {SYSTEM_ADMIN},
+              "account": set(ROLES)}  # fmt: skip
 
 
 def may_use(role: str, endpoint: Endpoint) -> bool:
@@ -597,6 +610,8 @@ def _value(world: World, target: Target, name: str) -> Any:
         return FREE[name]
     if name == "user_id":
         return world.user_ids[FAMILY]
+    if name == "token_id":
+        return world.spare_token_id
     return target.ids[name]
 
 

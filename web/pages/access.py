@@ -15,7 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from ledger.access.visibility import Principal, Role
 from ledger.errors import NotFound
 from web.auth import UNSAFE_METHODS, Signed, _check_csrf, refuse_nul, require_direct_payment, signed_of
-from web.route_policy import FamilyWrites, writers_of
+from web.route_policy import FamilyWrites, policy_for, writers_of
+
+
+class ChangePasswordFirst(Exception):
+    """A page asked for by a user whose password is an admin-set one-time one: answered with
+    a redirect to the page where they choose their own."""
 
 
 class SignInFirst(Exception):
@@ -38,6 +43,8 @@ def requires(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
         signed: Signed | None = await signed_of(request)
         if signed is None or not signed.by_cookie:
             raise SignInFirst(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        if signed.must_change_password and not policy_for(request.method, _route_path(request)).open_before_password_change:
+            raise ChangePasswordFirst()
         if roles and signed.principal.role not in roles:
             raise NotFound("there is no such page", code="not_found")
         if request.method.upper() in UNSAFE_METHODS:
@@ -48,9 +55,12 @@ def requires(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
     return gate
 
 
+def _route_path(request: Request) -> str:
+    return getattr(request.scope.get("route"), "path", request.url.path)
+
+
 async def _check_writers(request: Request, who: Principal) -> None:
-    route = request.scope.get("route")
-    writers = writers_of(request.method, getattr(route, "path", request.url.path))
+    writers = writers_of(request.method, _route_path(request))
     if not writers.allow(who.role):
         raise NotFound("there is no such page", code="not_found")
     if who.is_family and writers.family is FamilyWrites.DIRECT_PAYMENT:

@@ -1,6 +1,7 @@
 """The system admin's pages: every sign-in, adding one (a holder's admin or staff, a funder's
 auditor, a family member, another admin), linking a family member to a budget on their
-recorded legal basis, and issuing an API token for a machine client (shown once)."""
+recorded legal basis, and issuing an API token for a machine client (shown once, with an
+expiry). One sign-in's own page, and what changes it, is ``web.pages.admin_user``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from ledger.access.users import UserSpec, create_user, get_user, issue_api_token, link_family, list_users
+from ledger.access.lifecycle import issue_token
+from ledger.access.log import Actor
+from ledger.access.users import TOKEN_DAYS_DEFAULT, UserSpec, create_user, get_user, link_family, list_users
 from ledger.access.visibility import Principal
 from ledger.budgets.budget import budget_by_reference
 from ledger.budgets.parties import list_funders, list_holders
@@ -16,13 +19,10 @@ from ledger.errors import LedgerError
 from ledger.store.tables import Budget, Representative
 from ledger.store.tables.access import ROLES, FamilyLink
 from web.pages.access import ADMIN_PAGES
+from web.pages.admin_user import ROLE_WORDS, user_page
 from web.pages.render import page
 
 router = APIRouter(include_in_schema=False)
-ROLE_WORDS = {
-    "holder_admin": "Holder admin", "holder_staff": "Holder staff", "funder_auditor": "Funder auditor",
-    "family": "Family", "system_admin": "System admin",
-}  # fmt: skip
 
 
 def _database(request: Request):  # type: ignore[no-untyped-def]
@@ -95,10 +95,17 @@ def add_link(
 
 
 @router.post("/admin/users/{user_id}/tokens")
-def add_token(request: Request, user_id: int, name: str = Form(default="", max_length=120), _who: Principal = Depends(ADMIN_PAGES)) -> Response:
+def add_token(
+    request: Request, user_id: int, name: str = Form(default="", max_length=120), expires_in_days: str = Form(default="", max_length=10),
+    who: Principal = Depends(ADMIN_PAGES),
+) -> Response:  # fmt: skip
+    days = int(expires_in_days) if expires_in_days.strip().isdigit() else TOKEN_DAYS_DEFAULT
     try:
         with _database(request).write() as session:
-            token, _row = issue_api_token(session, user_id, name=name or "API client")
+            token, _view = issue_token(session, user_id, name=name or "API client", expires_in_days=days, by=Actor.of(who))
     except LedgerError as refused:
-        return _users_page(request, errors=[("name", refused.message)], status_code=422)
-    return _users_page(request, token=token)
+        if refused.status_code == 404:
+            raise
+        return user_page(request, user_id, who, errors=[(refused.field if refused.field == "expires_in_days" else "name", refused.message)],
+                         status_code=422)  # fmt: skip
+    return user_page(request, user_id, who, token=token)

@@ -41,6 +41,11 @@ def _day(value: object) -> str:
     return day_text(value) if isinstance(value, date) else ""
 
 
+def _moment(value: object) -> str:
+    """A stored UTC time as people read it: "7 Dec 2026, 23:40 UTC"."""
+    return f"{value.day} {value:%b %Y, %H:%M} UTC" if isinstance(value, datetime) else "—"
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -51,7 +56,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        money=money_text, pounds=whole_pounds_text, day=_day, weeks=tenths_text, picture=picture_svg,
+        money=money_text, pounds=whole_pounds_text, day=_day, moment=_moment, weeks=tenths_text, picture=picture_svg,
         category_picture=lambda code: picture_svg(picture_for_category(code)),
         show=lambda value, kind: display(value, ValueKind(kind)),
     )  # fmt: skip

@@ -14,6 +14,8 @@ PAGE_MODULES = (
     "web.pages.funder_pages",
     "web.pages.family_pages",
     "web.pages.admin_pages",
+    "web.pages.admin_user",
+    "web.pages.account_pages",
 )
 
 

@@ -45,6 +45,12 @@ class UserAccount(SQLModel, table=True):
     funder_id: int | None = Field(default=None, foreign_key="funder.id", index=True)
     password_hash: str = Field(max_length=300)
     active: bool = True
+    """False from deactivation (a leaver): no sign-in, no session, no token acts as them."""
+    must_change_password: bool = False
+    """The password is a one-time one an admin set: nothing but choosing a new one until then."""
+    password_changed_at: datetime | None = Field(default=None, sa_type=Timestamp)
+    deactivated_at: datetime | None = Field(default=None, sa_type=Timestamp)
+    deactivated_by: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
     created_by: str = Field(max_length=200)
 
@@ -83,7 +89,8 @@ class UserSession(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
-    """A machine client's credential: sent as ``Authorization: Bearer <token>``; acts as its user."""
+    """A machine client's credential: sent as ``Authorization: Bearer <token>``; acts as its
+    user until it expires or is revoked."""
 
     __tablename__ = "api_token"
 
@@ -93,7 +100,10 @@ class ApiToken(SQLModel, table=True):
     name: str = Field(max_length=120)
     created_at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
     last_used_at: datetime | None = Field(default=None, sa_type=Timestamp)
+    """Recorded on use, at most once a minute."""
+    expires_at: datetime = Field(sa_type=Timestamp)
     revoked_at: datetime | None = Field(default=None, sa_type=Timestamp)
+    revoked_by: str | None = Field(default=None, max_length=200)
 
 
 class SignInFailure(SQLModel, table=True):
@@ -109,17 +119,24 @@ class SignInFailure(SQLModel, table=True):
 
 
 class AccessRecord(SQLModel, table=True):
-    """Who saw which budget, when and why: every family view and every auditor export."""
+    """Who saw which budget, when and why (every family view and every auditor export), and
+    every change to a sign-in: who deactivated, reactivated, reset or revoked whose, and why.
+    A change made at the command line has no signed-in user: ``user_id`` is then empty and
+    ``actor`` says who ran it."""
 
     __tablename__ = "access_record"
     __table_args__ = (Index("ix_access_record_budget_id_at", "budget_id", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="user_account.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     role: str = Field(max_length=20)
+    actor: str = Field(max_length=200)
+    """Who did it, as every ``*_by`` column keeps it."""
+    subject_user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    """Whose sign-in a change was to."""
     budget_id: int | None = Field(default=None, foreign_key="budget.id")
     funder_id: int | None = Field(default=None, foreign_key="funder.id")
     action: str = Field(max_length=60)
-    """``family_balance_page``, ``auditor_export``, …"""
+    """``family_balance_page``, ``auditor_export``, ``user_deactivated``, ``api_token_revoked``, …"""
     reason: str = Field(max_length=300)
     at: datetime = Field(default_factory=utcnow, sa_type=Timestamp)
