@@ -5,7 +5,7 @@ the application may add them, never change or delete them (on PostgreSQL its rol
 UPDATE and DELETE; on SQLite triggers refuse both).
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-08 00:00:00
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0018'
-down_revision = '0014'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
