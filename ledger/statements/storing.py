@@ -42,6 +42,7 @@ from ledger.core.money import format_gbp
 from ledger.core.vocabulary import AccountKind
 from ledger.errors import InvalidInput, NotFound
 from ledger.statements.keys import LineKeys
+from ledger.statements.line_checks import check_line, check_statement_date, checked_file_name, plain_optional, plain_text
 from ledger.statements.totals import StatementTally
 from ledger.store.tables import Account
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
@@ -160,17 +161,20 @@ def store_statement(
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     account = statement_account(session, account_id)
+    file_name = checked_file_name(source.name)[:500]
     if statement.currency != "GBP":
         raise InvalidInput(
-            f"{source.name} is a statement in {statement.currency}; this ledger keeps pounds sterling (GBP) only",
+            f"{file_name} is a statement in {statement.currency}; this ledger keeps pounds sterling (GBP) only",
             code="currency_not_gbp",
             field="currency",
         )
+    for field in ("period_start", "period_end", "closing_balance_on"):
+        check_statement_date(getattr(statement, field), file_name=file_name, field=field)
     lock_book(session, account.holder_id)
     row = StatementImport(
-        account_id=account_id, holder_id=account.holder_id, file_name=source.name[:500], file_sha256=source.sha256,
+        account_id=account_id, holder_id=account.holder_id, file_name=file_name, file_sha256=source.sha256,
         file_bytes=source.size_bytes, format=statement.format, layout=statement.layout, currency=statement.currency,
-        account_in_file=statement.account.describe()[:300], imported_by=imported_by,
+        account_in_file=plain_text(statement.account.describe())[:300], imported_by=imported_by,
     )  # fmt: skip
     session.add(row)
     session.flush()
@@ -181,8 +185,14 @@ def store_statement(
     batch: list[dict[str, Any]] = []
     for line in statement.lines:
         amount_pence = _pence(line.amount)
+        check_line(
+            file_name=file_name, line_no=line.line_no, posted_on=line.posted_on, amount_pence=amount_pence,
+            texts={"description": line.description, "payee": line.payee, "mcc": line.mcc, "bank_id": line.bank_id, "kind": line.kind, "raw": line.raw},
+        )  # fmt: skip
         balance_pence = None if line.balance is None else _pence(line.balance)
         tally.add(line_no=line.line_no, posted_on=line.posted_on, amount_pence=amount_pence, balance_pence=balance_pence)
+        # The key is of the text as the file has it, before cleaning: a file imported before
+        # text was cleaned, imported again, finds its lines already stored.
         key = keys.key(
             posted_on=line.posted_on, amount_pence=amount_pence, description=line.description,
             payee=line.payee, part=line.part, bank_id=line.bank_id,
@@ -258,6 +268,7 @@ class _LineWriter:
 
 
 def _line_row(line: LineLike, amount_pence: int, balance_pence: int | None, key: str, import_id: int, account_id: int) -> dict[str, Any]:
+    payee, bank_id, kind = plain_optional(line.payee), plain_optional(line.bank_id), plain_optional(line.kind)
     return {
         "import_id": import_id,
         "account_id": account_id,
@@ -265,12 +276,12 @@ def _line_row(line: LineLike, amount_pence: int, balance_pence: int | None, key:
         "part": line.part,
         "posted_on": line.posted_on,
         "amount_pence": amount_pence,
-        "description": (line.description or "")[:DESCRIPTION_LENGTH_MAX],
-        "payee": line.payee[:PAYEE_LENGTH_MAX] if line.payee else None,
-        "mcc": line.mcc,
-        "bank_id": line.bank_id[:BANK_ID_LENGTH_MAX] if line.bank_id else None,
+        "description": plain_text(line.description or "")[:DESCRIPTION_LENGTH_MAX],
+        "payee": payee[:PAYEE_LENGTH_MAX] if payee else None,
+        "mcc": plain_optional(line.mcc),
+        "bank_id": bank_id[:BANK_ID_LENGTH_MAX] if bank_id else None,
         "balance_pence": balance_pence,
-        "kind": line.kind[:KIND_LENGTH_MAX] if line.kind else None,
+        "kind": kind[:KIND_LENGTH_MAX] if kind else None,
         "is_fee": line.is_fee,
         "raw": line.raw,
         "dedupe_key": key,
