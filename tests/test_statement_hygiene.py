@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,6 +46,7 @@ from tests.test_pages_holder_forms import PASSWORD, Small, small  # noqa: F401  
 from web.statement_import import import_statement
 
 APRIL = date(2026, 4, 7)
+STATEMENTS = Path(__file__).parent / "data" / "statements"
 HIDDEN = ("\u202e", "\u2066", "\u200b", "\u200d", "\ufeff", "\x07", "\x1b", "\u00ad")
 
 
@@ -122,6 +124,18 @@ def test_an_import_cleans_hidden_characters_so_a_hidden_gambling_purchase_is_fla
     with db.write() as session:  # the same file again: every line is already stored
         again = import_statement(session, account_id=card, data=data, file_name="april-again.csv", format="csv:prepaid_card", imported_by="test")
     assert (again.new, again.duplicates) == (0, 3)
+
+
+def test_a_period_the_file_states_outside_the_ledgers_dates_is_set_aside_with_a_warning(db: Database) -> None:
+    card = card_of(db)
+    ofx = (STATEMENTS / "ofx" / "ofxparse__checking.ofx").read_bytes().replace(b"USD", b"GBP")
+    ofx = ofx.replace(b"<DTSTART>20000101", b"<DTSTART>19000101").replace(b"<DTEND>20130525", b"<DTEND>99991231")
+    with db.write() as session:
+        result = import_statement(session, account_id=card, data=ofx, file_name="all-history.ofx", imported_by="test")
+    assert (result.new, result.period_start, result.period_end) == (3, date(2011, 3, 31), date(2011, 4, 7))
+    assert any("1900-01-01" in w and "set aside" in w for w in result.warnings) and any("9999-12-31" in w for w in result.warnings)
+    with db.read() as session:
+        assert account_status(session, card).statements_cover_to == date(2011, 4, 7)
 
 
 def test_clean_text_is_always_printable() -> None:

@@ -12,6 +12,7 @@ is imported and when its lines are reconciled (pure).
   one in a line is not a statement a bank wrote.
 - A line is dated within what the journal takes (``ENTRY_DATE_MIN``–``ENTRY_DATE_MAX``) and
   its amount within ``AMOUNT_PENCE_MAX``, so each line reconciliation meets can be posted.
+  A line of £0.00 (a card check) is kept, as the file has it, but there is nothing to post.
 
 An import refuses a line that fails (naming the file, the line and the field); a
 reconciliation meeting one stored before these checks existed holds it in the unmatched
@@ -37,19 +38,17 @@ _SPACES = re.compile(r"[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]")
 
 
 class LineRefused(InvalidInput):
-    """A statement line the ledger cannot keep (or a date the file states for itself): names
-    the file, the line and the field, as the importers' own refusals do."""
+    """A statement line the ledger cannot keep: names the file, the line and the field, as
+    the importers' own refusals do."""
 
-    def __init__(self, reason: str, *, code: str, file_name: str, field: str, line_no: int | None = None) -> None:
-        where = ", ".join([file_name, *([f"line {line_no}"] if line_no is not None else []), f"field {field}"])
-        details: dict[str, object] = {"file": file_name, **({"line": line_no} if line_no is not None else {})}
-        super().__init__(f"{where}: {reason}", code=code, field=field, details=details)
+    def __init__(self, reason: str, *, code: str, file_name: str, line_no: int, field: str) -> None:
+        super().__init__(f"{file_name}, line {line_no}, field {field}: {reason}", code=code, field=field, details={"file": file_name, "line": line_no})
 
 
 def plain_text(value: str) -> str:
-    """``value`` as one printable line: breaks, tabs and other spaces a space, other controls and invisible
-    format characters (bidirectional, zero-width, soft hyphen) removed, and code points that
-    show nothing (private-use, unassigned) a visible U+FFFD."""
+    """``value`` as one printable line: breaks, tabs and other spaces a space, other controls
+    and invisible format characters (bidirectional, zero-width, soft hyphen) removed, and
+    code points that show nothing (private-use, unassigned) a visible U+FFFD."""
     if value.isprintable():
         return value
     return "".join(_plain_character(c) for c in _SPACES.sub(" ", value))
@@ -100,13 +99,13 @@ def check_line(*, file_name: str, line_no: int, posted_on: date, amount_pence: i
         )  # fmt: skip
 
 
-def check_statement_date(value: date | None, *, file_name: str, field: str) -> None:
-    """A date the file states for itself (its period, its closing balance's day)."""
-    if value is not None and not LINE_DATE_MIN <= value <= LINE_DATE_MAX:
-        raise LineRefused(
-            f"{value.isoformat()} is outside the dates this ledger keeps ({LINE_DATE_MIN.isoformat()} to {LINE_DATE_MAX.isoformat()})",
-            code="date_out_of_range", file_name=file_name, field=field,
-        )  # fmt: skip
+def statement_date(value: date | None, what: str) -> tuple[date | None, str | None]:
+    """A date the file states for itself (its period, its closing balance's day) if the
+    ledger keeps it, else None and a warning: such a date is set aside, not refused, as an
+    export "of all history" may say it starts in 1900 while its lines are this month's."""
+    if value is None or LINE_DATE_MIN <= value <= LINE_DATE_MAX:
+        return value, None
+    return None, f"the file gives {what} as {value.isoformat()}, outside the dates this ledger keeps; it was set aside"
 
 
 def why_not_postable(posted_on: date, amount_pence: int) -> str | None:

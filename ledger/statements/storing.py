@@ -14,6 +14,8 @@ The account is where the statement's money is in the ledger:
 accounts never interleave, then reads the lines as the parser yields them (a 100 MB file is
 never held as a million objects), stores them in batches and keeps one row for the import.
 A line is new unless its key (``ledger.statements.keys``) is already stored for the account.
+Each line passes ``ledger.statements.line_checks`` first (its date and amount within what the
+journal takes, no NUL; its text cleaned), so that every stored line can be reconciled.
 It never commits: the caller does, or rolls back for a dry run or on any error — a file
 that fails on its last line leaves nothing behind.
 
@@ -42,7 +44,7 @@ from ledger.core.money import format_gbp
 from ledger.core.vocabulary import AccountKind
 from ledger.errors import InvalidInput, NotFound
 from ledger.statements.keys import LineKeys
-from ledger.statements.line_checks import check_line, check_statement_date, checked_file_name, plain_optional, plain_text
+from ledger.statements.line_checks import check_line, checked_file_name, plain_optional, plain_text, statement_date
 from ledger.statements.totals import StatementTally
 from ledger.store.tables import Account
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
@@ -168,8 +170,7 @@ def store_statement(
             code="currency_not_gbp",
             field="currency",
         )
-    for field in ("period_start", "period_end", "closing_balance_on"):
-        check_statement_date(getattr(statement, field), file_name=file_name, field=field)
+    period_start, period_end, closing_balance_on, set_aside = _statement_dates(statement)
     lock_book(session, account.holder_id)
     row = StatementImport(
         account_id=account_id, holder_id=account.holder_id, file_name=file_name, file_sha256=source.sha256,
@@ -211,8 +212,8 @@ def store_statement(
         stated_opening_pence=_optional_pence(statement.opening_balance),
         stated_closing_pence=_optional_pence(statement.closing_balance),
     )
-    warnings = [*statement.warnings, *totals.warnings]
-    closing_on = statement.closing_balance_on or statement.period_end or totals.last_on
+    warnings = [*statement.warnings, *set_aside, *totals.warnings]
+    closing_on = closing_balance_on or period_end or totals.last_on
     ledger_closing = None
     if totals.closing_pence is not None and closing_on is not None:
         ledger_closing = ledger_balance(session, account, as_of=closing_on)
@@ -224,8 +225,8 @@ def store_statement(
             )
     if totals.count == 0:
         warnings.append("the statement has no lines")
-    row.period_start = statement.period_start or totals.first_on
-    row.period_end = statement.period_end or totals.last_on
+    row.period_start = period_start or totals.first_on
+    row.period_end = period_end or totals.last_on
     row.opening_pence, row.closing_pence = totals.opening_pence, totals.closing_pence
     row.closing_on = closing_on if totals.closing_pence is not None else None
     row.balances_stated = totals.balances_stated
@@ -237,6 +238,18 @@ def store_statement(
     row.warnings = json.dumps(_capped(warnings))
     session.flush()
     return ImportResult.of(row, account)
+
+
+def _statement_dates(statement: StatementLike) -> tuple[date | None, date | None, date | None, list[str]]:
+    """The period and closing day the file states, each set aside (with a warning) when
+    outside the ledger's dates."""
+    kept, warnings = [], []
+    for value, what in ((statement.period_start, "its period's start"), (statement.period_end, "its period's end"),
+                        (statement.closing_balance_on, "its closing balance's day")):  # fmt: skip
+        day, warning = statement_date(value, what)
+        kept.append(day)
+        warnings += [warning] if warning else []
+    return kept[0], kept[1], kept[2], warnings
 
 
 class _LineWriter:
