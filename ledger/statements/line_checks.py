@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from typing import Protocol
 
 from ledger.core.entries import ENTRY_DATE_MAX, ENTRY_DATE_MIN
 from ledger.core.money import AMOUNT_PENCE_MAX, format_gbp
@@ -81,21 +82,38 @@ def checked_file_name(file_name: str) -> str:
     return name or UNNAMED_FILE
 
 
-def check_line(*, file_name: str, line_no: int, posted_on: date, amount_pence: int, texts: dict[str, str | None]) -> None:
-    """Refuse a line the ledger could not keep or post. ``texts`` are its text fields by name
-    (``raw`` included: it is stored too)."""
-    for field, value in texts.items():
+class LineText(Protocol):
+    """What the checks read of a parsed line (``ledger.statements.storing.LineLike`` is one)."""
+
+    line_no: int
+    posted_on: date
+    description: str
+    payee: str | None
+    mcc: str | None
+    bank_id: str | None
+    kind: str | None
+    raw: str
+
+
+TEXT_FIELDS = ("description", "payee", "mcc", "bank_id", "kind", "raw")
+"""Every text a stored line keeps (``raw`` too)."""
+
+
+def check_line(line: LineText, *, file_name: str, amount_pence: int) -> None:
+    """Refuse a line the ledger could not keep or post."""
+    for field in TEXT_FIELDS:
+        value = getattr(line, field)
         if value and NUL in value:
-            raise LineRefused("contains a NUL character", code="text_has_nul", file_name=file_name, line_no=line_no, field=field)
-    if not LINE_DATE_MIN <= posted_on <= LINE_DATE_MAX:
+            raise LineRefused("contains a NUL character", code="text_has_nul", file_name=file_name, line_no=line.line_no, field=field)
+    if not LINE_DATE_MIN <= line.posted_on <= LINE_DATE_MAX:
         raise LineRefused(
-            f"{posted_on.isoformat()} is outside the dates this ledger keeps ({LINE_DATE_MIN.isoformat()} to {LINE_DATE_MAX.isoformat()})",
-            code="date_out_of_range", file_name=file_name, line_no=line_no, field="date",
+            f"{line.posted_on.isoformat()} is outside the dates this ledger keeps ({LINE_DATE_MIN.isoformat()} to {LINE_DATE_MAX.isoformat()})",
+            code="date_out_of_range", file_name=file_name, line_no=line.line_no, field="date",
         )  # fmt: skip
     if abs(amount_pence) > AMOUNT_PENCE_MAX:
         raise LineRefused(
             f"{format_gbp(amount_pence)} is beyond the largest amount this ledger keeps ({format_gbp(AMOUNT_PENCE_MAX)})",
-            code="amount_too_large", file_name=file_name, line_no=line_no, field="amount",
+            code="amount_too_large", file_name=file_name, line_no=line.line_no, field="amount",
         )  # fmt: skip
 
 

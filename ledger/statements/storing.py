@@ -186,10 +186,7 @@ def store_statement(
     batch: list[dict[str, Any]] = []
     for line in statement.lines:
         amount_pence = _pence(line.amount)
-        check_line(
-            file_name=file_name, line_no=line.line_no, posted_on=line.posted_on, amount_pence=amount_pence,
-            texts={"description": line.description, "payee": line.payee, "mcc": line.mcc, "bank_id": line.bank_id, "kind": line.kind, "raw": line.raw},
-        )  # fmt: skip
+        check_line(line, file_name=file_name, amount_pence=amount_pence)
         balance_pence = None if line.balance is None else _pence(line.balance)
         tally.add(line_no=line.line_no, posted_on=line.posted_on, amount_pence=amount_pence, balance_pence=balance_pence)
         # The key is of the text as the file has it, before cleaning: a file imported before
