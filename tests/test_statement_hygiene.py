@@ -38,6 +38,7 @@ from ledger.store.tables.flags import Flag
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from reports.audit_pack import build
 from reports.params import ReportParams, parse_period
+from reports.render import Format, render
 from tests.support.builders import make_budget, make_person, make_plan, make_world
 from tests.support.card_statements import CardLine, card_csv
 from tests.test_api import API, client, ok, world  # noqa: F401  (fixtures)
@@ -247,6 +248,17 @@ def test_the_holders_pages_survive_odd_stored_lines(small: Small) -> None:  # no
     words = text_of(reconciled.text)
     assert "0 lines matched, 3 left unmatched" in words
     assert words.count("Held: this line cannot be posted") == 3 and "0001-01-01" in words and "no money" in words
+    with small.db.write() as session:
+        create_user(session, UserSpec(AUDITOR, "Ira at the ICB", "funder_auditor", PASSWORD, funder_id=small.icb_id), created_by="test")
+    auditor = small.client(AUDITOR)
+    for path in ("/funder", "/funder/budgets", f"/funder/budgets/{small.budget_ids[0]}", f"/funder/budgets/{small.budget_ids[0]}/accounts/{card}",
+                 "/funder/tracker", "/funder/flags"):  # fmt: skip
+        assert auditor.get(path).status_code == 200, path
+    with small.db.read() as session:
+        pack = build(session, ReportParams(funder_id=small.icb_id, period=parse_period(quarter="2026Q1")), now=datetime(2026, 7, 1, tzinfo=UTC))
+    assert len(pack.table("unmatched_lines").rows) >= 1
+    for format in (Format.HTML, Format.CSV, Format.XLSX, Format.PDF):
+        assert render(pack, format).content, format
 
 
 # --- uploads: a NUL is a 422 naming the field, never a 500 ---------------------------------------------
@@ -326,6 +338,7 @@ def test_the_holders_statement_form_refuses_a_nul_naming_the_line_or_the_file(sm
 
 
 FAMILY_USER = "robin@family.example"
+AUDITOR = "ira@icb.example"
 
 
 def test_the_familys_statement_form_refuses_a_nul_naming_the_line_or_the_file(db: Database) -> None:
