@@ -139,6 +139,17 @@ def test_a_period_the_file_states_outside_the_ledgers_dates_is_set_aside_with_a_
         assert account_status(session, card).statements_cover_to == date(2011, 4, 7)
 
 
+def test_a_line_that_moves_no_money_is_counted_not_stored(db: Database) -> None:
+    card = card_of(db)
+    data = card_file(tesco(), tesco(date(2026, 4, 8), "CARD CHECK", 0), tesco(date(2026, 4, 9), "BOOTS", -675))
+    with db.write() as session:
+        result = import_statement(session, account_id=card, data=data, file_name="april.csv", format="csv:prepaid_card", imported_by="test")
+        reconciled = reconcile_accounts(session, [card], actor="test")
+    assert (result.lines, result.new, result.duplicates, result.lines_total_pence) == (3, 2, 0, -1_909)
+    assert "1 line of £0.00 moves no money and was not stored (line 3)" in result.warnings
+    assert (reconciled.posted_spend, reconciled.held, reconciled.unmatched) == (2, 0, 0)
+
+
 def test_clean_text_is_always_printable() -> None:
     for code_point in range(0x110000):
         assert plain_text(f"a{chr(code_point)}b").isprintable(), hex(code_point)

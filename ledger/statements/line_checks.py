@@ -12,7 +12,8 @@ is imported and when its lines are reconciled (pure).
   one in a line is not a statement a bank wrote.
 - A line is dated within what the journal takes (``ENTRY_DATE_MIN``–``ENTRY_DATE_MAX``) and
   its amount within ``AMOUNT_PENCE_MAX``, so each line reconciliation meets can be posted.
-  A line of £0.00 (a card check) is kept, as the file has it, but there is nothing to post.
+  A line of £0.00 (a card check, a declined attempt) moves no money: an import does not
+  store it (and says so), as nothing could ever be matched to it.
 
 An import refuses a line that fails (naming the file, the line and the field); a
 reconciliation meeting one stored before these checks existed holds it in the unmatched

@@ -15,7 +15,8 @@ accounts never interleave, then reads the lines as the parser yields them (a 100
 never held as a million objects), stores them in batches and keeps one row for the import.
 A line is new unless its key (``ledger.statements.keys``) is already stored for the account.
 Each line passes ``ledger.statements.line_checks`` first (its date and amount within what the
-journal takes, no NUL; its text cleaned), so that every stored line can be reconciled.
+journal takes, no NUL; its text cleaned), so that every stored line can be reconciled; a
+line of £0.00 is counted but not stored (a warning names it).
 It never commits: the caller does, or rolls back for a dry run or on any error — a file
 that fails on its last line leaves nothing behind.
 
@@ -56,6 +57,7 @@ PAYEE_LENGTH_MAX = 300
 BANK_ID_LENGTH_MAX = 200
 KIND_LENGTH_MAX = 60
 WARNINGS_KEPT_MAX = 50
+NO_MONEY_LINES_SHOWN = 5
 _PENNY = Decimal("0.01")
 
 
@@ -184,11 +186,15 @@ def store_statement(
     stored = _LineWriter(session, import_id=row.id, account_id=account_id)
     keys = LineKeys()
     batch: list[dict[str, Any]] = []
+    no_money: list[int] = []
     for line in statement.lines:
         amount_pence = _pence(line.amount)
         check_line(line, file_name=file_name, amount_pence=amount_pence)
         balance_pence = None if line.balance is None else _pence(line.balance)
         tally.add(line_no=line.line_no, posted_on=line.posted_on, amount_pence=amount_pence, balance_pence=balance_pence)
+        if amount_pence == 0:  # a card check or a declined attempt: information, nothing to reconcile
+            no_money.append(line.line_no)
+            continue
         # The key is of the text as the file has it, before cleaning: a file imported before
         # text was cleaned, imported again, finds its lines already stored.
         key = keys.key(
@@ -209,7 +215,7 @@ def store_statement(
         stated_opening_pence=_optional_pence(statement.opening_balance),
         stated_closing_pence=_optional_pence(statement.closing_balance),
     )
-    warnings = [*statement.warnings, *set_aside, *totals.warnings]
+    warnings = [*statement.warnings, *set_aside, *totals.warnings, *_no_money_warning(no_money)]
     closing_on = closing_balance_on or period_end or totals.last_on
     ledger_closing = None
     if totals.closing_pence is not None and closing_on is not None:
@@ -229,12 +235,20 @@ def store_statement(
     row.balances_stated = totals.balances_stated
     new_count, new_total_pence = stored.stored()
     row.line_count, row.new_count = totals.count, new_count
-    row.duplicate_count = totals.count - new_count
+    row.duplicate_count = totals.count - new_count - len(no_money)
     row.lines_total_pence, row.new_total_pence = totals.total_pence, new_total_pence
     row.ledger_closing_pence = ledger_closing
     row.warnings = json.dumps(_capped(warnings))
     session.flush()
     return ImportResult.of(row, account)
+
+
+def _no_money_warning(line_numbers: list[int]) -> list[str]:
+    if not line_numbers:
+        return []
+    shown = ", ".join(map(str, line_numbers[:NO_MONEY_LINES_SHOWN])) + (", …" if len(line_numbers) > NO_MONEY_LINES_SHOWN else "")
+    count = len(line_numbers)
+    return [f"{count} line{'s' if count != 1 else ''} of £0.00 move{'s' if count == 1 else ''} no money and {'were' if count != 1 else 'was'} not stored (line {shown})"]
 
 
 def _statement_dates(statement: StatementLike) -> tuple[date | None, date | None, date | None, list[str]]:
