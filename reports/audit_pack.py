@@ -32,7 +32,7 @@ from ledger.store.tables.flags import Evidence
 from reports import audit_reads as reads
 from reports.audit_reads import AuditScope
 from reports.document import Column, Document, Fact, Facts, Paragraphs, Section, Table, ValueKind, table, totals_of
-from reports.formatting import day_text, money_text
+from reports.formatting import day_text, money_text, source_text
 from reports.params import ReportParams
 from reports.render import Format, render
 
@@ -224,7 +224,7 @@ def _journal_tables(pack: Pack) -> tuple[Table, Table]:
         cut = line.cut  # its key and file may name other budgets' money, like its description
         provenance.append((
             str(line.entry_id), "(not shown: the entry is partly other budgets' or funders')" if cut else line.idempotency_key,
-            line.entry_hash[:HASH_SHOWN], None if cut else f"{line.source_file} line {line.source_line}" if line.source_file else None,
+            line.entry_hash[:HASH_SHOWN], None if cut else source_text(line.source_file, line.source_line),
             statements or None,
         ))  # fmt: skip
     journal = table(
@@ -308,7 +308,7 @@ def _verify_section(pack: Pack) -> Section:
         "verify_problems", "Problems found in the books holding these budgets",
         (Column("check", "Check"), Column("book", "Book"), Column("entry", "Entry"), Column("seq", "Seq"), Column("source", "From file"), Column("problem", "Problem")),
         [(p.check, str(p.book_id) if p.book_id else None, str(p.entry_id) if p.entry_id else None, str(p.seq) if p.seq else None,
-          f"{p.source_file} line {p.source_line}" if p.source_file else None, p.message) for p in ours],
+          source_text(p.source_file, p.source_line), p.message) for p in ours],
         empty_text="No problems.",
     )  # fmt: skip
     return Section("verify", "Ledger check", (Paragraphs("verify_result", None, tuple(lines)), problems))

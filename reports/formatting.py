@@ -15,6 +15,14 @@ money_text = format_gbp
 """-123456 → "-£1,234.56": the sign first, then the pound sign, then commas."""
 
 
+def source_text(file_name: str | None, line_no: int | None) -> str | None:
+    """Where an entry came from: ``file line N``, the file alone when it has no line (a file
+    read whole, such as a payroll sheet), or None."""
+    if not file_name:
+        return None
+    return file_name if line_no is None else f"{file_name} line {line_no}"
+
+
 def whole_pounds_text(pence: int) -> str:
     """For easy-read letters: "£1,235" (to the nearest pound, half up)."""
     sign = "-" if pence < 0 else ""

@@ -33,6 +33,7 @@ from ledger.store.tables.payables import Payable, PayableLine
 from ledger.store.tables.reconciliation import ReconciliationMatch, ReconciliationMatchPart
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
 from reports.budget_reads import AccountWindow
+from reports.formatting import source_text
 
 HELD_KINDS = (AccountKind.CASH, AccountKind.CARD, AccountKind.CONTINGENCY)
 ACCOUNT_WORDS = {AccountKind.CASH: "Bank", AccountKind.CARD: "Card", AccountKind.CONTINGENCY: "Contingency"}
@@ -163,7 +164,7 @@ def held_money(session: Session, budget_id: int, windows: list[AccountWindow], s
             internal_moved += carried
             internal_by_kind[original_kind or kind] += carried
             continue
-        own_source = (f"{source_file} line {source_line}",) if source_file else ()
+        own_source = (source_text(source_file, source_line),) if source_file else ()
         moves.append(
             HeldMove(
                 entry_id, entry_date, seq, kind, original_kind,

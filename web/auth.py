@@ -45,6 +45,7 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ID_PARAMETERS = ("budget_id", "holder_id", "funder_id", "person_id")
+NUL = "\x00"
 
 
 class SignInRequired(LedgerError):
@@ -127,16 +128,28 @@ class NulCharacter(LedgerError):
 
 async def refuse_nul(request: Request) -> None:
     """No text the service keeps may hold a NUL character (PostgreSQL cannot store one): one
-    in the address, the query or a form's fields is refused before any handler
-    sees it. (Uploaded files may hold any bytes; they are not text fields. A JSON body's text
-    fields are checked by the ledger's own field checks, which name the field.)"""
-    if "\x00" in request.url.path or any("\x00" in value for value in request.query_params.values()):
-        raise NulCharacter("text in a request cannot contain a NUL character")
+    in the address, the query, a form's fields or the name of a file sent is refused before
+    any handler sees it, naming the field. (A file's content may hold any bytes; a statement
+    file's lines are checked by ``ledger.statements.line_checks``, which names the line. A
+    JSON body's text fields are checked by the ledger's own field checks.)"""
+    if NUL in request.url.path:
+        raise NulCharacter("the address cannot contain a NUL character", field="path")
+    for name, value in request.query_params.multi_items():
+        if NUL in name or NUL in value:
+            raise NulCharacter(f"{_shown(name)} cannot contain a NUL character", field=_shown(name))
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")) and request.method.upper() in UNSAFE_METHODS:
         form = await request.form()
-        if any(isinstance(value, str) and "\x00" in value for value in form.values()):
-            raise NulCharacter("a form field cannot contain a NUL character")
+        for name, value in form.multi_items():
+            if isinstance(value, str):
+                if NUL in name or NUL in value:
+                    raise NulCharacter(f"{_shown(name)} cannot contain a NUL character", field=_shown(name))
+            elif NUL in (value.filename or ""):
+                raise NulCharacter(f"the name of the file sent as {_shown(name)} cannot contain a NUL character", field=_shown(name))
+
+
+def _shown(name: str) -> str:
+    return name.replace(NUL, "\\0")[:100]
 
 
 async def api_guard(request: Request) -> None:

@@ -21,6 +21,7 @@ from importers.csv_layouts import CsvLayout, layout_from_dict
 from ledger.core.money import format_amount
 from ledger.errors import InvalidInput
 from ledger.statements.layouts import layouts_of
+from ledger.statements.line_checks import checked_file_name
 from ledger.statements.storing import ImportResult, SourceFile, statement_account, store_statement
 from ledger.store.tables.statements import CsvLayoutDefinition
 
@@ -62,6 +63,7 @@ def import_statement(
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     account = statement_account(session, account_id)
+    file_name = checked_file_name(file_name)  # before the importers' errors quote it
     layouts = holder_layouts(session, account.holder_id)
     try:
         parsed = read_statement(data, file_name, format=_versioned(format, layouts), layouts=layouts)

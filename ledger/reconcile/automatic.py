@@ -18,6 +18,11 @@ themselves (so the order files were imported in changes nothing):
    credit that is no load is a refund, to the category of the last purchase there;
 4. anything else waits in the unmatched queue (``ledger.reconcile.status``) with suggestions.
 
+A line the ledger cannot post (stored before ``ledger.statements.line_checks`` refused it at
+import: a date outside the journal's, no money, an amount beyond any) is held in the queue
+with the reason and the others carry on: one line never stops an account's reconciliation.
+Lines are read with their text cleaned as an import cleans it.
+
 A line is matched once (the database refuses a second active match), every match records
 how it was made, every categorisation the rule and version that made it. Reconciling again
 finds nothing new to do. Lines in a locked reconciled period or a closed quarter are left
@@ -46,6 +51,7 @@ from ledger.reconcile.combinations import bank_credit_match, bank_debit_match
 from ledger.reconcile.ledger_side import Candidate, Scope, StatementKind, scope_of, unmatched_candidates
 from ledger.reconcile.lines import Decided, Line, MatchMethod
 from ledger.rules import merchant_key
+from ledger.statements.line_checks import UNNAMED_FILE, plain_optional, plain_text, why_not_postable
 from ledger.store.tables import Account, ClosedPeriod, Posting, utcnow
 from ledger.store.tables.reconciliation import Categorisation, ReconciliationLock, ReconciliationMatch
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
@@ -85,6 +91,8 @@ class ReconcileResult:
     posted_fees: int = 0
     uncategorised: int = 0
     unmatched: int = 0
+    held: int = 0
+    """Of the unmatched, lines the ledger cannot post (``why_not_postable``)."""
     ambiguous: int = 0
     locked: int = 0
     in_closed_quarter: int = 0
@@ -176,6 +184,10 @@ def _reconcile_holder(
             if closed_quarter_containing(closed, line.posted_on):
                 result.in_closed_quarter += 1
                 continue
+            if why_not_postable(line.posted_on, line.amount_pence) is not None:
+                result.held += 1
+                result.unmatched += 1
+                continue
             found = _decide(session, scope, line, pool, categoriser, actor, options, result)
             if found is None:
                 result.unmatched += 1
@@ -201,10 +213,20 @@ def unmatched_lines(session: Session, account_ids: Sequence[int], *, line_ids: S
         query = query.where(line.id.in_(sorted(set(line_ids))))
     found: dict[int, list[Line]] = {account_id: [] for account_id in account_ids}
     for row in session.execute(query):
-        found[row[1]].append(Line(*row))
+        found[row[1]].append(_cleaned(row))
     for account_lines in found.values():
         account_lines.sort(key=lambda line: (line.posted_on, line.amount_pence, line.dedupe_key))
     return found
+
+
+def _cleaned(row) -> Line:  # type: ignore[no-untyped-def]
+    """The line with its text as an import today stores it (lines stored before text was
+    cleaned may hold controls the journal refuses in an entry's description)."""
+    line_id, account_id, posted_on, amount, description, payee, mcc, kind, is_fee, key, line_no, file_name, format_, layout = row
+    return Line(
+        line_id, account_id, posted_on, amount, plain_text(description), plain_optional(payee), mcc, plain_optional(kind), is_fee, key,
+        line_no, plain_text(file_name).strip() or UNNAMED_FILE, format_, layout,
+    )  # fmt: skip
 
 
 def locked_through(session: Session, account_ids: Sequence[int]) -> dict[int, date]:

@@ -31,6 +31,7 @@ from ledger.reconcile.combinations import PayablesProposal, ReceivablesProposal,
 from ledger.reconcile.ledger_side import StatementKind, scope_of, unmatched_candidates
 from ledger.reconcile.lines import Decided, Line, MatchMethod
 from ledger.rules import merchant_key
+from ledger.statements.line_checks import why_not_postable
 from ledger.store.tables import Account, Budget, Posting
 from ledger.store.tables.base import utcnow
 from ledger.store.tables.reconciliation import (
@@ -87,6 +88,9 @@ def _as_line(session: Session, record: StatementLineRecord) -> Line:
     found = unmatched_lines(session, [record.account_id], line_ids=[record.id])[record.account_id]
     if not found:
         raise Conflict(f"statement line {record.id} is matched already; unmatch it first", code="line_already_matched")
+    held_because = why_not_postable(found[0].posted_on, found[0].amount_pence)
+    if held_because is not None:
+        raise InvalidInput(f"statement line {record.id} cannot be matched: {held_because}", code="line_not_postable", field="line_id")
     return found[0]
 
 

@@ -25,6 +25,7 @@ from ledger.reconcile.combinations import payables_proposals, receivables_propos
 from ledger.reconcile.ledger_side import Candidate, StatementKind, scope_of, unmatched_candidates
 from ledger.reconcile.lines import Line
 from ledger.reconcile.manual import event
+from ledger.statements.line_checks import why_not_postable
 from ledger.statements.storing import ledger_balance
 from ledger.store.tables import Account, Budget
 from ledger.store.tables.base import utcnow
@@ -102,8 +103,14 @@ def _reconciled_through(session: Session, account_id: int, scope, covered_to: da
     earliest += [c.entry_date for c in unmatched_candidates(session, [scope])[account_id] if first_line is not None and c.entry_date >= first_line][:1]
     if not earliest:
         return covered_to
-    through = min(earliest) - timedelta(days=1)
-    return through if first_line is not None and through >= first_line else None
+    through = day_before(min(earliest))
+    return through if through is not None and first_line is not None and through >= first_line else None
+
+
+def day_before(day: date) -> date | None:
+    """The day before ``day``, or None before the calendar's first (a line stored with such
+    a date must not break the pages that show where an account stands)."""
+    return day - timedelta(days=1) if day > date.min else None
 
 
 def _account(session: Session, account_id: int) -> Account:
@@ -184,6 +191,9 @@ class QueueItem:
     payee: str | None
     mcc: str | None
     suggestions: list[Suggestion] = field(default_factory=list)
+    held_because: str | None = None
+    """Why reconciliation cannot post the line (``ledger.statements.line_checks``): it waits
+    here until someone looks at the statement."""
 
 
 def unmatched_queue(
@@ -207,13 +217,15 @@ def unmatched_queue(
     return [
         QueueItem(
             l.id, l.account_id, accounts[l.account_id].budget_id, l.posted_on, l.amount_pence, l.description, l.payee, l.mcc,
-            suggestions_for(session, accounts[l.account_id], l) if with_suggestions else [],
+            suggestions_for(session, accounts[l.account_id], l) if with_suggestions else [], why_not_postable(l.posted_on, l.amount_pence),
         )  # fmt: skip
         for l in page
     ]
 
 
 def suggestions_for(session: Session, account: Account, line: Line) -> list[Suggestion]:
+    if why_not_postable(line.posted_on, line.amount_pence) is not None:
+        return []  # nothing can be matched to it (and its date may be beyond any date arithmetic)
     scope = scope_of(session, account)
     found: list[Suggestion] = []
     near = [c for c in unmatched_candidates(session, [scope])[scope.account_id] if abs((c.entry_date - line.posted_on).days) <= NEAR_DAYS]

@@ -14,6 +14,9 @@ The account is where the statement's money is in the ledger:
 accounts never interleave, then reads the lines as the parser yields them (a 100 MB file is
 never held as a million objects), stores them in batches and keeps one row for the import.
 A line is new unless its key (``ledger.statements.keys``) is already stored for the account.
+Each line passes ``ledger.statements.line_checks`` first (its date and amount within what the
+journal takes, no NUL; its text cleaned), so that every stored line can be reconciled; a
+line of £0.00 is counted but not stored (a warning names it).
 It never commits: the caller does, or rolls back for a dry run or on any error — a file
 that fails on its last line leaves nothing behind.
 
@@ -42,6 +45,7 @@ from ledger.core.money import format_gbp
 from ledger.core.vocabulary import AccountKind
 from ledger.errors import InvalidInput, NotFound
 from ledger.statements.keys import LineKeys
+from ledger.statements.line_checks import check_line, checked_file_name, plain_optional, plain_text, statement_date
 from ledger.statements.totals import StatementTally
 from ledger.store.tables import Account
 from ledger.store.tables.statements import StatementImport, StatementLineRecord
@@ -53,6 +57,7 @@ PAYEE_LENGTH_MAX = 300
 BANK_ID_LENGTH_MAX = 200
 KIND_LENGTH_MAX = 60
 WARNINGS_KEPT_MAX = 50
+NO_MONEY_LINES_SHOWN = 5
 _PENNY = Decimal("0.01")
 
 
@@ -160,17 +165,19 @@ def store_statement(
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     account = statement_account(session, account_id)
+    file_name = checked_file_name(source.name)[:500]
     if statement.currency != "GBP":
         raise InvalidInput(
-            f"{source.name} is a statement in {statement.currency}; this ledger keeps pounds sterling (GBP) only",
+            f"{file_name} is a statement in {statement.currency}; this ledger keeps pounds sterling (GBP) only",
             code="currency_not_gbp",
             field="currency",
         )
+    period_start, period_end, closing_balance_on, set_aside = _statement_dates(statement)
     lock_book(session, account.holder_id)
     row = StatementImport(
-        account_id=account_id, holder_id=account.holder_id, file_name=source.name[:500], file_sha256=source.sha256,
+        account_id=account_id, holder_id=account.holder_id, file_name=file_name, file_sha256=source.sha256,
         file_bytes=source.size_bytes, format=statement.format, layout=statement.layout, currency=statement.currency,
-        account_in_file=statement.account.describe()[:300], imported_by=imported_by,
+        account_in_file=plain_text(statement.account.describe())[:300], imported_by=imported_by,
     )  # fmt: skip
     session.add(row)
     session.flush()
@@ -179,10 +186,17 @@ def store_statement(
     stored = _LineWriter(session, import_id=row.id, account_id=account_id)
     keys = LineKeys()
     batch: list[dict[str, Any]] = []
+    no_money: list[int] = []
     for line in statement.lines:
         amount_pence = _pence(line.amount)
+        check_line(line, file_name=file_name, amount_pence=amount_pence)
         balance_pence = None if line.balance is None else _pence(line.balance)
         tally.add(line_no=line.line_no, posted_on=line.posted_on, amount_pence=amount_pence, balance_pence=balance_pence)
+        if amount_pence == 0:  # a card check or a declined attempt: information, nothing to reconcile
+            no_money.append(line.line_no)
+            continue
+        # The key is of the text as the file has it, before cleaning: a file imported before
+        # text was cleaned, imported again, finds its lines already stored.
         key = keys.key(
             posted_on=line.posted_on, amount_pence=amount_pence, description=line.description,
             payee=line.payee, part=line.part, bank_id=line.bank_id,
@@ -201,8 +215,8 @@ def store_statement(
         stated_opening_pence=_optional_pence(statement.opening_balance),
         stated_closing_pence=_optional_pence(statement.closing_balance),
     )
-    warnings = [*statement.warnings, *totals.warnings]
-    closing_on = statement.closing_balance_on or statement.period_end or totals.last_on
+    warnings = [*statement.warnings, *set_aside, *totals.warnings, *_no_money_warning(no_money)]
+    closing_on = closing_balance_on or period_end or totals.last_on
     ledger_closing = None
     if totals.closing_pence is not None and closing_on is not None:
         ledger_closing = ledger_balance(session, account, as_of=closing_on)
@@ -214,19 +228,39 @@ def store_statement(
             )
     if totals.count == 0:
         warnings.append("the statement has no lines")
-    row.period_start = statement.period_start or totals.first_on
-    row.period_end = statement.period_end or totals.last_on
+    row.period_start = period_start or totals.first_on
+    row.period_end = period_end or totals.last_on
     row.opening_pence, row.closing_pence = totals.opening_pence, totals.closing_pence
     row.closing_on = closing_on if totals.closing_pence is not None else None
     row.balances_stated = totals.balances_stated
     new_count, new_total_pence = stored.stored()
     row.line_count, row.new_count = totals.count, new_count
-    row.duplicate_count = totals.count - new_count
+    row.duplicate_count = totals.count - new_count - len(no_money)
     row.lines_total_pence, row.new_total_pence = totals.total_pence, new_total_pence
     row.ledger_closing_pence = ledger_closing
     row.warnings = json.dumps(_capped(warnings))
     session.flush()
     return ImportResult.of(row, account)
+
+
+def _no_money_warning(line_numbers: list[int]) -> list[str]:
+    if not line_numbers:
+        return []
+    shown = ", ".join(map(str, line_numbers[:NO_MONEY_LINES_SHOWN])) + (", …" if len(line_numbers) > NO_MONEY_LINES_SHOWN else "")
+    count = len(line_numbers)
+    return [f"{count} line{'s' if count != 1 else ''} of £0.00 move{'s' if count == 1 else ''} no money and {'were' if count != 1 else 'was'} not stored (line {shown})"]
+
+
+def _statement_dates(statement: StatementLike) -> tuple[date | None, date | None, date | None, list[str]]:
+    """The period and closing day the file states, each set aside (with a warning) when
+    outside the ledger's dates."""
+    kept, warnings = [], []
+    for value, what in ((statement.period_start, "its period's start"), (statement.period_end, "its period's end"),
+                        (statement.closing_balance_on, "its closing balance's day")):  # fmt: skip
+        day, warning = statement_date(value, what)
+        kept.append(day)
+        warnings += [warning] if warning else []
+    return kept[0], kept[1], kept[2], warnings
 
 
 class _LineWriter:
@@ -258,6 +292,7 @@ class _LineWriter:
 
 
 def _line_row(line: LineLike, amount_pence: int, balance_pence: int | None, key: str, import_id: int, account_id: int) -> dict[str, Any]:
+    payee, bank_id, kind = plain_optional(line.payee), plain_optional(line.bank_id), plain_optional(line.kind)
     return {
         "import_id": import_id,
         "account_id": account_id,
@@ -265,12 +300,12 @@ def _line_row(line: LineLike, amount_pence: int, balance_pence: int | None, key:
         "part": line.part,
         "posted_on": line.posted_on,
         "amount_pence": amount_pence,
-        "description": (line.description or "")[:DESCRIPTION_LENGTH_MAX],
-        "payee": line.payee[:PAYEE_LENGTH_MAX] if line.payee else None,
-        "mcc": line.mcc,
-        "bank_id": line.bank_id[:BANK_ID_LENGTH_MAX] if line.bank_id else None,
+        "description": plain_text(line.description or "")[:DESCRIPTION_LENGTH_MAX],
+        "payee": payee[:PAYEE_LENGTH_MAX] if payee else None,
+        "mcc": plain_optional(line.mcc),
+        "bank_id": bank_id[:BANK_ID_LENGTH_MAX] if bank_id else None,
         "balance_pence": balance_pence,
-        "kind": line.kind[:KIND_LENGTH_MAX] if line.kind else None,
+        "kind": kind[:KIND_LENGTH_MAX] if kind else None,
         "is_fee": line.is_fee,
         "raw": line.raw,
         "dedupe_key": key,

@@ -60,6 +60,7 @@ class ReconcileOut(BaseModel):
     posted_fees: int
     uncategorised: int
     unmatched: int = Field(description="Lines left in the unmatched queue")
+    held: int = Field(description="Of the unmatched, lines the ledger cannot post (a date outside its range, no money): the queue says why")
     ambiguous: int = Field(description="Lines more than one combination fits: a person must choose")
     locked: int
     in_closed_quarter: int
@@ -186,6 +187,7 @@ class QueueItemOut(BaseModel):
     payee: str | None
     mcc: str | None
     suggestions: list[SuggestionOut]
+    held_because: str | None = Field(default=None, description="Why reconciliation cannot post this line (it waits here until someone looks at the statement)")
 
 
 @router.get("/unmatched", response_model=list[QueueItemOut])
@@ -205,7 +207,7 @@ def unmatched(
         return [
             QueueItemOut(
                 line_id=i.line_id, account_id=i.account_id, budget_id=i.budget_id, posted_on=i.posted_on, amount=amount_text(i.amount_pence),
-                description=i.description, payee=i.payee, mcc=i.mcc,
+                description=i.description, payee=i.payee, mcc=i.mcc, held_because=i.held_because,
                 suggestions=[
                     SuggestionOut(
                         kind=s.kind, words=s.words, entry_ids=list(s.entry_ids), payable_ids=list(s.payable_ids), funder_id=s.funder_id,

@@ -8,7 +8,7 @@ hundred budgets stays quick. ``tests/test_pages_holder.py`` checks it against
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ledger.core.vocabulary import AccountKind
 from ledger.reconcile.automatic import locked_through, unmatched_lines
 from ledger.reconcile.ledger_side import Candidate, Scope, StatementKind, unmatched_candidates
+from ledger.reconcile.status import day_before
 from ledger.store.tables import Account
 from ledger.store.tables.statements import StatementLineRecord
 from web.pages.holder_common import StatementAccount
@@ -110,5 +111,5 @@ def _reconciled_through(first: date | None, last: date | None, unmatched_days: l
     earliest = unmatched_days[:1] + [c.entry_date for c in candidates if first is not None and c.entry_date >= first][:1]
     if not earliest:
         return last
-    through = min(earliest) - timedelta(days=1)
-    return through if first is not None and through >= first else None
+    through = day_before(min(earliest))
+    return through if through is not None and first is not None and through >= first else None
