@@ -34,8 +34,8 @@ from ledger.flags.evidence import EVIDENCE_BYTES_MAX
 from ledger.store.database import Database
 from ledger.store.tables import metadata
 from ledger.store.tables.access import AccessRecord, ApiToken, SignInFailure, UserAccount, UserSession
-from ledger.store.tables.sign_in_throttle import SignInThrottle
 from ledger.store.tables.base import utcnow
+from ledger.store.tables.sign_in_throttle import SignInThrottle
 from tests.support.route_table import (
     ADMIN_A,
     API,
