@@ -23,9 +23,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
-# The NHS.UK design system's compiled CSS and JS, from the lock file.
+# The NHS.UK design system's compiled CSS and JS and Swagger UI, from the lock file. No
+# install scripts: the packages are files to serve (swagger-ui-dist pulls in a telemetry
+# package whose script would report the install).
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error --ignore-scripts
 	touch $(NODE_STAMP)
 
 $(SYSTEM_STAMP): $(STAMP)

@@ -81,8 +81,8 @@ from tests.support.route_table import (
 from web.app import create_app
 from web.route_policy import WRITES
 
-VOLATILE_TABLES = frozenset({"user_session", "api_token", "sign_in_failure"})
-"""Rows a request may touch without changing anything (a session's last use)."""
+VOLATILE_TABLES = frozenset({"user_session", "api_token", "sign_in_failure", "sign_in_throttle"})
+"""Rows a request may touch without changing anything (a session's last use, the sign-in throttle's counts)."""
 CSRF_PAGE_WORDS = "did not come from this service"
 
 

@@ -1,9 +1,10 @@
 """Signing in and what protects it: argon2id passwords (at least 19 MiB and two passes);
 Secure, HttpOnly, SameSite cookies; sessions and API tokens stored only as SHA-256; 10 failed
-sign-ins in 15 minutes answered with 429, which no X-Forwarded-For header resets; a new
+sign-ins for a username in 15 minutes (50 from an address) answered with 429, which no
+X-Forwarded-For header resets (tests/test_sign_in_throttle.py tries them in parallel); a new
 session id at every sign-in and a dead one after sign-out; an append-only record of every
 family view and every auditor export; logs without names or NHS numbers; uploads over their
-limit refused with 413 before they are read.
+limit refused with 413, and uploads without signing in refused with 401, before they are read.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from sqlalchemy.exc import DBAPIError
 
 from importers import STATEMENT_BYTES_MAX
 from ledger.access.log import AUDITOR_EXPORT, FAMILY_BALANCE_PAGE, record_access
-from ledger.access.users import THROTTLE_FAILURES, UserSpec, create_user, digest, issue_api_token
+from ledger.access.throttle import ADDRESS_TRIES, USERNAME_TRIES
+from ledger.access.users import UserSpec, create_user, digest, issue_api_token
 from ledger.access.visibility import Principal, Role
 from ledger.errors import InvalidInput
 from ledger.flags.evidence import EVIDENCE_BYTES_MAX
@@ -33,6 +35,7 @@ from ledger.store.database import Database
 from ledger.store.tables import metadata
 from ledger.store.tables.access import AccessRecord, ApiToken, SignInFailure, UserAccount, UserSession
 from ledger.store.tables.base import utcnow
+from ledger.store.tables.sign_in_throttle import SignInThrottle
 from tests.support.route_table import (
     ADMIN_A,
     API,
@@ -139,20 +142,22 @@ def test_ten_failed_sign_ins_in_15_minutes_get_429_and_a_forwarded_for_header_re
     _user(db)
     app = create_app(db, migrate_on_start=False)
     one_name = browser(app, "192.0.2.10")
-    for attempt in range(THROTTLE_FAILURES):
+    for attempt in range(USERNAME_TRIES):
         refused = try_sign_in(one_name, "pat@holder.test", "not the password", **{"X-Forwarded-For": f"203.0.113.{attempt}", "X-Real-IP": f"198.51.100.{attempt}"})
         assert refused.status_code == 401, (attempt, refused.status_code)
     throttled = try_sign_in(browser(app, "192.0.2.11"), "pat@holder.test", PASSWORD, **{"X-Forwarded-For": "203.0.113.250"})
     assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
     assert SESSION_COOKIE not in throttled.cookies
-    # From one address, ten usernames: the address is the connection's, whatever the headers say.
-    one_address = browser(app, "192.0.2.20")
-    for attempt in range(THROTTLE_FAILURES):
-        assert try_sign_in(one_address, f"nobody{attempt}@x.test", "wrong", **{"X-Forwarded-For": f"203.0.113.{attempt}"}).status_code == 401
+    # The locked username does not lock its address for anyone else.
     _user(db, "sam@holder.test")
+    assert try_sign_in(one_name, "sam@holder.test", PASSWORD).status_code == 303
+    # From one address, many usernames: the address is the connection's, whatever the headers say.
+    one_address = browser(app, "192.0.2.20")
+    for attempt in range(ADDRESS_TRIES):
+        assert try_sign_in(one_address, f"nobody{attempt}@x.test", "wrong", **{"X-Forwarded-For": f"203.0.113.{attempt}"}).status_code == 401
     assert try_sign_in(one_address, "sam@holder.test", PASSWORD, **{"X-Forwarded-For": "198.51.100.7", "Forwarded": "for=198.51.100.7"}).status_code == 429
     with db.read() as session:
-        assert session.scalar(select(func.count()).select_from(UserSession)) == 0
+        assert session.scalar(select(func.count()).select_from(UserSession)) == 1
         addresses = set(session.scalars(select(SignInFailure.address)))
     assert addresses == {"192.0.2.10", "192.0.2.20"}, addresses
 
@@ -161,7 +166,8 @@ def test_failed_sign_ins_older_than_15_minutes_do_not_count(db: Database) -> Non
     _user(db)
     with db.write() as session:
         old = utcnow() - timedelta(minutes=16)
-        session.add_all(SignInFailure(username="pat@holder.test", address="testclient", at=old) for _ in range(THROTTLE_FAILURES))
+        session.add(SignInThrottle(kind="username", key="pat@holder.test", window_started_at=old, tries=USERNAME_TRIES))
+        session.add(SignInThrottle(kind="address", key="testclient", window_started_at=old, tries=ADDRESS_TRIES))
     assert try_sign_in(browser(create_app(db, migrate_on_start=False)), "pat@holder.test", PASSWORD).status_code == 303
 
 
@@ -503,3 +509,17 @@ def _upload_counts(database: Database) -> tuple[int, ...]:
     with database.read() as session:
         return tuple(session.scalar(select(func.count()).select_from(metadata.tables[name])) or 0
                      for name in ("statement_import", "statement_line", "evidence", "payable"))  # fmt: skip
+
+
+def test_uploads_without_signing_in_are_refused_before_a_byte_is_read(setting: Setting) -> None:
+    """No session cookie or API token (or one that is not live): the API answers 401 and a
+    page's form the sign-in page, before the body is read, whatever its size or framing."""
+    failures = []
+    for route, (url, _) in _largest_files(setting).items():
+        for headers in ({}, {"authorization": "Bearer phb_not-a-token"}, {"cookie": f"{SESSION_COOKIE}=not-a-session"}):
+            for declared in (4 * CHUNK, None):
+                status, pulled = _drive(setting.app, url, headers, declared=declared, total=4 * CHUNK)
+                expected = 401 if url.startswith(API) else 303
+                if (status, pulled) != (expected, 0):
+                    failures.append(f"{route} with {sorted(headers) or 'no credentials'}, declared {declared}: {status} after reading {pulled:,} bytes")
+    assert not failures, "\n".join(failures)

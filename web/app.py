@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from ledger.store import migrate
 from ledger.store.database import Database
+from reports.render_html import report_css
 from web.api import (
     balances,
     budget_money,
@@ -41,7 +42,11 @@ from web.auth import api_guard
 from web.errors import install_error_handlers
 from web.limits import BodySizeLimit
 from web.pages.routes import page_routers
+from web.request_gate import SignInGate
 from web.scheduler import SchedulerService
+from web.security_headers import SecurityHeaders
+from web.self_hosted_assets import SelfContainedStaticFiles, serve_api_docs
+from web.trusted_proxies import ForwardedByTrustedProxies, TrustedProxies
 
 API_PREFIX = "/api/v1"
 NHSUK_DIST = Path(__file__).resolve().parent.parent / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
@@ -75,12 +80,13 @@ class ServiceOut(BaseModel):
 
 def create_app(
     database: Database, *, migrate_on_start: bool = True, run_scheduler: bool = False, demo_users: tuple = (),
-    worker_threads: int | None = None,
+    worker_threads: int | None = None, trusted_proxies: TrustedProxies | None = None,
 ) -> FastAPI:  # fmt: skip
     """``run_scheduler``: also run the scheduler (``phb-ledger serve`` does; tests do not).
     ``demo_users``: the demo's sign-ins, listed with their password on the start page (only
     ``serve --demo`` passes them). ``worker_threads``: how many requests' database work runs at
-    once (AnyIO's default, 40, when None)."""
+    once (AnyIO's default, 40, when None). ``trusted_proxies``: the proxies whose forwarded
+    address and scheme are believed (``$PHB_LEDGER_TRUSTED_PROXIES`` when None)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -104,13 +110,19 @@ def create_app(
         description="A double-entry ledger for NHS personal health budgets. Amounts are decimal strings in pounds.",
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.database = database
     app.state.demo_users = demo_users
     install_error_handlers(app)
+    # The last added runs first: the forwarded address and scheme are settled before anything
+    # reads them, the headers go on every answer (413 and 401 too), and a body's size and the
+    # sign-in are both checked before the body is read.
+    app.add_middleware(SignInGate, database=database)
     app.add_middleware(BodySizeLimit, overrides=UPLOAD_LIMITS)
+    app.add_middleware(SecurityHeaders, inline_styles=[report_css()])
+    app.add_middleware(ForwardedByTrustedProxies, proxies=trusted_proxies or TrustedProxies.from_environment())
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(api_guard)])
 
     @api.get("/", response_model=ServiceOut, tags=["service"])
@@ -126,8 +138,9 @@ def create_app(
     for module in (parties, budgets, plans, journal, balances, drawdowns, receipts, payables, budget_money, position, closing, reviews, statements, reconciliation, flags, reports, family, users):
         api.include_router(module.router)
     app.include_router(api)
+    serve_api_docs(app, docs_url=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json")
     if NHSUK_DIST.is_dir():
-        app.mount("/assets/nhsuk", StaticFiles(directory=NHSUK_DIST), name="nhsuk")
+        app.mount("/assets/nhsuk", SelfContainedStaticFiles(directory=NHSUK_DIST), name="nhsuk")
 
     for pages in page_routers():
         app.include_router(pages)

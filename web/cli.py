@@ -101,7 +101,9 @@ def serve(
 
         application = create_app(database, run_scheduler=scheduler, demo_users=DEMO_USERS if demo else (), worker_threads=threads)
     _log_to_stderr("phb_ledger")
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    # Forwarded headers are read by the app, from the proxies PHB_LEDGER_TRUSTED_PROXIES names
+    # only (web.trusted_proxies); uvicorn's own reading would trust 127.0.0.1 by default.
+    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 def _log_to_stderr(name: str) -> None:

@@ -3,8 +3,10 @@
 Signing in always starts a new session (a new id), and ends any session the browser had;
 signing out ends the session on the server, so its id is dead even if a copy of the cookie
 survives. The sign-in form is protected by a double-submit token (a random value in a
-SameSite=Strict cookie and in the form) since there is no session yet; 10 failed sign-ins in
-15 minutes for one username, or from one address, are refused with 429.
+SameSite=Strict cookie and in the form) since there is no session yet. Tries are throttled
+per username and per address (``ledger.access.throttle``: counted before the password is
+checked, given back when it matches) and refused with 429 past the limit; the address is the
+connection's, or the one a trusted proxy forwarded (``web.trusted_proxies``).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ledger.access.users import SESSION_HOURS, SignInRefused, TooManyAttempts, authenticate, end_session, new_secret, record_failure, start_session
+from ledger.access.throttle import TooManyAttempts, count_try, give_back
+from ledger.access.users import SESSION_HOURS, SignInRefused, authenticate, end_session, new_secret, record_failure, start_session
 from ledger.store.database import Database
+from ledger.store.tables.base import utcnow
 from web.auth import SESSION_COOKIE, signed_of
 from web.pages.access import ANY_SIGNED_IN
 from web.pages.render import HOME, page
@@ -93,9 +97,12 @@ async def sign_in(
 
 
 def _sign_in(database: Database, username: str, password: str, address: str, old_token: str | None) -> str:
+    with database.write() as session:  # committed first: parallel tries see this one counted
+        counted = count_try(session, username, address, now=utcnow())
     try:
         with database.write() as session:
-            user = authenticate(session, username, password, address=address)
+            user = authenticate(session, username, password)
+            give_back(session, counted)
             if old_token:
                 end_session(session, old_token)
             return start_session(session, user).token

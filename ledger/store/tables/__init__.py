@@ -14,7 +14,7 @@ from ledger.store.tables.scheduler import APSCHEDULER_JOBS, SchedulerLease
 
 # Later money flows keep their tables in their own modules (import the classes from there);
 # importing them here registers them with the metadata.
-from ledger.store.tables import access, budget_money, closing, flags, funder_payments, load_offsets, payables, quality_reviews, reconciliation, report_documents, reviews, statements  # noqa: E402, F401  isort: skip
+from ledger.store.tables import access, budget_money, closing, flags, funder_payments, load_offsets, payables, quality_reviews, reconciliation, report_documents, reviews, sign_in_throttle, statements  # noqa: E402, F401  isort: skip
 
 __all__ = [
     "APSCHEDULER_JOBS",

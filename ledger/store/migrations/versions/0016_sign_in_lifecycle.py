@@ -7,7 +7,7 @@ Tokens issued before this revision expire 90 days after it runs: none is cut off
 upgrade, and none lives for ever. Access records made before it name their user as actor.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-07 23:30:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
