@@ -4,7 +4,7 @@ receipts, invoices and timesheets behind an explanation — and repayment notice
 the application may add them, never change or delete them (on PostgreSQL its role loses
 UPDATE and DELETE; on SQLite triggers refuse both).
 
-Revision ID: 0018
+Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-08 00:00:00
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = '0018'
+revision = '0017'
 down_revision = '0016'
 branch_labels = None
 depends_on = None
