@@ -179,6 +179,9 @@ def test_revoked_and_expired_tokens_are_refused_with_a_clear_401(people: People)
     assert revoked.status_code == 200 and revoked.json()["state"] == "revoked"
     after = staff_api.get(f"{API}/account")
     assert (after.status_code, _code(after)) == (401, "token_revoked")
+    for token, code in ((people.staff_token, "token_revoked"), (short, "token_expired")):  # a write is refused alike, before its body
+        write = people.api_as(token).post(f"{API}/tokens/{people.staff_token_id}/revoke", json={})
+        assert (write.status_code, _code(write)) == (401, code)
     again = people.admin_api.post(f"{API}/tokens/{people.staff_token_id}/revoke", json={})
     assert (again.status_code, _code(again)) == (409, "token_already_revoked")
     [record] = people.records(people.staff_id)

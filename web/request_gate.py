@@ -18,6 +18,8 @@ from starlette.requests import HTTPConnection
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ledger.access.users import TokenRefused
+from ledger.errors import LedgerError
 from ledger.store.database import Database
 from web.auth import SESSION_COOKIE, UNSAFE_METHODS, SignInRequired, read_signed
 from web.pages.access import sign_in_address
@@ -37,10 +39,14 @@ class SignInGate:
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)
-        signed = await run_in_threadpool(
-            read_signed, self.database, connection.headers.get("authorization"), connection.cookies.get(SESSION_COOKIE)
-        )
         is_api = scope["path"].startswith("/api/")
+        try:
+            signed = await run_in_threadpool(
+                read_signed, self.database, connection.headers.get("authorization"), connection.cookies.get(SESSION_COOKIE)
+            )
+        except TokenRefused as refused:  # expired or revoked: said as the API's own gate says it
+            await _sign_in_first(scope, receive, send, is_api=is_api, refusal=refused)
+            return
         if signed is None or not (is_api or signed.by_cookie):
             await _sign_in_first(scope, receive, send, is_api=is_api)
             return
@@ -48,12 +54,13 @@ class SignInGate:
         await self.app(scope, receive, send)
 
 
-async def _sign_in_first(scope: Scope, receive: Receive, send: Send, *, is_api: bool) -> None:
+async def _sign_in_first(scope: Scope, receive: Receive, send: Send, *, is_api: bool, refusal: LedgerError | None = None) -> None:
     """Answered without reading the body (a plain response never reads it)."""
     if is_api:
-        body = json.dumps(SignInRequired(SIGN_IN_FIRST).as_dict()).encode()
+        refusal = refusal or SignInRequired(SIGN_IN_FIRST)
+        body = json.dumps(refusal.as_dict()).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 401, "headers": headers})
+        await send({"type": "http.response.start", "status": refusal.status_code, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         return
     query = scope.get("query_string", b"").decode("latin-1")
