@@ -38,8 +38,12 @@ def fingerprint(spec: DataSetSpec) -> dict[str, object]:
 
 
 def sqlite_schema(path: Path) -> list[tuple[str, str, str | None]]:
+    """Every table, index and trigger with its SQL, the lines of each in order. Order is all
+    that may differ between two equal schemas: a table Alembic's batch mode has copied lists
+    its constraints in whatever order the process's string hashing gave."""
     with closing(sqlite3.connect(path)) as connection:
-        return connection.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+        rows = connection.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+    return [(kind, name, "\n".join(sorted(line.strip().rstrip(",") for line in sql.splitlines())) if sql else sql) for kind, name, sql in rows]
 
 
 @functools.cache
