@@ -91,7 +91,9 @@ def _sheet_name(title: str, taken: set[str]) -> str:
 def render_xlsx(document: Document) -> bytes:
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
-    workbook.set_properties({"title": f"{document.title} — {document.subtitle}", "subject": document.kind})
+    # Dated when the document was made, not when it is rendered: the same document gives the
+    # same bytes (a kept version read twice, across a second's boundary, is one file).
+    workbook.set_properties({"title": f"{document.title} — {document.subtitle}", "subject": document.kind, "created": document.generated_at})
     formats = _Formats(workbook)
     taken: set[str] = {"summary"}
     summary = workbook.add_worksheet("Summary")

@@ -65,6 +65,18 @@ def test_xlsx_keeps_money_as_pounds_with_a_pound_format_and_text_as_text() -> No
     assert sheet["A4"].value == "Total"
 
 
+def test_the_same_document_gives_the_same_xlsx_bytes_whenever_it_is_rendered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kept version read twice is one file, even across a second's boundary."""
+    import xlsxwriter.core
+
+    payments = table("payments", "Payments", (Column("payee", "Paid to"), Column("amount", "Amount", M)), [("Shop", 5)], totals=True)
+    document = document_with(payments)
+    first = render(document, "xlsx").content
+    later = datetime.now() + timedelta(hours=1)
+    monkeypatch.setattr(xlsxwriter.core, "datetime", type("Later", (datetime,), {"now": classmethod(lambda cls, tz=None: later)}))
+    assert render(document, "xlsx").content == first
+
+
 def test_every_format_shows_the_same_figures() -> None:
     payments = table("payments", "Payments", (Column("payee", "Paid to"), Column("amount", "Amount", M), Column("on", "On", D)),
                      [("Card shop", 1_999, date(2026, 4, 2)), ("Refund", -250, date(2026, 4, 3)), ("Big", 12_345_678, date(2026, 6, 30))], totals=True)  # fmt: skip
