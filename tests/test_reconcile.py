@@ -177,6 +177,19 @@ def test_recategorising_a_merchant_twice_teaches_a_rule_that_places_the_next_one
         assert third == (f"learned:{rule.rule_key}", "activities")
 
 
+def test_reconciled_through_never_passes_the_statements_end(db: Database, card_world) -> None:  # type: ignore[no-untyped-def]
+    """A load made after the last statement line is not yet on any statement: it waits for the
+    next one, and does not make the account "reconciled" to the day before it."""
+    _reconcile_card(db, card_world)
+    with db.write() as session:
+        card = card_world.account_id(session, "card")
+        covered = account_status(session, card).statements_cover_to
+        post_drawdown(session, card_world, card_world.budget, covered + timedelta(days=7), 40_000, "load-after-the-statement")
+        status = account_status(session, card)
+    assert status.unmatched_line_count == 0 and status.unmatched_entry_count == 0
+    assert status.reconciled_through == status.statements_cover_to == covered
+
+
 def test_a_split_line_posts_each_part_and_a_locked_period_refuses_changes_until_reopened(db: Database, card_world) -> None:  # type: ignore[no-untyped-def]
     _reconcile_card(db, card_world)
     with db.write() as session:

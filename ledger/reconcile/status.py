@@ -96,15 +96,24 @@ def _statement_balance(session: Session, account_id: int, period_end: date | Non
 
 
 def _reconciled_through(session: Session, account_id: int, scope, covered_to: date | None) -> date | None:  # type: ignore[no-untyped-def]
-    if covered_to is None:
-        return None
     first_line = session.scalar(select(func.min(StatementLineRecord.posted_on)).where(StatementLineRecord.account_id == account_id))
-    earliest: list[date] = [line.posted_on for line in unmatched_lines(session, [account_id])[account_id][:1]]
-    earliest += [c.entry_date for c in unmatched_candidates(session, [scope])[account_id] if first_line is not None and c.entry_date >= first_line][:1]
+    unmatched_days = [line.posted_on for line in unmatched_lines(session, [account_id])[account_id]]
+    entry_days = [c.entry_date for c in unmatched_candidates(session, [scope])[account_id]]
+    return reconciled_through(first_line, covered_to, unmatched_days, entry_days)
+
+
+def reconciled_through(first_line: date | None, last_line: date | None, unmatched_days: list[date], entry_days: list[date]) -> date | None:
+    """The last day up to which every statement line and every ledger entry is matched: the
+    day before the earliest unmatched line or entry, and never past the last statement line —
+    an entry after it is not yet on any statement, so it waits for the next one. None while
+    the statements' first day is itself unmatched."""
+    if first_line is None or last_line is None:
+        return None
+    earliest = [day for day in (*unmatched_days, *entry_days) if first_line <= day <= last_line]
     if not earliest:
-        return covered_to
+        return last_line
     through = day_before(min(earliest))
-    return through if through is not None and first_line is not None and through >= first_line else None
+    return through if through is not None and through >= first_line else None
 
 
 def day_before(day: date) -> date | None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ledger.core.vocabulary import AccountKind
 from ledger.reconcile.automatic import locked_through, unmatched_lines
 from ledger.reconcile.ledger_side import Candidate, Scope, StatementKind, unmatched_candidates
-from ledger.reconcile.status import day_before
+from ledger.reconcile.status import reconciled_through
 from ledger.store.tables import Account
 from ledger.store.tables.statements import StatementLineRecord
 from web.pages.holder_common import StatementAccount
@@ -70,7 +70,7 @@ def account_states(session: Session, holder_id: int, accounts: list[StatementAcc
         covered = [c for c in candidates.get(account.id, []) if first is not None and last is not None and first <= c.entry_date <= last]
         states[account.id] = AccountState(
             account, count, len(left), sum(line.amount_pence for line in left), len(covered), last,
-            _reconciled_through(first, last, [line.posted_on for line in left], candidates.get(account.id, [])), locks.get(account.id),
+            reconciled_through(first, last, [line.posted_on for line in left], [c.entry_date for c in candidates.get(account.id, [])]), locks.get(account.id),
         )  # fmt: skip
     return states
 
@@ -102,14 +102,3 @@ def _candidates(session: Session, holder_id: int, accounts: list[StatementAccoun
         if scopes:
             found.update(unmatched_candidates(session, scopes))
     return found
-
-
-def _reconciled_through(first: date | None, last: date | None, unmatched_days: list[date], candidates: list[Candidate]) -> date | None:
-    """As ``ledger.reconcile.status``: the day before the earliest unmatched line or entry."""
-    if last is None:
-        return None
-    earliest = unmatched_days[:1] + [c.entry_date for c in candidates if first is not None and c.entry_date >= first][:1]
-    if not earliest:
-        return last
-    through = day_before(min(earliest))
-    return through if through is not None and first is not None and through >= first else None
