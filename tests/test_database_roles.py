@@ -119,14 +119,22 @@ def owning_login(postgres_database: PostgresTestDatabase) -> Iterator[str]:
             connection.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(login)))
 
 
-def test_a_login_that_owns_a_table_is_refused(postgres_database: PostgresTestDatabase, owning_login: str) -> None:
-    url = make_url(postgres_database.url).set(username=owning_login).render_as_string(hide_password=False)
-    database = Database(url)
+def test_a_login_that_owns_a_table_or_is_a_member_of_its_owner_is_refused(postgres_database: PostgresTestDatabase, owning_login: str) -> None:
+    member = f"{owning_login}_member"
+    with psycopg.connect(admin_url(), autocommit=True) as connection:
+        ensure_application_login(connection, member)
+        connection.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(owning_login), sql.Identifier(member)))
     try:
-        with pytest.raises(DatabaseConfigError, match="the owner of the database or its tables"), database.read() as session:
-            session.execute(text("SELECT 1"))
+        for login in (owning_login, member):
+            database = Database(make_url(postgres_database.url).set(username=login).render_as_string(hide_password=False))
+            try:
+                with pytest.raises(DatabaseConfigError, match="the owner of the database or its tables"), database.read() as session:
+                    session.execute(text("SELECT 1"))
+            finally:
+                database.dispose()
     finally:
-        database.dispose()
+        with psycopg.connect(admin_url(), autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(member)))
 
 
 @pytest.fixture

@@ -161,11 +161,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
 POWERFUL_LOGIN_SQL = """
 SELECT r.rolsuper,
-       EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = current_database() AND d.datdba = r.oid)
+       EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = current_database() AND pg_has_role(r.oid, d.datdba, 'MEMBER'))
        OR EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                   WHERE n.nspname = 'public' AND c.relowner = r.oid)
+                   WHERE n.nspname = 'public' AND pg_has_role(r.oid, c.relowner, 'MEMBER'))
   FROM pg_roles r WHERE r.rolname = session_user
 """
+"""Whether the login is a superuser, and whether it owns — or is a member of a role that owns
+— the database or a table of it (a member may act as the owner)."""
 
 
 def _refuse_powerful_login(engine: Engine) -> None:
