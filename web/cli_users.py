@@ -143,30 +143,28 @@ ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why: kept in
 def deactivate(username: Annotated[str, typer.Argument(help="The leaver's username")], reason: ReasonOption = None, db: DbOption = None,
                as_json: JsonOption = False) -> None:  # fmt: skip
     """Deactivate a user: no more sign-ins; every session and API token of theirs stops now."""
-    with reporting_errors():
-        database = open_database(db)
-        with database.write() as session:
-            user = lifecycle.deactivate_user(session, _user(session, username).id, by=operator(), reason=reason or "deactivated at the command line")  # type: ignore[arg-type]
-            answer = {"id": user.id, "username": user.username, "active": user.active}
-    if as_json:
-        print_json(answer)
-    else:
-        stdout.print(f"Deactivated {answer['username']}: their sessions and API tokens have stopped.", highlight=False)
+    _change_sign_in(username, lifecycle.deactivate_user, reason or "deactivated at the command line", db, as_json,
+                    said="Deactivated {}: their sessions and API tokens have stopped.")  # fmt: skip
 
 
 @users_app.command("reactivate")
 def reactivate(username: Annotated[str, typer.Argument(help="A deactivated user's username")], reason: ReasonOption = None, db: DbOption = None,
                as_json: JsonOption = False) -> None:  # fmt: skip
     """Let a deactivated user sign in again (old sessions and tokens stay dead)."""
+    _change_sign_in(username, lifecycle.reactivate_user, reason or "reactivated at the command line", db, as_json,
+                    said="Reactivated {}: they sign in again with their password.")  # fmt: skip
+
+
+def _change_sign_in(username: str, change, reason: str, db: str | None, as_json: bool, *, said: str) -> None:  # type: ignore[no-untyped-def]
     with reporting_errors():
         database = open_database(db)
         with database.write() as session:
-            user = lifecycle.reactivate_user(session, _user(session, username).id, by=operator(), reason=reason or "reactivated at the command line")  # type: ignore[arg-type]
+            user = change(session, _user(session, username).id, by=operator(), reason=reason)
             answer = {"id": user.id, "username": user.username, "active": user.active}
     if as_json:
         print_json(answer)
     else:
-        stdout.print(f"Reactivated {answer['username']}: they sign in again with their password.", highlight=False)
+        stdout.print(said.format(answer["username"]), highlight=False)
 
 
 @users_app.command("tokens")
@@ -190,7 +188,7 @@ def tokens(username: Annotated[str, typer.Argument(help="Whose tokens")], db: Db
 @users_app.command("revoke-token")
 def revoke_token(
     token_id: Annotated[int, typer.Argument(help="The token's id (from `users tokens`)")],
-    reason: Annotated[str | None, typer.Option("--reason", help="Why: kept in the access record")] = None,
+    reason: ReasonOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
